@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "deadletter",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "deadletter", targets: ["deadletter"]),
+        .library(name: "DeadLetterKit", targets: ["DeadLetterKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        .target(
+            name: "DeadLetterKit",
+            dependencies: ["CZlib"]
+        ),
+        .executableTarget(
+            name: "deadletter",
+            dependencies: [
+                "DeadLetterKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "DeadLetterKitTests",
+            dependencies: ["DeadLetterKit", "deadletter", "CZlib"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

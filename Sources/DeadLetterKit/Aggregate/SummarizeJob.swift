@@ -1,0 +1,46 @@
+/// Output formats of `summarize`.
+public enum SummaryFormat: String, CaseIterable, Sendable {
+    case table, json, csv
+}
+
+/// Everything `summarize` needs, as plain values: the executable copies its flags into this.
+public struct SummarizeOptions: Sendable {
+    public var input = InputOptions()
+    public var groupBy: [RecordField] = [.kind, .errorCode]
+    public var format: SummaryFormat = .table
+    public var top: Int?
+    public var wide = false
+    public var color: ColorChoice = .auto
+
+    public init() {}
+}
+
+/// `deadletter summarize`: reads the inputs into one summary and prints it.
+public enum SummarizeJob {
+    public static func run(_ options: SummarizeOptions, output: OutputStream, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+        var builder = SummaryBuilder(groupBy: options.groupBy)
+        let run = InputRun(options: options.input, diagnostics: diagnostics)
+        let outcome = try run.run { event in
+            switch event {
+            case .record(let record): builder.add(record)
+            case .malformed(let line): builder.addMalformed(line)
+            case .payloadProblem: break
+            case .finished(let stats): builder.addFile(stats)
+            }
+            return true
+        }
+        var summary = builder.build()
+        summary.totals.inputErrors = outcome.inputErrors
+        if let top = options.top { summary.keepTop(top) }
+        // The summary is written only once complete, so a redirected file never holds half of one.
+        switch options.format {
+        case .json: output.write(SummaryJSON.render(summary))
+        case .csv: output.write(SummaryCSV.render(summary))
+        case .table:
+            let table = SummaryTable(width: Terminal.columns(), wide: options.wide, color: options.color.enabled(fd: 1))
+            output.write(table.render(summary))
+        }
+        output.flush()
+        return outcome.exitStatus(strict: options.input.strict)
+    }
+}

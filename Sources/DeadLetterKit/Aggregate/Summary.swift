@@ -1,0 +1,91 @@
+/// Totals over everything read (schema `deadletter.summary/1`, plus additive fields).
+public struct SummaryTotals: Sendable, Equatable {
+    public var files = 0
+    public var bytesRead: Int64 = 0
+    public var records = 0
+    public var malformed = 0
+    public var payloadBytes: Int64 = 0
+    public var undecodable = 0
+    public var logEvents = 0
+    public var firstArrival: Int64?
+    public var lastArrival: Int64?
+    // Additive fields.
+    public var lines = 0
+    public var blankLines = 0
+    public var controlMessages = 0
+    public var payloadProblems = 0
+    public var inputErrors = 0
+
+    public init() {}
+}
+
+/// Minimum and maximum of a value seen in a group.
+public struct Range64: Sendable, Equatable {
+    public var min: Int64
+    public var max: Int64
+
+    public mutating func include(_ value: Int64) {
+        if value < min { min = value }
+        if value > max { max = value }
+    }
+
+    static func merge(_ a: Range64?, _ b: Range64?) -> Range64? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return Range64(min: Swift.min(a.min, b.min), max: Swift.max(a.max, b.max))
+    }
+}
+
+/// One group of records sharing the values of the `groupBy` fields.
+public struct SummaryGroup: Sendable, Equatable {
+    public var key: [String]
+    public var count = 0
+    public var payloadBytes: Int64 = 0
+    public var logEvents = 0
+    public var arrival: Range64?
+    public var attempts: Range64?
+
+    public init(key: [String]) { self.key = key }
+
+    public mutating func absorb(_ other: SummaryGroup) {
+        count += other.count
+        payloadBytes += other.payloadBytes
+        logEvents += other.logEvents
+        arrival = Range64.merge(arrival, other.arrival)
+        attempts = Range64.merge(attempts, other.attempts)
+    }
+}
+
+/// The result of `summarize`: totals, groups sorted by count then key, and samples of malformed input.
+public struct Summary: Sendable, Equatable {
+    public static let schema = "deadletter.summary/1"
+    public static let maxMalformedSamples = 20
+    public static let otherKey = "(other)"
+
+    public var groupBy: [RecordField]
+    public var totals = SummaryTotals()
+    public var groups: [SummaryGroup] = []
+    public var malformedSamples: [MalformedLine] = []
+    /// Set when `--top` folded groups into `(other)`: such a summary cannot be merged exactly.
+    public var top: Int?
+
+    public init(groupBy: [RecordField]) { self.groupBy = groupBy }
+
+    /// Groups by count (descending), then by key, so output is stable.
+    public static func sortGroups(_ groups: inout [SummaryGroup]) {
+        groups.sort { a, b in
+            if a.count != b.count { return a.count > b.count }
+            return a.key.lexicographicallyPrecedes(b.key)
+        }
+    }
+
+    /// Keeps the first `n` groups and folds the rest into one `(other)` group.
+    public mutating func keepTop(_ n: Int) {
+        top = n
+        guard groups.count > n else { return }
+        var other = SummaryGroup(key: Array(repeating: Self.otherKey, count: groupBy.count))
+        for group in groups[n...] { other.absorb(group) }
+        groups.removeSubrange(n...)
+        groups.append(other)
+    }
+}

@@ -1,0 +1,57 @@
+/// Accumulates records into a `Summary`. Value type: each worker keeps its own and they merge at the end.
+public struct SummaryBuilder: Sendable {
+    public let groupBy: [RecordField]
+    private var totals = SummaryTotals()
+    private var groups: [[String]: SummaryGroup] = [:]
+    private var samples: [MalformedLine] = []
+
+    public init(groupBy: [RecordField]) { self.groupBy = groupBy }
+
+    public mutating func add(_ record: FailureRecord) {
+        totals.records += 1
+        totals.payloadBytes += Int64(record.payload.decodedBytes)
+        if record.payload.type == .invalidBase64 { totals.undecodable += 1 }
+        let events = record.payload.cloudWatch?.dataEvents ?? 0
+        totals.logEvents += events
+        if record.payload.cloudWatch?.isControlMessage == true { totals.controlMessages += 1 }
+        if record.payload.problem != nil { totals.payloadProblems += 1 }
+        if let arrival = record.arrival {
+            totals.firstArrival = min(totals.firstArrival ?? arrival, arrival)
+            totals.lastArrival = max(totals.lastArrival ?? arrival, arrival)
+        }
+
+        let key = groupBy.map { $0.value(of: record) ?? RecordField.none }
+        var group = groups[key] ?? SummaryGroup(key: key)
+        group.count += 1
+        group.payloadBytes += Int64(record.payload.decodedBytes)
+        group.logEvents += events
+        if let arrival = record.arrival {
+            if group.arrival == nil { group.arrival = Range64(min: arrival, max: arrival) } else { group.arrival!.include(arrival) }
+        }
+        if let attempts = record.attemptsMade {
+            if group.attempts == nil { group.attempts = Range64(min: attempts, max: attempts) } else { group.attempts!.include(attempts) }
+        }
+        groups[key] = group
+    }
+
+    public mutating func addMalformed(_ line: MalformedLine) {
+        totals.malformed += 1
+        if samples.count < Summary.maxMalformedSamples { samples.append(line) }
+    }
+
+    public mutating func addFile(_ stats: FileStatistics) {
+        totals.files += 1
+        totals.bytesRead += stats.bytesRead
+        totals.lines += stats.lines
+        totals.blankLines += stats.blankLines
+    }
+
+    public func build() -> Summary {
+        var summary = Summary(groupBy: groupBy)
+        summary.totals = totals
+        summary.groups = Array(groups.values)
+        Summary.sortGroups(&summary.groups)
+        summary.malformedSamples = samples
+        return summary
+    }
+}

@@ -1,0 +1,88 @@
+/// How strongly a record's own fields point at a family.
+public enum Evidence: Int, Comparable, Sendable {
+    case none = 0, weak = 1, strong = 2
+    public static func < (a: Evidence, b: Evidence) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// The fields of a record that tell families apart, gathered once per record.
+public struct FieldClues: Sendable {
+    public var errorCode: String?
+    public var hasLastErrorKeys = false
+    public var hasLambdaArn = false
+    public var hasESKeys = false
+    public var hasOSKeys = false
+    public var hasEventId = false
+    public var hasDataId = false
+    public var hasDataCatalogTable = false
+    public var hasEntries = false
+    public var hasRawData = false
+
+    public init() {}
+
+    func errorCodeHasNamespace(_ namespaces: [String]) -> Bool {
+        guard let errorCode else { return false }
+        return namespaces.contains { errorCode.hasPrefix($0) }
+    }
+}
+
+/// One Firehose failure family: how to recognise it and what it adds to the common record.
+public protocol FailureFamily: Sendable {
+    var kind: FailureKind { get }
+    /// Folder names Firehose writes for this family (matched inside the key's folders).
+    var folderMarkers: [String] { get }
+    /// How strongly the record's fields alone say it belongs here.
+    func evidence(_ clues: FieldClues) -> Evidence
+    /// Family-specific refinements after the common fields were read.
+    func finish(_ record: inout FailureRecord, clues: FieldClues)
+}
+
+extension FailureFamily {
+    public func finish(_ record: inout FailureRecord, clues: FieldClues) {}
+}
+
+/// The registry of families and the rules that pick one for a record.
+public enum FailureFamilies {
+    public static let all: [any FailureFamily] = [
+        ProcessingFailedFamily(), FormatConversionFailedFamily(), RedshiftManifestFamily(),
+        OpenSearchFamily(), OpenSearchServerlessFamily(), SplunkFamily(), HTTPEndpointFamily(),
+        SnowflakeFamily(), IcebergFamily(), DecompressionFailedFamily(),
+    ]
+
+    public static func family(_ kind: FailureKind) -> (any FailureFamily)? {
+        all.first { $0.kind == kind }
+    }
+
+    /// The family named by the deepest folder of the key that carries a marker.
+    /// A custom error prefix may put the marker anywhere in a folder name, so markers match as substrings.
+    public static func kind(forKey key: String) -> FailureKind? {
+        let folders = key.split(separator: "/", omittingEmptySubsequences: true).dropLast()
+            .map { $0.lowercased() }
+        // `errors/manifests` spans two folders.
+        for index in folders.indices.reversed() {
+            let folder = folders[index]
+            if folder == "manifests", index > folders.startIndex, folders[index - 1].hasSuffix("errors") {
+                return .redshiftManifest
+            }
+            for family in all {
+                if family.folderMarkers.contains(where: { folder.contains($0) }) { return family.kind }
+            }
+        }
+        return nil
+    }
+
+    /// Picks the family: the key's folder first (Firehose chose it), refined by the fields where a folder is
+    /// shared (OpenSearch Service and Serverless); else the strongest field evidence; else `fallback`.
+    public static func infer(clues: FieldClues, fromPath: FailureKind?, fallback: FailureKind?) -> FailureKind {
+        if let fromPath {
+            if fromPath == .openSearch && clues.hasOSKeys && !clues.hasESKeys { return .openSearchServerless }
+            return fromPath
+        }
+        var best: (FailureKind, Evidence) = (.unknown, .none)
+        for family in all {
+            let evidence = family.evidence(clues)
+            if evidence > best.1 { best = (family.kind, evidence) }
+        }
+        if best.1 == .none, let fallback { return fallback }
+        return best.0
+    }
+}

@@ -1,0 +1,283 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A complete top-level JSON object, borrowed from the reader's buffer for the duration of a callback.
+public struct ObjectFrame {
+    public let base: UnsafePointer<UInt8>
+    public let start: Int
+    public let end: Int
+    public let members: [ScannedMember]
+    /// 1-based line on which the object starts.
+    public let line: Int
+
+    public var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base + start, count: end - start) }
+
+    @inline(__always)
+    public func slice(_ from: Int, _ to: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: base + from, count: to - from)
+    }
+}
+
+/// What the frame reader found in the byte stream.
+public enum FrameEvent {
+    case object(ObjectFrame)
+    /// A line or object that is not JSON (or not an object); `line` is where it starts.
+    case malformed(line: Int, reason: String)
+}
+
+/// Splits a decoded byte stream into top-level JSON objects: one per line, back to back, or the
+/// elements of a top-level array; tolerates a UTF-8 BOM and CRLF. Every line is accounted for:
+/// it holds an object, is part of a malformed unit, or is blank.
+///
+/// Memory stays bounded: the buffer holds at most one object (capped by `maxRecordBytes`) plus one read;
+/// junk lines are skipped while streaming, without being buffered.
+public final class FrameReader {
+    private let source: ByteSource
+    private let maxRecordBytes: Int
+    private let readChunk: Int
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private var pos = 0
+    private var end = 0
+    private var eof = false
+    private var sourceError: InputError?
+    private var scanner = JSONScanner()
+    private var members: [ScannedMember] = []
+
+    /// Physical lines read (a last line without a newline counts too).
+    public private(set) var lines = 0
+    /// Lines holding nothing but whitespace (or a BOM).
+    public private(set) var blankLines = 0
+    private var lineNumber = 1
+    private var lineHasContent = false
+    private var lineHasBytes = false
+    private var inTopLevelArray = false
+    private var stopped = false
+
+    public init(source: ByteSource, maxRecordBytes: Int = 16 << 20, readChunk: Int = 256 << 10) {
+        self.source = source
+        self.maxRecordBytes = max(maxRecordBytes, 1)
+        self.readChunk = readChunk
+        self.capacity = readChunk
+        self.storage = .allocate(capacity: readChunk)
+        members.reserveCapacity(32)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Reads to the end, calling `emit` for each object and malformed unit.
+    /// An input error (truncated gzip, read failure) is thrown after everything before it was emitted.
+    /// `emit` returns false to stop reading (the consumer's output was closed).
+    public func run(_ emit: (FrameEvent) -> Bool) throws(InputError) {
+        let emit: (FrameEvent) -> Void = { event in
+            if !emit(event) { self.stopped = true }
+        }
+        while !stopped {
+            if pos >= end {
+                if eof { break }
+                pos = 0
+                end = 0
+                fill()
+                continue
+            }
+            let c = storage[pos]
+            switch c {
+            case 0x0A:
+                endLine()
+                pos += 1
+            case 0x20, 0x09, 0x0D:
+                lineHasBytes = true
+                pos += 1
+            case 0xEF where !lineHasContent:
+                if ensureAvailable(3), storage[pos + 1] == 0xBB, storage[pos + 2] == 0xBF {
+                    lineHasBytes = true
+                    pos += 3
+                } else {
+                    skipJunkLine(emit, reason: "not JSON")
+                }
+            case UInt8(ascii: "{"):
+                scanValueFrame(emit, expectObject: true)
+            case UInt8(ascii: "[") where !inTopLevelArray:
+                inTopLevelArray = true
+                markContent()
+                pos += 1
+            case UInt8(ascii: ",") where inTopLevelArray:
+                markContent()
+                pos += 1
+            case UInt8(ascii: "]") where inTopLevelArray:
+                inTopLevelArray = false
+                markContent()
+                pos += 1
+            default:
+                if inTopLevelArray {
+                    scanValueFrame(emit, expectObject: false)
+                } else {
+                    let looksLikeJSONScalar = c == UInt8(ascii: "\"") || c == UInt8(ascii: "-")
+                        || (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: "t") || c == UInt8(ascii: "f")
+                        || c == UInt8(ascii: "n") || c == UInt8(ascii: "[") || c == UInt8(ascii: "]")
+                    skipJunkLine(emit, reason: looksLikeJSONScalar ? "not a JSON object" : "not JSON")
+                }
+            }
+        }
+        if stopped { return }
+        if lineHasBytes || lineHasContent {
+            lines += 1
+            if !lineHasContent { blankLines += 1 }
+        }
+        if let error = sourceError { throw error }
+    }
+
+    @inline(__always) private func markContent() {
+        lineHasContent = true
+        lineHasBytes = true
+    }
+
+    @inline(__always) private func endLine() {
+        lines += 1
+        if !lineHasContent { blankLines += 1 }
+        lineNumber += 1
+        lineHasContent = false
+        lineHasBytes = false
+    }
+
+    /// Reads once into the free tail of the buffer; a read error ends the input and is rethrown at the end.
+    private func fill() {
+        guard !eof else { return }
+        if end == capacity { return }
+        do {
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(start: storage + end, count: capacity - end))
+            if n == 0 { eof = true } else { end += n }
+        } catch {
+            sourceError = error
+            eof = true
+        }
+    }
+
+    /// Makes `count` bytes from `pos` available if the input has them.
+    private func ensureAvailable(_ count: Int) -> Bool {
+        while end - pos < count && !eof {
+            compact()
+            fill()
+        }
+        return end - pos >= count
+    }
+
+    private func compact() {
+        if pos > 0 {
+            let live = end - pos
+            if live > 0 { (storage).update(from: storage + pos, count: live) }
+            end = live
+            pos = 0
+        }
+        if end == capacity {
+            let newCapacity = capacity * 2
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+            grown.update(from: storage, count: end)
+            storage.deallocate()
+            storage = grown
+            capacity = newCapacity
+        }
+    }
+
+    /// Shrinks an oversized buffer back once a large object is done, so one huge record does not pin memory.
+    private func shrinkIfIdle() {
+        if capacity > readChunk * 4 && end - pos <= readChunk {
+            let live = end - pos
+            let small = UnsafeMutablePointer<UInt8>.allocate(capacity: readChunk)
+            small.update(from: storage + pos, count: live)
+            storage.deallocate()
+            storage = small
+            capacity = readChunk
+            pos = 0
+            end = live
+        }
+    }
+
+    /// Skips to the end of the current line without buffering it (the newline itself is left for the main loop).
+    private func skipJunkLine(_ emit: (FrameEvent) -> Void, reason: String) {
+        emit(.malformed(line: lineNumber, reason: reason))
+        markContent()
+        skipToNewline()
+    }
+
+    private func skipToNewline() {
+        while true {
+            if pos < end, let hit = memchr(storage + pos, 0x0A, end - pos) {
+                pos = storage.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                return
+            }
+            pos = end
+            if eof { return }
+            pos = 0
+            end = 0
+            fill()
+        }
+    }
+
+    private func scanValueFrame(_ emit: (FrameEvent) -> Void, expectObject: Bool) {
+        var lastTriedLength = 0
+        while true {
+            let available = end - pos
+            let outcome = scanner.scan(UnsafePointer(storage), start: pos, end: end, atEOF: eof, members: &members)
+            switch outcome {
+            case .complete(let valueEnd, let newlines):
+                let line = lineNumber
+                if expectObject {
+                    emit(.object(ObjectFrame(base: UnsafePointer(storage), start: pos, end: valueEnd, members: members, line: line)))
+                } else {
+                    emit(.malformed(line: line, reason: "array element is not a JSON object"))
+                }
+                if newlines > 0 {
+                    lines += newlines
+                    lineNumber += newlines
+                }
+                markContent()
+                pos = valueEnd
+                shrinkIfIdle()
+                return
+            case .incomplete:
+                if available >= maxRecordBytes {
+                    emit(.malformed(line: lineNumber, reason: "record larger than \(maxRecordBytes) bytes (--max-record-bytes); skipped to the end of its line"))
+                    markContent()
+                    skipToNewline()
+                    shrinkIfIdle()
+                    return
+                }
+                // Read until the pending value has at least doubled, so rescanning stays linear overall.
+                lastTriedLength = available
+                repeat {
+                    compact()
+                    fill()
+                } while !eof && end - pos < min(max(lastTriedLength * 2, readChunk), maxRecordBytes)
+                    && end < capacity
+            case .invalid(let at, let reason):
+                emit(.malformed(line: lineNumber, reason: reason))
+                markContent()
+                // A record cut short is usually followed by a good one on the next line: resume at the
+                // start of the line where the scan failed, or skip the rest of the line it started on.
+                var lastNewline = -1
+                var newlines = 0
+                var k = pos
+                while k < at {
+                    if storage[k] == 0x0A { newlines += 1; lastNewline = k }
+                    k += 1
+                }
+                if newlines > 0 {
+                    lines += newlines
+                    lineNumber += newlines
+                    lineHasContent = false
+                    lineHasBytes = false
+                    pos = lastNewline + 1
+                } else {
+                    pos = at
+                    skipToNewline()
+                }
+                shrinkIfIdle()
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+/// Options shared by every command that reads records.
+public struct InputOptions: Sendable {
+    public var paths: [String] = []
+    public var read = ReadOptions()
+    /// `--kind`: keep only this family, and give it to records that carry no clue to theirs.
+    public var kind: FailureKind?
+    /// `--strict`: malformed input makes the run exit 2.
+    public var strict = false
+    /// Whether stdin is a terminal (then no PATH is a usage error rather than a silent wait).
+    public var stdinIsTerminal = false
+
+    public init() {}
+}
+
+/// Exit statuses of the contract.
+public enum ExitStatus: Int32, Sendable {
+    case success = 0
+    case inputError = 1
+    case malformedInStrictMode = 2
+    case usage = 64
+}
+
+/// How a run over the inputs went, for the exit status.
+public struct RunOutcome: Sendable {
+    public var inputErrors = 0
+    public var malformed = 0
+    /// The consumer stopped early (closed pipe).
+    public var stopped = false
+
+    /// `--strict` with malformed input wins over unreadable input: the user asked for that check.
+    public func exitStatus(strict: Bool) -> ExitStatus {
+        if strict && malformed > 0 { return .malformedInStrictMode }
+        if inputErrors > 0 { return .inputError }
+        return .success
+    }
+}
+
+/// Reads every input named by the options and hands each event on, reporting on stderr what a person
+/// must know: unreadable inputs, the first malformed lines, damaged payloads.
+public struct InputRun {
+    public static let reportedMalformedLines = 10
+
+    public var options: InputOptions
+    public let diagnostics: Diagnostics
+
+    public init(options: InputOptions, diagnostics: Diagnostics) {
+        self.options = options
+        self.diagnostics = diagnostics
+    }
+
+    /// The inputs to read: the paths, or stdin when none are given and it is not a terminal.
+    public func resolvedPaths() throws(UsageError) -> [String] {
+        if !options.paths.isEmpty { return options.paths }
+        if options.stdinIsTerminal {
+            throw UsageError("no input: give a file or directory, or pipe records on stdin (use - to read stdin explicitly)")
+        }
+        return ["-"]
+    }
+
+    /// `consumer` gets each selected record, each malformed line and each finished file; it returns
+    /// false to stop reading (closed output).
+    public func run(_ consumer: (ReaderEvent) -> Bool) throws(UsageError) -> RunOutcome {
+        let paths = try resolvedPaths()
+        var outcome = RunOutcome()
+        let (items, problems) = InputWalker.expand(paths)
+        for problem in problems {
+            if problem.isNote {
+                diagnostics.note(problem.description)
+            } else {
+                diagnostics.error(problem.description)
+                outcome.inputErrors += 1
+            }
+        }
+        var reader = RecordReader(options: options.read)
+        var reportedPayloadProblems = 0
+        for item in items {
+            let keepGoing = reader.read(item) { event in
+                switch event {
+                case .record(let record):
+                    if let kind = options.kind, record.kind != kind { return true }
+                    return consumer(event)
+                case .malformed(let m):
+                    outcome.malformed += 1
+                    if outcome.malformed <= Self.reportedMalformedLines {
+                        diagnostics.warning("\(m.file):\(m.line): malformed: \(m.reason)")
+                    }
+                    return consumer(event)
+                case .payloadProblem(let file, let line, let problem):
+                    reportedPayloadProblems += 1
+                    if reportedPayloadProblems <= Self.reportedMalformedLines {
+                        diagnostics.warning("\(file):\(line): \(problem)")
+                    }
+                    return consumer(event)
+                case .finished(let stats):
+                    if let error = stats.error {
+                        outcome.inputErrors += 1
+                        diagnostics.error("\(stats.path): \(error)")
+                    }
+                    return consumer(event)
+                }
+            }
+            if !keepGoing {
+                outcome.stopped = true
+                break
+            }
+        }
+        if outcome.malformed > Self.reportedMalformedLines {
+            diagnostics.warning("\(outcome.malformed - Self.reportedMalformedLines) more malformed lines not shown (\(outcome.malformed) in all; --format json lists samples)")
+        }
+        if reportedPayloadProblems > Self.reportedMalformedLines {
+            diagnostics.warning("\(reportedPayloadProblems - Self.reportedMalformedLines) more payload problems not shown")
+        }
+        return outcome
+    }
+}

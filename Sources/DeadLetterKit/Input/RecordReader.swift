@@ -1,0 +1,111 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Limits and choices for reading records.
+public struct ReadOptions: Sendable {
+    public var maxRecordBytes: Int = 16 << 20
+    public var maxPayloadBytes: Int = 64 << 20
+    /// The kind given to records that carry no clue to their family (`--kind`).
+    public var fallbackKind: FailureKind?
+
+    public init() {}
+}
+
+/// A line or object that is not a failure record.
+public struct MalformedLine: Sendable, Equatable {
+    public var file: String
+    public var line: Int
+    public var reason: String
+}
+
+/// What reading one input found, besides its records.
+public struct FileStatistics: Sendable {
+    public var path: String
+    public var bytesRead: Int64 = 0
+    public var lines = 0
+    public var blankLines = 0
+    public var compression: Compression = .none
+    public var error: InputError?
+}
+
+public enum ReaderEvent {
+    case record(FailureRecord)
+    case malformed(MalformedLine)
+    case payloadProblem(file: String, line: Int, problem: String)
+    case finished(FileStatistics)
+}
+
+/// Drives one input through bytes → frames → records, reporting everything it meets as events.
+public struct RecordReader {
+    public var options: ReadOptions
+    private var decoder: RecordDecoder
+
+    public init(options: ReadOptions) {
+        self.options = options
+        self.decoder = RecordDecoder(fallbackKind: options.fallbackKind, maxPayloadBytes: options.maxPayloadBytes)
+    }
+
+    /// Reads `item` to the end (or until `handle` returns false). Returns false if reading was stopped.
+    @discardableResult
+    public mutating func read(_ item: InputItem, _ handle: (ReaderEvent) -> Bool) -> Bool {
+        var stats = FileStatistics(path: item.displayPath)
+        let fd: Int32
+        switch item.location {
+        case .standardInput:
+            fd = STDIN_FILENO
+        case .file(let path):
+            fd = open(path, O_RDONLY)
+            if fd < 0 {
+                stats.error = .cannotOpen(String(cString: strerror(errno)))
+                return handle(.finished(stats))
+            }
+        }
+        let raw = FileDescriptorSource(fd: fd, closeOnDeinit: item.location != .standardInput)
+        return read(source: raw, displayPath: item.displayPath, key: item.key, bytesRead: { raw.bytesRead }, handle)
+    }
+
+    /// Reads an already open source; `bytesRead` reports how many raw bytes it consumed.
+    @discardableResult
+    public mutating func read(source raw: ByteSource, displayPath: String, key: String,
+                              bytesRead: () -> Int64, _ handle: (ReaderEvent) -> Bool) -> Bool {
+        var stats = FileStatistics(path: displayPath)
+        let file = SourceFile(path: displayPath, key: key)
+        var keepGoing = true
+        do {
+            let (decoded, compression) = try DecodedStream.open(raw)
+            stats.compression = compression
+            let frames = FrameReader(source: decoded, maxRecordBytes: options.maxRecordBytes)
+            defer {
+                stats.lines = frames.lines
+                stats.blankLines = frames.blankLines
+            }
+            let decoder = self.decoder
+            try frames.run { event in
+                switch event {
+                case .malformed(let line, let reason):
+                    keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: line, reason: reason)))
+                case .object(let frame):
+                    switch decoder.decode(frame, file: file) {
+                    case .record(let record):
+                        if let problem = record.payload.problem {
+                            keepGoing = handle(.payloadProblem(file: displayPath, line: record.line, problem: problem))
+                            if !keepGoing { return false }
+                        }
+                        keepGoing = handle(.record(record))
+                    case .notARecord(let reason):
+                        keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: frame.line, reason: reason)))
+                    }
+                }
+                return keepGoing
+            }
+        } catch {
+            stats.error = error
+        }
+        stats.bytesRead = bytesRead()
+        if !keepGoing { return false }
+        return handle(.finished(stats))
+    }
+}

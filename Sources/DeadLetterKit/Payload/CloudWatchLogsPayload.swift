@@ -1,0 +1,36 @@
+/// CloudWatch Logs subscription data: `{"messageType","owner","logGroup","logStream","subscriptionFilters","logEvents":[...]}`.
+public enum CloudWatchLogsPayload {
+    /// Reads the envelope and counts the events without building them. Returns nil if the JSON is not
+    /// a subscription payload (no `messageType` and `logEvents`).
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, scanner: inout JSONScanner, members: inout [ScannedMember]) -> CloudWatchLogsInfo? {
+        guard let base = bytes.baseAddress, let start = JSONText.firstNonWhitespace(bytes),
+              bytes[start] == UInt8(ascii: "{") else { return nil }
+        guard case .complete = scanner.scan(base, start: start, end: bytes.count, atEOF: true, members: &members) else { return nil }
+        var info = CloudWatchLogsInfo()
+        var eventsSpan: (Int, Int)?
+        for m in members {
+            let key = JSONText.string(bytes, m.keyStart, m.keyEnd, escaped: m.keyEscaped)
+            switch key {
+            case "messageType" where m.valueKind == .string:
+                info.messageType = JSONText.string(bytes, m.valueStart, m.valueEnd, escaped: m.valueEscaped)
+            case "owner" where m.valueKind == .string:
+                info.owner = JSONText.string(bytes, m.valueStart, m.valueEnd, escaped: m.valueEscaped)
+            case "logGroup" where m.valueKind == .string:
+                info.logGroup = JSONText.string(bytes, m.valueStart, m.valueEnd, escaped: m.valueEscaped)
+            case "logStream" where m.valueKind == .string:
+                info.logStream = JSONText.string(bytes, m.valueStart, m.valueEnd, escaped: m.valueEscaped)
+            case "logEvents" where m.valueKind == .array:
+                eventsSpan = (m.valueStart, m.valueEnd)
+            default:
+                break
+            }
+        }
+        guard info.messageType != nil, let span = eventsSpan else { return nil }
+        var count = 0
+        JSONText.forEachElement(bytes, arrayStart: span.0, arrayEnd: span.1, scanner: &scanner, members: &members) { _, _, _ in
+            count += 1
+        }
+        info.eventCount = count
+        return info
+    }
+}

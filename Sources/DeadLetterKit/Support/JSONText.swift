@@ -1,0 +1,139 @@
+/// Small helpers over JSON bytes located by `JSONScanner`.
+public enum JSONText {
+    @inline(__always)
+    static func isWhitespace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+
+    public static func firstNonWhitespace(_ bytes: UnsafeBufferPointer<UInt8>, from: Int = 0) -> Int? {
+        var i = from
+        while i < bytes.count {
+            if !isWhitespace(bytes[i]) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The text of a string value's content (between the quotes). Invalid UTF-8 becomes U+FFFD.
+    public static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, escaped: Bool) -> String {
+        let slice = UnsafeBufferPointer(rebasing: bytes[from..<to])
+        if !escaped { return String(decoding: slice, as: UTF8.self) }
+        var out: [UInt8] = []
+        unescape(slice, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func string(_ frame: ObjectFrame, _ from: Int, _ to: Int, escaped: Bool) -> String {
+        let slice = frame.slice(from, to)
+        if !escaped { return String(decoding: slice, as: UTF8.self) }
+        var out: [UInt8] = []
+        unescape(slice, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Resolves JSON escapes (already validated by the scanner). Lone surrogates become U+FFFD.
+    public static func unescape(_ input: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        out.reserveCapacity(input.count)
+        var i = 0
+        let n = input.count
+        func hex4(_ at: Int) -> UInt32? {
+            guard at + 4 <= n else { return nil }
+            var v: UInt32 = 0
+            for k in 0..<4 {
+                let c = input[at + k]
+                let d: UInt32
+                switch c {
+                case 0x30...0x39: d = UInt32(c - 0x30)
+                case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+                case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+                default: return nil
+                }
+                v = v << 4 | d
+            }
+            return v
+        }
+        while i < n {
+            let b = input[i]
+            if b != 0x5C || i + 1 >= n {
+                out.append(b)
+                i += 1
+                continue
+            }
+            let e = input[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "u"):
+                guard var scalar = hex4(i) else { out.append(contentsOf: [0xEF, 0xBF, 0xBD]); continue }
+                i += 4
+                if scalar >= 0xD800 && scalar < 0xDC00, i + 6 <= n, input[i] == 0x5C, input[i + 1] == UInt8(ascii: "u"),
+                   let low = hex4(i + 2), low >= 0xDC00 && low < 0xE000 {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    i += 6
+                }
+                let unicode = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+                out.append(contentsOf: Array(String(Character(unicode)).utf8))
+            default: out.append(e)   // " \ /
+            }
+        }
+    }
+
+    /// An integer from a number token (`3`, `1741088912364`, `1.7e12`) or a string of digits.
+    public static func integer(_ bytes: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int64? {
+        guard from < to else { return nil }
+        var i = from
+        var negative = false
+        if bytes[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        var value: Int64 = 0
+        var allDigits = i < to
+        var k = i
+        while k < to {
+            let c = bytes[k]
+            if c < 0x30 || c > 0x39 { allDigits = false; break }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (s, o2) = m.addingReportingOverflow(Int64(c - 0x30))
+            if o1 || o2 { allDigits = false; break }
+            value = s
+            k += 1
+        }
+        if allDigits { return negative ? -value : value }
+        // Fractions and exponents: go through Double, and refuse what does not fit.
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self)
+        guard let d = Double(text), d.isFinite, d >= -9.2e18, d <= 9.2e18 else { return nil }
+        return Int64(d.rounded(.towardZero))
+    }
+
+    /// True if the bytes are one or more JSON values (objects or arrays first) separated by whitespace:
+    /// a JSON document, NDJSON, or HEC events back to back.
+    public static func isJSONSequence(_ bytes: UnsafeBufferPointer<UInt8>, scanner: inout JSONScanner, members: inout [ScannedMember]) -> Bool {
+        guard let base = bytes.baseAddress, var i = firstNonWhitespace(bytes) else { return false }
+        guard bytes[i] == UInt8(ascii: "{") || bytes[i] == UInt8(ascii: "[") else { return false }
+        while true {
+            guard case .complete(let end, _) = scanner.scan(base, start: i, end: bytes.count, atEOF: true, members: &members) else {
+                return false
+            }
+            guard let next = firstNonWhitespace(bytes, from: end) else { return true }
+            i = next
+        }
+    }
+
+    /// Calls `body(start, end)` for each element of the array spanning `arrayStart..<arrayEnd` (brackets included).
+    /// For elements that are objects, `body` also gets their direct members.
+    public static func forEachElement(
+        _ bytes: UnsafeBufferPointer<UInt8>, arrayStart: Int, arrayEnd: Int,
+        scanner: inout JSONScanner, members: inout [ScannedMember], _ body: (Int, Int, [ScannedMember]) -> Void
+    ) {
+        guard let base = bytes.baseAddress else { return }
+        var i = arrayStart + 1
+        while true {
+            guard let start = firstNonWhitespace(bytes, from: i), start < arrayEnd - 1 else { return }
+            guard case .complete(let end, _) = scanner.scan(base, start: start, end: arrayEnd - 1, atEOF: true, members: &members) else { return }
+            body(start, end, members)
+            guard let sep = firstNonWhitespace(bytes, from: end), sep < arrayEnd - 1, bytes[sep] == UInt8(ascii: ",") else { return }
+            i = sep + 1
+        }
+    }
+}

@@ -1,0 +1,118 @@
+/// Calendar arithmetic for UTC timestamps, done by hand so any Int64 millisecond value formats without
+/// Foundation and without overflow (AWS's own Splunk example is dated in the year 2401).
+public enum UTCTime {
+    /// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+    public static func days(year: Int, month: Int, day: Int) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let m = Int64(month)
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + Int64(day) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    public static func millis(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, millisecond: Int = 0) -> Int64 {
+        let d = days(year: year, month: month, day: day)
+        return ((d * 24 + Int64(hour)) * 60 + Int64(minute)) * 60_000 + Int64(second) * 1000 + Int64(millisecond)
+    }
+
+    public struct Civil: Equatable, Sendable {
+        public var year: Int64, month: Int, day: Int, hour: Int, minute: Int, second: Int, millisecond: Int
+    }
+
+    public static func civil(_ millis: Int64) -> Civil {
+        let msPerDay: Int64 = 86_400_000
+        var days = millis / msPerDay
+        var rest = millis % msPerDay
+        if rest < 0 { rest += msPerDay; days -= 1 }
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = Int(doy - (153 * mp + 2) / 5 + 1)
+        let month = Int(mp < 10 ? mp + 3 : mp - 9)
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        return Civil(year: year, month: month, day: day,
+                     hour: Int(rest / 3_600_000), minute: Int(rest / 60_000 % 60),
+                     second: Int(rest / 1000 % 60), millisecond: Int(rest % 1000))
+    }
+
+    private static func pad(_ value: Int64, _ width: Int) -> String {
+        let digits = String(value.magnitude)
+        let padded = digits.count < width ? String(repeating: "0", count: width - digits.count) + digits : digits
+        return value < 0 ? "-" + padded : padded
+    }
+
+    /// RFC 3339 UTC with milliseconds: `2024-03-05T14:00:01.123Z`.
+    public static func rfc3339(_ millis: Int64) -> String {
+        let c = civil(millis)
+        return "\(pad(c.year, 4))-\(pad(Int64(c.month), 2))-\(pad(Int64(c.day), 2))T\(pad(Int64(c.hour), 2)):\(pad(Int64(c.minute), 2)):\(pad(Int64(c.second), 2)).\(pad(Int64(c.millisecond), 3))Z"
+    }
+
+    /// The arrival hour key: `2024-03-05T14`.
+    public static func hour(_ millis: Int64) -> String {
+        let c = civil(millis)
+        return "\(pad(c.year, 4))-\(pad(Int64(c.month), 2))-\(pad(Int64(c.day), 2))T\(pad(Int64(c.hour), 2))"
+    }
+
+    /// `2024-03-05 14:00`, or `03-05 14:00` without the year: for tables.
+    public static func minute(_ millis: Int64, withYear: Bool) -> String {
+        let c = civil(millis)
+        let monthDay = "\(pad(Int64(c.month), 2))-\(pad(Int64(c.day), 2)) \(pad(Int64(c.hour), 2)):\(pad(Int64(c.minute), 2))"
+        return withYear ? "\(pad(c.year, 4))-" + monthDay : monthDay
+    }
+
+    /// The arrival day key: `2024-03-05`.
+    public static func day(_ millis: Int64) -> String {
+        let c = civil(millis)
+        return "\(pad(c.year, 4))-\(pad(Int64(c.month), 2))-\(pad(Int64(c.day), 2))"
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (or with `+HH:MM`) as written by `rfc3339`, for merging summaries.
+    public static func parseRFC3339(_ text: String) -> Int64? {
+        let b = Array(text.utf8)
+        func num(_ from: Int, _ count: Int) -> Int? {
+            guard from + count <= b.count else { return nil }
+            var v = 0
+            for k in from..<(from + count) {
+                guard b[k] >= 0x30 && b[k] <= 0x39 else { return nil }
+                v = v * 10 + Int(b[k] - 0x30)
+            }
+            return v
+        }
+        guard b.count >= 10, let y = num(0, 4), b[4] == 0x2D, let mo = num(5, 2), b[7] == 0x2D, let d = num(8, 2),
+              (1...12).contains(mo), (1...31).contains(d) else { return nil }
+        if b.count == 10 { return millis(year: y, month: mo, day: d) }
+        guard b.count >= 19, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " ") || b[10] == UInt8(ascii: "t"),
+              let h = num(11, 2), b[13] == 0x3A, let mi = num(14, 2), b[16] == 0x3A, let s = num(17, 2),
+              h < 24, mi < 60, s < 61 else { return nil }
+        var i = 19
+        var ms = 0
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            i += 1
+            var scale = 100
+            let start = i
+            while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 {
+                ms += Int(b[i] - 0x30) * scale
+                scale /= 10
+                i += 1
+            }
+            if i == start { return nil }
+        }
+        var offset = 0
+        if i < b.count {
+            if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
+                i += 1
+            } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+                guard let oh = num(i + 1, 2), i + 3 < b.count, b[i + 3] == 0x3A, let om = num(i + 4, 2) else { return nil }
+                offset = (oh * 60 + om) * (b[i] == UInt8(ascii: "+") ? 1 : -1)
+                i += 6
+            } else { return nil }
+        }
+        guard i == b.count else { return nil }
+        return millis(year: y, month: mo, day: d, hour: h, minute: mi, second: s, millisecond: ms) - Int64(offset) * 60_000
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import DeadLetterKit
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@main
+struct DeadLetter: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "deadletter",
+        abstract: "Failed-record forensics for Amazon Data Firehose error output.",
+        discussion: """
+        deadletter reads the failure records Firehose writes to S3 (processing-failed/, \
+        format-conversion-failed/, errors/manifests/, AmazonOpenSearchService-failed/, elasticsearch-failed/, \
+        splunk-failed/, http-endpoint-failed/, snowflake-failed/, iceberg-failed/, decompression-failed/) from a \
+        synced bucket tree, files or stdin, gzip or plain, and answers what failed, why and since when.
+
+        EXIT STATUS
+          0   done; malformed lines, if any, were reported and counted
+          1   done, but some input could not be read (missing file, permission, truncated gzip)
+          2   --strict was given and malformed input was found
+          64  usage error
+        """,
+        version: version,
+        subcommands: [Summarize.self]
+    )
+
+    static func main() {
+        // A closed pipe must end the run quietly, not kill it: writes check for EPIPE instead.
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            Self.exit(withError: error)
+        }
+    }
+}
+
+/// Runs a library job and turns its outcome into the process's exit status.
+func finish(_ body: (OutputStream, Diagnostics) throws(UsageError) -> ExitStatus) throws -> Never {
+    let diagnostics = Diagnostics()
+    let output = OutputStream.standardOutput
+    do {
+        let status = try body(output, diagnostics)
+        output.flush()
+        if let failure = output.failure {
+            diagnostics.error("cannot write output: \(failure)")
+            terminate(ExitStatus.inputError.rawValue)
+        }
+        terminate(status.rawValue)
+    } catch {
+        diagnostics.error(error.message)
+        terminate(ExitStatus.usage.rawValue)
+    }
+}
+
+func terminate(_ status: Int32) -> Never {
+    #if canImport(Glibc)
+    Glibc.exit(status)
+    #else
+    Darwin.exit(status)
+    #endif
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import DeadLetterKit
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension FailureKind: ExpressibleByArgument {
+    public static var allValueStrings: [String] { FailureKind.selectable.map(\.rawValue) }
+}
+
+/// Flags shared by every command that reads records.
+struct InputFlags: ParsableArguments {
+    @Argument(help: ArgumentHelp("Files or directories to read (directories recursively, hidden entries skipped); - for stdin. Default: stdin when it is not a terminal.", valueName: "path"),
+              completion: .file())
+    var paths: [String] = []
+
+    @Option(help: ArgumentHelp("Keep only this family, and give it to records that carry no clue to theirs.", valueName: "kind"))
+    var kind: FailureKind?
+
+    @Flag(help: "Exit with status 2 if any malformed input was found.")
+    var strict = false
+
+    @Option(help: ArgumentHelp("Largest record (one JSON object) to read; longer ones are reported as malformed.", valueName: "size"))
+    var maxRecordBytes: String = "16MiB"
+
+    @Option(help: ArgumentHelp("Largest size a gzip payload inside rawData may inflate to; past it the payload is reported, not inspected.", valueName: "size"))
+    var maxPayloadBytes: String = "64MiB"
+
+    func options() throws -> InputOptions {
+        var options = InputOptions()
+        options.paths = paths
+        options.kind = kind
+        options.strict = strict
+        options.stdinIsTerminal = isatty(STDIN_FILENO) == 1
+        guard let record = ByteSize.parse(maxRecordBytes), record > 0 else {
+            throw ValidationError("--max-record-bytes takes a size such as 16MiB, 1G or 65536")
+        }
+        guard let payload = ByteSize.parse(maxPayloadBytes), payload > 0 else {
+            throw ValidationError("--max-payload-bytes takes a size such as 64MiB, 1G or 65536")
+        }
+        options.read.maxRecordBytes = record
+        options.read.maxPayloadBytes = payload
+        options.read.fallbackKind = kind
+        return options
+    }
+}
+
+extension ColorChoice: ExpressibleByArgument {}

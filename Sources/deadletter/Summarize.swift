@@ -1,0 +1,58 @@
+import ArgumentParser
+import DeadLetterKit
+
+extension SummaryFormat: ExpressibleByArgument {}
+
+struct Summarize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Count failure records grouped by any field, with bytes and time ranges.",
+        discussion: """
+        Fields for --by: \(RecordField.allCases.map(\.rawValue).joined(separator: ", ")).
+        Kinds: \(FailureKind.selectable.map(\.rawValue).joined(separator: ", ")).
+
+        Examples:
+          deadletter summarize ./bucket                       # what failed, by family and error code
+          deadletter summarize --by errorCode,hour splunk-failed/
+          aws s3 cp s3://bucket/processing-failed/2024/03/05/ - --recursive | deadletter summarize --by lambda,payloadType
+          deadletter summarize --format json ./bucket > summary.json
+        """
+    )
+
+    @OptionGroup var input: InputFlags
+
+    @Option(help: ArgumentHelp("Comma-separated fields to group by, in order.", valueName: "fields"))
+    var by: String = "kind,errorCode"
+
+    @Option(help: "Output format.")
+    var format: SummaryFormat = .table
+
+    @Option(help: ArgumentHelp("Keep the N largest groups and fold the rest into (other).", valueName: "n"))
+    var top: Int?
+
+    @Flag(help: "Do not shorten table columns to the terminal width.")
+    var wide = false
+
+    @Option(help: "Colour table output: auto (terminal only, not with NO_COLOR), always or never.")
+    var color: ColorChoice = .auto
+
+    func validate() throws {
+        if let top, top < 1 { throw ValidationError("--top takes a number of groups, 1 or more") }
+    }
+
+    func run() throws {
+        var options = SummarizeOptions()
+        options.input = try input.options()
+        do {
+            options.groupBy = try RecordField.parseList(by)
+        } catch {
+            throw ValidationError("--by: \(error.message)")
+        }
+        options.format = format
+        options.top = top
+        options.wide = wide
+        options.color = color
+        try finish { output, diagnostics throws(UsageError) in
+            try SummarizeJob.run(options, output: output, diagnostics: diagnostics)
+        }
+    }
+}
