@@ -101,9 +101,15 @@ public final class FrameReader {
             case UInt8(ascii: "{"):
                 scanValueFrame(emit, expectObject: true)
             case UInt8(ascii: "[") where !inTopLevelArray:
-                inTopLevelArray = true
-                markContent()
-                pos += 1
+                // An array of records is framed element by element; any other array (`[1,2,3]`) is one
+                // malformed line, like any other JSON value that is not an object.
+                if arrayHoldsObjects() {
+                    inTopLevelArray = true
+                    markContent()
+                    pos += 1
+                } else {
+                    skipJunkLine(emit, reason: "JSON array of values that are not objects")
+                }
             case UInt8(ascii: ",") where inTopLevelArray:
                 markContent()
                 pos += 1
@@ -194,6 +200,20 @@ public final class FrameReader {
             pos = 0
             end = live
         }
+    }
+
+    /// Looks past the `[` at `pos` (and any whitespace, within one read) for the first element.
+    private func arrayHoldsObjects() -> Bool {
+        var offset = 1
+        while offset < readChunk {
+            guard ensureAvailable(offset + 1) else { return true }
+            switch storage[pos + offset] {
+            case 0x20, 0x09, 0x0D, 0x0A: offset += 1
+            case UInt8(ascii: "{"), UInt8(ascii: "]"): return true
+            default: return false
+            }
+        }
+        return true
     }
 
     /// Skips to the end of the current line without buffering it (the newline itself is left for the main loop).
