@@ -27,10 +27,10 @@ public struct SummaryTable {
             out += "arrival (none)\n"
         }
         if t.controlMessages > 0 {
-            out += "note: \(HumanNumber.grouped(t.controlMessages)) CloudWatch Logs CONTROL_MESSAGE records are destination health checks, not lost data\n"
+            out += "note: \(HumanNumber.grouped(t.controlMessages)) CONTROL_MESSAGE records: health checks, not lost data\n"
         }
         if t.payloadProblems > 0 {
-            out += "note: \(HumanNumber.grouped(t.payloadProblems)) payloads could not be fully inflated (see warnings)\n"
+            out += "note: \(HumanNumber.grouped(t.payloadProblems)) gzip payloads could not be inflated (see warnings)\n"
         }
         if t.inputErrors > 0 {
             out += "note: \(HumanNumber.grouped(t.inputErrors)) inputs could not be read completely (see errors)\n"

@@ -122,8 +122,7 @@ public final class FrameReader {
                     scanValueFrame(emit, expectObject: false)
                 } else {
                     let looksLikeJSONScalar = c == UInt8(ascii: "\"") || c == UInt8(ascii: "-")
-                        || (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: "t") || c == UInt8(ascii: "f")
-                        || c == UInt8(ascii: "n") || c == UInt8(ascii: "[") || c == UInt8(ascii: "]")
+                        || (c >= 0x30 && c <= 0x39) || startsWithLiteral()
                     skipJunkLine(emit, reason: looksLikeJSONScalar ? "not a JSON object" : "not JSON")
                 }
             }
@@ -200,6 +199,15 @@ public final class FrameReader {
             pos = 0
             end = live
         }
+    }
+
+    /// True if `true`, `false` or `null` starts at `pos`, so a line such as `this is not json` is "not JSON".
+    private func startsWithLiteral() -> Bool {
+        for word in ["true", "false", "null"] {
+            let bytes = Array(word.utf8)
+            if ensureAvailable(bytes.count), (0..<bytes.count).allSatisfy({ storage[pos + $0] == bytes[$0] }) { return true }
+        }
+        return false
     }
 
     /// Looks past the `[` at `pos` (and any whitespace, within one read) for the first element.
