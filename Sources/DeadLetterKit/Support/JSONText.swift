@@ -22,11 +22,7 @@ public enum JSONText {
     }
 
     public static func string(_ frame: ObjectFrame, _ from: Int, _ to: Int, escaped: Bool) -> String {
-        let slice = frame.slice(from, to)
-        if !escaped { return String(decoding: slice, as: UTF8.self) }
-        var out: [UInt8] = []
-        unescape(slice, into: &out)
-        return String(decoding: out, as: UTF8.self)
+        string(UnsafeBufferPointer(start: frame.base, count: frame.end), from, to, escaped: escaped)
     }
 
     /// Resolves JSON escapes (already validated by the scanner). Lone surrogates become U+FFFD.
