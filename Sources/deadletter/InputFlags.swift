@@ -28,8 +28,11 @@ struct InputFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Largest size a gzip payload inside rawData may inflate to; past it the payload is reported, not inspected.", valueName: "size"))
     var maxPayloadBytes: String = "64MiB"
 
+    @OptionGroup var filters: FilterFlags
+
     func options() throws -> InputOptions {
         var options = InputOptions()
+        options.filter = try filters.filter()
         options.paths = paths
         options.kind = kind
         options.strict = strict

@@ -7,7 +7,7 @@ struct Summarize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Count failure records grouped by any field, with bytes and time ranges.",
         discussion: """
-        Fields for --by: \(RecordField.allCases.map(\.rawValue).joined(separator: ", ")).
+        Fields for --by: \(RecordField.validNames).
         Kinds: \(FailureKind.selectable.map(\.rawValue).joined(separator: ", ")).
 
         Examples:

@@ -19,7 +19,10 @@ public struct SummarizeOptions: Sendable {
 public enum SummarizeJob {
     public static func run(_ options: SummarizeOptions, output: OutputStream, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
         var builder = SummaryBuilder(groupBy: options.groupBy)
-        let run = InputRun(options: options.input, diagnostics: diagnostics)
+        var input = options.input
+        let wanted = options.groupBy + input.filter.fields
+        input.read.payloadNeeds = PayloadNeeds(keep: wanted.contains(.payload), paths: RecordField.payloadPaths(wanted))
+        let run = InputRun(options: input, diagnostics: diagnostics)
         let outcome = try run.run { event in
             switch event {
             case .record(let record): builder.add(record)
@@ -32,15 +35,19 @@ public enum SummarizeJob {
         var summary = builder.build()
         summary.totals.inputErrors = outcome.inputErrors
         if let top = options.top { summary.keepTop(top) }
-        // The summary is written only once complete, so a redirected file never holds half of one.
-        switch options.format {
+        write(summary, format: options.format, wide: options.wide, color: options.color, to: output)
+        return outcome.exitStatus(strict: options.input.strict)
+    }
+
+    /// The summary is written only once complete, so a redirected file never holds half of one.
+    public static func write(_ summary: Summary, format: SummaryFormat, wide: Bool, color: ColorChoice, to output: OutputStream) {
+        switch format {
         case .json: output.write(SummaryJSON.render(summary))
         case .csv: output.write(SummaryCSV.render(summary))
         case .table:
-            let table = SummaryTable(width: Terminal.columns(), wide: options.wide, color: options.color.enabled(fd: 1))
+            let table = SummaryTable(width: Terminal.columns(), wide: wide, color: color.enabled(fd: 1))
             output.write(table.render(summary))
         }
         output.flush()
-        return outcome.exitStatus(strict: options.input.strict)
     }
 }

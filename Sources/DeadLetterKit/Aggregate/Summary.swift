@@ -68,6 +68,13 @@ public struct Summary: Sendable, Equatable {
     public var malformedSamples: [MalformedLine] = []
     /// Set when `--top` folded groups into `(other)`: such a summary cannot be merged exactly.
     public var top: Int?
+    /// Set when merged from summaries whose groups were folded: group counts are lower bounds.
+    public var inexact = false
+
+    /// False once any group is `(other)` or the inputs were inexact.
+    public var exactlyMergeable: Bool {
+        !inexact && !groups.contains { $0.key.allSatisfy { $0 == Summary.otherKey } }
+    }
 
     public init(groupBy: [RecordField]) { self.groupBy = groupBy }
 

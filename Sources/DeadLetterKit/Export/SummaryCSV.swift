@@ -1,7 +1,7 @@
 /// `summarize --format csv`: one row per group, the group fields first.
 public enum SummaryCSV {
     public static func render(_ summary: Summary) -> String {
-        var out = CSVOutput.row(summary.groupBy.map(\.rawValue)
+        var out = CSVOutput.row(summary.groupBy.map(\.name)
             + ["count", "payloadBytes", "firstArrival", "lastArrival", "attemptsMin", "attemptsMax", "logEvents"])
         for g in summary.groups {
             var cells = g.key.map { CSVOutput.cell($0) }

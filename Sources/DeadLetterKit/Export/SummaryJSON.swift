@@ -4,10 +4,10 @@ public enum SummaryJSON {
         let t = summary.totals
         var out = "{\n"
         out += "  \"schema\": \(JSONOutput.quote(Summary.schema)),\n"
-        out += "  \"groupBy\": [\(summary.groupBy.map { JSONOutput.quote($0.rawValue) }.joined(separator: ", "))],\n"
-        if let top = summary.top {
-            out += "  \"top\": \(top),\n"
-            out += "  \"exactlyMergeable\": \(summary.groups.contains { $0.key.allSatisfy { $0 == Summary.otherKey } } ? "false" : "true"),\n"
+        out += "  \"groupBy\": [\(summary.groupBy.map { JSONOutput.quote($0.name) }.joined(separator: ", "))],\n"
+        if let top = summary.top { out += "  \"top\": \(top),\n" }
+        if summary.top != nil || summary.inexact {
+            out += "  \"exactlyMergeable\": \(summary.exactlyMergeable),\n"
         }
         out += "  \"totals\": {"
         out += "\"files\": \(t.files), \"bytesRead\": \(t.bytesRead), \"records\": \(t.records), \"malformed\": \(t.malformed), "
@@ -19,7 +19,7 @@ public enum SummaryJSON {
         for (i, g) in summary.groups.enumerated() {
             out += i == 0 ? "\n" : ",\n"
             out += "    {\"key\": {"
-            out += zip(summary.groupBy, g.key).map { "\(JSONOutput.quote($0.rawValue)): \(JSONOutput.quote($1))" }.joined(separator: ", ")
+            out += zip(summary.groupBy, g.key).map { "\(JSONOutput.quote($0.name)): \(JSONOutput.quote($1))" }.joined(separator: ", ")
             out += "}, \"count\": \(g.count), \"payloadBytes\": \(g.payloadBytes), "
             out += "\"firstArrival\": \(JSONOutput.time(g.arrival?.min)), \"lastArrival\": \(JSONOutput.time(g.arrival?.max)), "
             out += "\"attempts\": "

@@ -44,7 +44,7 @@ public struct SummaryTable {
             guard let ms else { return "-" }
             return UTCTime.minute(ms, withYear: wide || !sameYear)
         }
-        var headers = summary.groupBy.map { $0.rawValue.uppercased() }
+        var headers = summary.groupBy.map { $0.name.uppercased() }
         let keyCount = headers.count
         headers += ["COUNT", "%", "PAYLOAD", "FIRST", "LAST"]
         let rightAligned = Set(keyCount..<(keyCount + 3))

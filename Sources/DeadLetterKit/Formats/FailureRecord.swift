@@ -1,18 +1,16 @@
 /// Where a record came from: the input file (or `-` for stdin) and what its object key says.
 public final class SourceFile: Sendable {
     /// The path as the user will recognise it (joined from the argument and the walk), or `-`.
+    /// Its folders mirror the S3 key: a bucket synced to `./bucket` keeps `splunk-failed/2024/...` below it.
     public let path: String
-    /// The path below the argument that named it: the part that mirrors the S3 key.
-    public let key: String
     public let objectKey: ObjectKey
     /// The family the key's folders name, if any.
     public let kindFromPath: FailureKind?
 
-    public init(path: String, key: String) {
+    public init(path: String) {
         self.path = path
-        self.key = key
-        self.objectKey = ObjectKey(key)
-        self.kindFromPath = FailureFamilies.kind(forKey: key)
+        self.objectKey = ObjectKey(path)
+        self.kindFromPath = FailureFamilies.kind(forKey: path)
     }
 }
 

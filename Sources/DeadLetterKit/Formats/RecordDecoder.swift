@@ -6,9 +6,9 @@ public struct RecordDecoder {
     public var fallbackKind: FailureKind?
     public let payloads: PayloadDecoder
 
-    public init(fallbackKind: FailureKind? = nil, maxPayloadBytes: Int = 64 << 20) {
+    public init(fallbackKind: FailureKind? = nil, maxPayloadBytes: Int = 64 << 20, payloadNeeds: PayloadNeeds = PayloadNeeds()) {
         self.fallbackKind = fallbackKind
-        self.payloads = PayloadDecoder(maxInflatedBytes: maxPayloadBytes)
+        self.payloads = PayloadDecoder(maxInflatedBytes: maxPayloadBytes, needs: payloadNeeds)
     }
 
     public enum Outcome {

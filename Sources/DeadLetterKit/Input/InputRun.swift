@@ -4,6 +4,8 @@ public struct InputOptions: Sendable {
     public var read = ReadOptions()
     /// `--kind`: keep only this family, and give it to records that carry no clue to theirs.
     public var kind: FailureKind?
+    /// `--where`, `--since`, `--until`.
+    public var filter = RecordFilter()
     /// `--strict`: malformed input makes the run exit 2.
     public var strict = false
     /// Whether stdin is a terminal (then no PATH is a usage error rather than a silent wait).
@@ -78,6 +80,7 @@ public struct InputRun {
                 switch event {
                 case .record(let record):
                     if let kind = options.kind, record.kind != kind { return true }
+                    if !options.filter.accepts(record) { return true }
                     return consumer(event)
                 case .malformed(let m):
                     outcome.malformed += 1

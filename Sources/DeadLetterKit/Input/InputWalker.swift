@@ -8,10 +8,9 @@ import Darwin
 public struct InputItem: Sendable, Equatable {
     public enum Location: Sendable, Equatable { case file(String), standardInput }
     public var location: Location
-    /// Path as shown to the user (`-` for stdin).
+    /// Path as shown to the user (`-` for stdin). Its folders mirror the S3 key, so the family and the
+    /// stream are read from it.
     public var displayPath: String
-    /// Path below the argument that named it, mirroring the S3 key.
-    public var key: String
 }
 
 /// A path that could not be used, with the reason.
@@ -31,7 +30,7 @@ public enum InputWalker {
         var problems: [InputProblem] = []
         for argument in arguments {
             if argument == "-" {
-                items.append(InputItem(location: .standardInput, displayPath: "-", key: ""))
+                items.append(InputItem(location: .standardInput, displayPath: "-"))
                 continue
             }
             var st = stat()
@@ -41,12 +40,12 @@ public enum InputWalker {
             }
             if isDirectory(st) {
                 var visited: Set<FileIdentity> = [FileIdentity(st)]
-                walk(directory: argument, keyPrefix: "", visited: &visited, items: &items, problems: &problems)
+                walk(directory: argument, visited: &visited, items: &items, problems: &problems)
             } else if isRegular(st) {
-                items.append(InputItem(location: .file(argument), displayPath: argument, key: argument))
+                items.append(InputItem(location: .file(argument), displayPath: argument))
             } else {
                 // Named explicitly: a FIFO or character device is read as a stream (`<(zcat x)` is a FIFO).
-                items.append(InputItem(location: .file(argument), displayPath: argument, key: argument))
+                items.append(InputItem(location: .file(argument), displayPath: argument))
             }
         }
         return (items, problems)
@@ -65,10 +64,11 @@ public enum InputWalker {
     private static func isRegular(_ st: stat) -> Bool { (st.st_mode & S_IFMT) == S_IFREG }
 
     private static func join(_ a: String, _ b: String) -> String {
-        a.hasSuffix("/") ? a + b : a + "/" + b
+        if a == "." { return b }
+        return a.hasSuffix("/") ? a + b : a + "/" + b
     }
 
-    private static func walk(directory: String, keyPrefix: String, visited: inout Set<FileIdentity>,
+    private static func walk(directory: String, visited: inout Set<FileIdentity>,
                              items: inout [InputItem], problems: inout [InputProblem]) {
         guard let dir = opendir(directory) else {
             problems.append(InputProblem(path: directory, reason: String(cString: strerror(errno))))
@@ -86,7 +86,6 @@ public enum InputWalker {
         names.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         for name in names {
             let path = join(directory, name)
-            let key = keyPrefix.isEmpty ? name : keyPrefix + "/" + name
             var st = stat()
             guard stat(path, &st) == 0 else {
                 // Vanished since listing, or a dangling link.
@@ -100,10 +99,10 @@ public enum InputWalker {
                     continue
                 }
                 visited.insert(identity)
-                walk(directory: path, keyPrefix: key, visited: &visited, items: &items, problems: &problems)
+                walk(directory: path, visited: &visited, items: &items, problems: &problems)
                 visited.remove(identity)
             } else if isRegular(st) {
-                items.append(InputItem(location: .file(path), displayPath: path, key: key))
+                items.append(InputItem(location: .file(path), displayPath: path))
             } else {
                 problems.append(InputProblem(path: path, reason: "not a regular file (FIFO, socket or device); skipped", isNote: true))
             }

@@ -10,6 +10,8 @@ public struct ReadOptions: Sendable {
     public var maxPayloadBytes: Int = 64 << 20
     /// The kind given to records that carry no clue to their family (`--kind`).
     public var fallbackKind: FailureKind?
+    /// What to keep from each payload.
+    public var payloadNeeds = PayloadNeeds()
 
     public init() {}
 }
@@ -45,7 +47,8 @@ public struct RecordReader {
 
     public init(options: ReadOptions) {
         self.options = options
-        self.decoder = RecordDecoder(fallbackKind: options.fallbackKind, maxPayloadBytes: options.maxPayloadBytes)
+        self.decoder = RecordDecoder(fallbackKind: options.fallbackKind, maxPayloadBytes: options.maxPayloadBytes,
+                                     payloadNeeds: options.payloadNeeds)
     }
 
     /// Reads `item` to the end (or until `handle` returns false). Returns false if reading was stopped.
@@ -64,15 +67,15 @@ public struct RecordReader {
             }
         }
         let raw = FileDescriptorSource(fd: fd, closeOnDeinit: item.location != .standardInput)
-        return read(source: raw, displayPath: item.displayPath, key: item.key, bytesRead: { raw.bytesRead }, handle)
+        return read(source: raw, displayPath: item.displayPath, bytesRead: { raw.bytesRead }, handle)
     }
 
     /// Reads an already open source; `bytesRead` reports how many raw bytes it consumed.
     @discardableResult
-    public mutating func read(source raw: ByteSource, displayPath: String, key: String,
+    public mutating func read(source raw: ByteSource, displayPath: String,
                               bytesRead: () -> Int64, _ handle: (ReaderEvent) -> Bool) -> Bool {
         var stats = FileStatistics(path: displayPath)
-        let file = SourceFile(path: displayPath, key: key)
+        let file = SourceFile(path: displayPath)
         var keepGoing = true
         do {
             let (decoded, compression) = try DecodedStream.open(raw)

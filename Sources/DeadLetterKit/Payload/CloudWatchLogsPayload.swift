@@ -2,7 +2,8 @@
 public enum CloudWatchLogsPayload {
     /// Reads the envelope and counts the events without building them. Returns nil if the JSON is not
     /// a subscription payload (no `messageType` and `logEvents`).
-    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, scanner: inout JSONScanner, members: inout [ScannedMember]) -> CloudWatchLogsInfo? {
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, collectEvents: Bool = false,
+                             scanner: inout JSONScanner, members: inout [ScannedMember]) -> CloudWatchLogsInfo? {
         guard let base = bytes.baseAddress, let start = JSONText.firstNonWhitespace(bytes),
               bytes[start] == UInt8(ascii: "{") else { return nil }
         guard case .complete = scanner.scan(base, start: start, end: bytes.count, atEOF: true, members: &members) else { return nil }
@@ -27,10 +28,26 @@ public enum CloudWatchLogsPayload {
         }
         guard info.messageType != nil, let span = eventsSpan else { return nil }
         var count = 0
-        JSONText.forEachElement(bytes, arrayStart: span.0, arrayEnd: span.1, scanner: &scanner, members: &members) { _, _, _ in
+        var events: [LogEvent] = []
+        JSONText.forEachElement(bytes, arrayStart: span.0, arrayEnd: span.1, scanner: &scanner, members: &members) { start, _, fields in
             count += 1
+            guard collectEvents, bytes[start] == UInt8(ascii: "{") else { return }
+            var event = LogEvent()
+            for m in fields {
+                switch JSONText.string(bytes, m.keyStart, m.keyEnd, escaped: m.keyEscaped) {
+                case "id": event.id = m.valueKind == .string
+                    ? JSONText.string(bytes, m.valueStart, m.valueEnd, escaped: m.valueEscaped)
+                    : String(decoding: UnsafeBufferPointer(rebasing: bytes[m.valueStart..<m.valueEnd]), as: UTF8.self)
+                case "timestamp": event.timestamp = JSONText.integer(bytes, m.valueStart, m.valueEnd)
+                case "message" where m.valueKind == .string:
+                    event.message = JSONText.string(bytes, m.valueStart, m.valueEnd, escaped: m.valueEscaped)
+                default: break
+                }
+            }
+            events.append(event)
         }
         info.eventCount = count
+        if collectEvents { info.events = events }
         return info
     }
 }

@@ -1,3 +1,19 @@
+/// What a command needs kept from each payload beyond its type and size.
+public struct PayloadNeeds: Sendable {
+    /// Keep the payload for output (`records`, `--by payload`).
+    public var keep = false
+    /// Extract these paths (`payload.a.b`).
+    public var paths: [[String]] = []
+    /// Keep CloudWatch Logs events (`--explode`).
+    public var events = false
+
+    public init(keep: Bool = false, paths: [[String]] = [], events: Bool = false) {
+        self.keep = keep
+        self.paths = paths
+        self.events = events
+    }
+}
+
 /// Decodes and types `rawData`. One decoder per worker: it owns the reused buffers, so decoding a
 /// record allocates nothing in the steady state.
 public final class PayloadDecoder {
@@ -11,8 +27,11 @@ public final class PayloadDecoder {
     private var scanner = JSONScanner()
     private var members: [ScannedMember] = []
 
-    public init(maxInflatedBytes: Int = 64 << 20) {
+    public let needs: PayloadNeeds
+
+    public init(maxInflatedBytes: Int = 64 << 20, needs: PayloadNeeds = PayloadNeeds()) {
         self.maxInflatedBytes = maxInflatedBytes
+        self.needs = needs
     }
 
     /// Decodes the JSON string content of `rawData` (quotes excluded) and types it.
@@ -29,6 +48,12 @@ public final class PayloadDecoder {
         guard ok else {
             decoded.removeAll(keepingCapacity: true)
             info.type = .invalidBase64
+            if needs.keep {
+                // Not base64: kept as given, so nothing is lost.
+                let given = escaped ? unescaped.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+                                    : String(decoding: rawDataString, as: UTF8.self)
+                info.view = .base64(given)
+            }
             return info
         }
         info.decodedBytes = decoded.count
@@ -39,15 +64,19 @@ public final class PayloadDecoder {
     private func classify(_ bytes: UnsafeBufferPointer<UInt8>, into info: inout PayloadInfo) {
         if bytes.isEmpty {
             info.type = .empty
+            if needs.keep { info.view = .text("") }
             return
         }
         if bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {
             info.type = .binary
             switch inflater.inflate(bytes, into: &inflated, cap: maxInflatedBytes) {
             case .complete:
-                if let cwl = inflated.withUnsafeBufferPointer({ CloudWatchLogsPayload.parse($0, scanner: &scanner, members: &members) }) {
+                let events = needs.events
+                if let cwl = inflated.withUnsafeBufferPointer({ CloudWatchLogsPayload.parse($0, collectEvents: events, scanner: &scanner, members: &members) }) {
                     info.type = .cloudWatchLogs
                     info.cloudWatch = cwl
+                    inflated.withUnsafeBufferPointer { keepJSON($0, into: &info) }
+                    return
                 }
             case .exceedsCap(let cap):
                 info.problem = "gzip payload inflates to more than \(cap) bytes (--max-payload-bytes); not inspected"
@@ -56,14 +85,33 @@ public final class PayloadDecoder {
             case .corrupt(let why):
                 info.problem = "gzip payload is corrupt (\(why))"
             }
+            if needs.keep { info.view = .base64(Base64.encode(bytes)) }
             return
         }
         if JSONText.isJSONSequence(bytes, scanner: &scanner, members: &members) {
             info.type = .json
+            keepJSON(bytes, into: &info)
         } else if UTF8Validation.isPrintableText(bytes) {
             info.type = .text
+            if needs.keep { info.view = .text(String(decoding: bytes, as: UTF8.self)) }
         } else {
             info.type = .binary
+            if needs.keep { info.view = .base64(Base64.encode(bytes)) }
+        }
+    }
+
+    /// Keeps a JSON payload (one value, or a sequence as an array) and extracts the requested paths
+    /// from its first value.
+    private func keepJSON(_ bytes: UnsafeBufferPointer<UInt8>, into info: inout PayloadInfo) {
+        guard needs.keep || !needs.paths.isEmpty else { return }
+        let bounds = JSONText.sequenceBounds(bytes, scanner: &scanner, members: &members)
+        guard let first = bounds.first else { return }
+        for path in needs.paths {
+            info.values[path.joined(separator: ".")] = JSONText.value(at: path, in: bytes, start: first.0, scanner: &scanner, members: &members)
+        }
+        if needs.keep {
+            let parts = bounds.map { String(decoding: JSONText.compact(UnsafeBufferPointer(rebasing: bytes[$0.0..<$0.1])), as: UTF8.self) }
+            info.view = .json(parts.count == 1 ? parts[0] : "[" + parts.joined(separator: ",") + "]")
         }
     }
 }

@@ -133,3 +133,91 @@ public enum JSONText {
         }
     }
 }
+
+extension JSONText {
+    /// The value at `path` inside the JSON value starting at `start` (`["a", "0", "b"]`): object members by
+    /// name, array elements by index. Returns the value's text: strings unescaped, other values as compact JSON;
+    /// nil when the path does not exist (or leads to null).
+    public static func value(at path: [String], in bytes: UnsafeBufferPointer<UInt8>, start: Int,
+                             scanner: inout JSONScanner, members: inout [ScannedMember]) -> String? {
+        guard let base = bytes.baseAddress else { return nil }
+        var valueStart = start
+        var valueEnd = 0
+        var kind = JSONKind.null
+        var escaped = false
+        // Bounds of the current value.
+        guard case .complete(let end, _) = scanner.scan(base, start: start, end: bytes.count, atEOF: true, members: &members) else { return nil }
+        valueEnd = end
+        kind = bytes[start] == UInt8(ascii: "{") ? .object : (bytes[start] == UInt8(ascii: "[") ? .array : .null)
+        for component in path {
+            switch kind {
+            case .object:
+                guard case .complete = scanner.scan(base, start: valueStart, end: valueEnd, atEOF: true, members: &members),
+                      let m = members.first(where: { string(bytes, $0.keyStart, $0.keyEnd, escaped: $0.keyEscaped) == component })
+                else { return nil }
+                (valueStart, valueEnd, kind, escaped) = (m.valueStart, m.valueEnd, m.valueKind, m.valueEscaped)
+            case .array:
+                guard let index = Int(component), index >= 0 else { return nil }
+                var found: (Int, Int)?
+                var position = 0
+                forEachElement(bytes, arrayStart: valueStart, arrayEnd: valueEnd, scanner: &scanner, members: &members) { s, e, _ in
+                    if position == index { found = (s, e) }
+                    position += 1
+                }
+                guard let (s, e) = found else { return nil }
+                valueStart = s
+                valueEnd = e
+                escaped = false
+                switch bytes[s] {
+                case UInt8(ascii: "{"): kind = .object
+                case UInt8(ascii: "["): kind = .array
+                case UInt8(ascii: "\""):
+                    kind = .string
+                    valueStart = s + 1
+                    valueEnd = e - 1
+                    escaped = UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd]).contains(0x5C)
+                case UInt8(ascii: "n"): kind = .null
+                case UInt8(ascii: "t"), UInt8(ascii: "f"): kind = .bool
+                default: kind = .number
+                }
+            default:
+                return nil
+            }
+        }
+        switch kind {
+        case .string: return string(bytes, valueStart, valueEnd, escaped: escaped)
+        case .null: return nil
+        default: return String(decoding: compact(UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd])), as: UTF8.self)
+        }
+    }
+
+    /// JSON text without insignificant whitespace (so a pretty-printed payload fits on one NDJSON line).
+    public static func compact(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var inString = false
+        var escape = false
+        for b in bytes {
+            if inString {
+                out.append(b)
+                if escape { escape = false } else if b == 0x5C { escape = true } else if b == 0x22 { inString = false }
+            } else if !isWhitespace(b) {
+                out.append(b)
+                if b == 0x22 { inString = true }
+            }
+        }
+        return out
+    }
+
+    /// The JSON values in a sequence (one document, NDJSON, or values back to back), as (start, end) bounds.
+    public static func sequenceBounds(_ bytes: UnsafeBufferPointer<UInt8>, scanner: inout JSONScanner, members: inout [ScannedMember]) -> [(Int, Int)] {
+        guard let base = bytes.baseAddress, var i = firstNonWhitespace(bytes) else { return [] }
+        var bounds: [(Int, Int)] = []
+        while true {
+            guard case .complete(let end, _) = scanner.scan(base, start: i, end: bytes.count, atEOF: true, members: &members) else { return bounds }
+            bounds.append((i, end))
+            guard let next = firstNonWhitespace(bytes, from: end) else { return bounds }
+            i = next
+        }
+    }
+}

@@ -19,7 +19,7 @@ enum Harness {
         var result = ReadResult()
         var reader = RecordReader(options: options)
         let source = MemorySource(bytes, chunk: chunk)
-        reader.read(source: source, displayPath: key, key: key, bytesRead: { Int64(bytes.count) }) { event in
+        reader.read(source: source, displayPath: key, bytesRead: { Int64(bytes.count) }) { event in
             switch event {
             case .record(let r): result.records.append(r)
             case .malformed(let m): result.malformed.append(m)

@@ -1,0 +1,48 @@
+/// Everything `records` needs, as plain values.
+public struct RecordsOptions: Sendable {
+    public var input = InputOptions()
+    public var format: RecordsFormat = .ndjson
+    /// nil: the full normalised record.
+    public var fields: [RecordField]?
+    /// One row per CloudWatch Logs event.
+    public var explode = false
+
+    public init() {}
+}
+
+/// `deadletter records`: streams normalised records (or their log events) as they are read.
+public enum RecordsJob {
+    public static func run(_ options: RecordsOptions, output: OutputStream, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+        var input = options.input
+        let wanted = (options.fields ?? []) + input.filter.fields
+        input.read.payloadNeeds = PayloadNeeds(
+            keep: options.fields == nil || wanted.contains(.payload),
+            paths: RecordField.payloadPaths(wanted),
+            events: options.explode)
+        let builder = RowBuilder(fields: options.fields)
+        var reporter: any RecordReporter
+        switch options.format {
+        case .ndjson: reporter = NDJSONReporter()
+        case .json: reporter = JSONReporter()
+        case .csv:
+            let names = options.explode
+                ? (options.fields ?? [.kind, .errorCode, .file, .line, .arrival, .logGroup, .logStream]).map(\.name) + RowBuilder.eventColumns
+                : options.fields?.map(\.name) ?? RowBuilder.recordColumns
+            reporter = CSVReporter(headerIfEmpty: names)
+        }
+        let run = InputRun(options: input, diagnostics: diagnostics)
+        let outcome = try run.run { event in
+            guard case .record(let record) = event else { return true }
+            if options.explode {
+                for row in builder.eventRows(record) { reporter.write(row, to: output) }
+            } else {
+                reporter.write(builder.row(record), to: output)
+            }
+            // A closed pipe (`| head`) stops the reading too.
+            return !output.closed
+        }
+        if !outcome.stopped { reporter.finish(output) }
+        output.flush()
+        return outcome.exitStatus(strict: options.input.strict)
+    }
+}

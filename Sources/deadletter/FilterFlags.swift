@@ -1,0 +1,36 @@
+import ArgumentParser
+import DeadLetterKit
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `--where`, `--since`, `--until`: shared by every command that selects records.
+struct FilterFlags: ParsableArguments {
+    @Option(name: .customLong("where"),
+            help: ArgumentHelp("FIELD=VALUE, FIELD!=VALUE or FIELD~REGEX; repeatable, all must hold. A record without the field has the value (none).",
+                               valueName: "condition"))
+    var conditions: [String] = []
+
+    @Option(help: ArgumentHelp("Arrival at or after T: RFC 3339, a date, epoch milliseconds, or a duration back from now (36h, 7d).", valueName: "T"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("Arrival before T (same forms as --since).", valueName: "T"))
+    var until: String?
+
+    func filter() throws -> RecordFilter {
+        var filter = RecordFilter()
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let nowMillis = Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+        do {
+            filter.conditions = try conditions.map { text throws(UsageError) in try Condition(parsing: text) }
+            filter.since = try since.map { text throws(UsageError) in try TimeArgument.parse(text, now: nowMillis) }
+            filter.until = try until.map { text throws(UsageError) in try TimeArgument.parse(text, now: nowMillis) }
+        } catch {
+            throw ValidationError(error.message)
+        }
+        return filter
+    }
+}

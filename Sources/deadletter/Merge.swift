@@ -1,0 +1,51 @@
+import ArgumentParser
+import DeadLetterKit
+
+struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Merge JSON summaries of separate runs into one, as if the inputs had been read together.",
+        discussion: """
+        Counts, bytes, time ranges, attempts and totals add up exactly; the first malformed samples are kept. \
+        Summaries must share the schema and --by. A summary made with --top holds an (other) group that mixes \
+        keys: merging it works, but the result says "exactlyMergeable": false.
+
+        Examples:
+          deadletter summarize bucket/2024/03/05 --format json > a.json
+          deadletter summarize bucket/2024/03/06 --format json > b.json
+          deadletter merge a.json b.json --top 20 --format table
+        """
+    )
+
+    @Argument(help: ArgumentHelp("JSON summaries written by `deadletter summarize --format json`.", valueName: "summary.json"),
+              completion: .file(extensions: ["json"]))
+    var summaries: [String]
+
+    @Option(help: "Output format.")
+    var format: SummaryFormat = .json
+
+    @Option(help: ArgumentHelp("After merging, keep the N largest groups and fold the rest into (other).", valueName: "n"))
+    var top: Int?
+
+    @Flag(help: "Do not shorten table columns to the terminal width.")
+    var wide = false
+
+    @Option(help: "Colour table output: auto, always or never.")
+    var color: ColorChoice = .auto
+
+    func validate() throws {
+        if summaries.isEmpty { throw ValidationError("give at least one summary file") }
+        if let top, top < 1 { throw ValidationError("--top takes a number of groups, 1 or more") }
+    }
+
+    func run() throws {
+        var options = MergeOptions()
+        options.paths = summaries
+        options.format = format
+        options.top = top
+        options.wide = wide
+        options.color = color
+        try finish { output, diagnostics throws(UsageError) in
+            try MergeJob.run(options, output: output, diagnostics: diagnostics)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import DeadLetterKit
+
+extension RecordsFormat: ExpressibleByArgument {}
+
+struct Records: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List normalised failure records as NDJSON, CSV or JSON, for jq, DuckDB or a spreadsheet.",
+        discussion: """
+        Each record becomes one object with kind, errorCode, errorMessage, attemptsMade, arrival, attemptEnding, \
+        file, line, the kind's ids and names, payloadType and payload (the decoded JSON value for JSON payloads, \
+        a string for text, base64 for binary, the subscription JSON for CloudWatch Logs). Output streams as it \
+        reads; `| head` stops the run early and quietly.
+
+        Fields for --fields and --where: \(RecordField.validNames).
+
+        Examples:
+          deadletter records ./bucket --where errorCode=Splunk.AckTimeout | jq -r .payload.event
+          deadletter records ./bucket --where 'message~mapper_parsing' --fields file,line,documentId,errorMessage --format csv > bad-docs.csv
+          deadletter records bucket/processing-failed --explode --since 36h | jq -r .message
+        """
+    )
+
+    @OptionGroup var input: InputFlags
+
+    @Option(help: "Output format.")
+    var format: RecordsFormat = .ndjson
+
+    @Option(help: ArgumentHelp("Comma-separated fields to output instead of the whole record.", valueName: "fields"))
+    var fields: String?
+
+    @Flag(help: "One row per CloudWatch Logs event (logGroup, logStream, logEventId, timestamp, message); records without events are left out.")
+    var explode = false
+
+    func run() throws {
+        var options = RecordsOptions()
+        options.input = try input.options()
+        if let fields {
+            do {
+                options.fields = try RecordField.parseList(fields)
+            } catch {
+                throw ValidationError("--fields: \(error.message)")
+            }
+        }
+        options.format = format
+        options.explode = explode
+        try finish { output, diagnostics throws(UsageError) in
+            try RecordsJob.run(options, output: output, diagnostics: diagnostics)
+        }
+    }
+}
