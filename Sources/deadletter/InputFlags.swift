@@ -22,6 +22,9 @@ struct InputFlags: ParsableArguments {
     @Flag(help: "Exit with status 2 if any malformed input was found.")
     var strict = false
 
+    @Flag(name: [.short, .long], help: "Print no warnings or notes on stderr (errors still are); counts are unchanged.")
+    var quiet = false
+
     @Option(help: ArgumentHelp("Largest record (one JSON object) to read; longer ones are reported as malformed.", valueName: "size"))
     var maxRecordBytes: String = "16MiB"
 
@@ -36,6 +39,7 @@ struct InputFlags: ParsableArguments {
         options.paths = paths
         options.kind = kind
         options.strict = strict
+        options.quiet = quiet
         options.stdinIsTerminal = isatty(STDIN_FILENO) == 1
         guard let record = ByteSize.parse(maxRecordBytes), record > 0 else {
             throw ValidationError("--max-record-bytes takes a size such as 16MiB, 1G or 65536")

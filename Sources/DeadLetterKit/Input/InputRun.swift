@@ -8,6 +8,8 @@ public struct InputOptions: Sendable {
     public var filter = RecordFilter()
     /// `--strict`: malformed input makes the run exit 2.
     public var strict = false
+    /// `--quiet`: no warnings or notes on stderr.
+    public var quiet = false
     /// Whether stdin is a terminal (then no PATH is a usage error rather than a silent wait).
     public var stdinIsTerminal = false
 
@@ -48,6 +50,7 @@ public struct InputRun {
     public init(options: InputOptions, diagnostics: Diagnostics) {
         self.options = options
         self.diagnostics = diagnostics
+        if options.quiet { diagnostics.quiet = true }
     }
 
     /// The inputs to read: the paths, or stdin when none are given and it is not a terminal.
