@@ -6,11 +6,14 @@ public struct PayloadNeeds: Sendable {
     public var paths: [[String]] = []
     /// Keep CloudWatch Logs events (`--explode`).
     public var events = false
+    /// Keep the decoded bytes exactly (backfill).
+    public var bytes = false
 
-    public init(keep: Bool = false, paths: [[String]] = [], events: Bool = false) {
+    public init(keep: Bool = false, paths: [[String]] = [], events: Bool = false, bytes: Bool = false) {
         self.keep = keep
         self.paths = paths
         self.events = events
+        self.bytes = bytes
     }
 }
 
@@ -57,6 +60,7 @@ public final class PayloadDecoder {
             return info
         }
         info.decodedBytes = decoded.count
+        if needs.bytes { info.bytes = decoded }
         decoded.withUnsafeBufferPointer { classify($0, into: &info) }
         return info
     }

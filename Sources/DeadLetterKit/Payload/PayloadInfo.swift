@@ -53,6 +53,8 @@ public struct PayloadInfo: Sendable {
     public var problem: String?
     /// The payload itself, when the reader was asked to keep it (`records`, `--by payload`).
     public var view: PayloadView?
+    /// The decoded bytes, exactly, when the reader was asked to keep them (backfill).
+    public var bytes: [UInt8]?
     /// Values at the payload paths the reader was asked for (`payload.a.b`), keyed by the dotted path.
     public var values: [String: String?] = [:]
 

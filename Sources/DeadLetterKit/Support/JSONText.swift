@@ -221,3 +221,32 @@ extension JSONText {
         }
     }
 }
+
+extension JSONText {
+    /// The JSON values of a payload (one document, NDJSON, or back to back) as byte slices, or nil if the
+    /// bytes are not such a sequence.
+    public static func values(_ bytes: [UInt8]) -> [ArraySlice<UInt8>]? {
+        var scanner = JSONScanner()
+        var members: [ScannedMember] = []
+        return bytes.withUnsafeBufferPointer { buffer -> [ArraySlice<UInt8>]? in
+            guard isJSONSequence(buffer, scanner: &scanner, members: &members) else { return nil }
+            return sequenceBounds(buffer, scanner: &scanner, members: &members).map { bytes[$0.0..<$0.1] }
+        }
+    }
+
+    /// Names of the direct members of the object in `value` (empty if it is not an object).
+    public static func memberNames(_ value: ArraySlice<UInt8>) -> [String] {
+        guard value.first == UInt8(ascii: "{") else { return [] }
+        var scanner = JSONScanner()
+        var members: [ScannedMember] = []
+        let copy = Array(value)
+        return copy.withUnsafeBufferPointer { buffer -> [String] in
+            guard case .complete = scanner.scan(buffer.baseAddress!, start: 0, end: buffer.count, atEOF: true, members: &members) else { return [] }
+            return members.map { string(buffer, $0.keyStart, $0.keyEnd, escaped: $0.keyEscaped) }
+        }
+    }
+
+    public static func compact(_ value: ArraySlice<UInt8>) -> [UInt8] {
+        Array(value).withUnsafeBufferPointer { compact($0) }
+    }
+}

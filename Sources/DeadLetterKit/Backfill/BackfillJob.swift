@@ -1,0 +1,121 @@
+/// The backfill targets, as named by `--target`.
+public enum BackfillTargetName: String, CaseIterable, Sendable {
+    case opensearch
+    case splunkHEC = "splunk-hec"
+    case firehose
+    case httpEndpoint = "http-endpoint"
+    case snowflake, redshift, raw
+}
+
+/// Everything `backfill` needs, as plain values.
+public struct BackfillOptions: Sendable {
+    public var input = InputOptions()
+    public var target: BackfillTargetName = .raw
+    public var out = ""
+    public var maxBytes: Int?
+    public var maxRecords: Int?
+    public var dedupe = false
+    public var dryRun = false
+    public var force = false
+    public var explode = false
+    // Target settings.
+    public var stream: String?
+    public var index: String?
+    public var keepType = false
+    public var wrapText: String?
+    public var table: String?
+    public var iamRole: String?
+    public var manifestURL: String?
+    public var copyOptions: String = "FORMAT AS JSON 'auto'"
+
+    public init() {}
+
+    func makeTarget() throws(UsageError) -> any BackfillTarget {
+        switch target {
+        case .opensearch: return OpenSearchTarget(indexOverride: index, keepType: keepType, wrapTextField: wrapText)
+        case .splunkHEC: return SplunkHECTarget()
+        case .firehose:
+            guard let stream, !stream.isEmpty else { throw UsageError("--target firehose needs --stream NAME (the delivery stream to re-put into)") }
+            return FirehoseTarget(streamName: stream)
+        case .httpEndpoint: return HTTPEndpointTarget()
+        case .snowflake: return SnowflakeTarget()
+        case .redshift: return RedshiftTarget(table: table, iamRole: iamRole, manifestURL: manifestURL, copyOptions: copyOptions)
+        case .raw: return RawTarget(explode: explode)
+        }
+    }
+}
+
+/// `deadletter backfill`: ready-to-send files for a target, a manifest and the rejects, all or nothing.
+public enum BackfillJob {
+    public static func run(_ options: BackfillOptions, output: OutputStream, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+        let target = try options.makeTarget()
+        if let n = options.maxRecords, n < 1 { throw UsageError("--max-records takes a number, 1 or more") }
+        if let n = options.maxBytes, n < 1 { throw UsageError("--max-bytes takes a size, 1 or more") }
+        let limits = target.serviceLimits.tightened(records: options.maxRecords, bytes: options.maxBytes)
+        var input = options.input
+        var needs = target.payloadNeeds
+        needs.paths = RecordField.payloadPaths(input.filter.fields)
+        needs.keep = input.filter.fields.contains(.payload)
+        input.read.payloadNeeds = needs
+        _ = try InputRun(options: input, diagnostics: diagnostics).resolvedPaths()
+
+        let directory: OutputDirectory?
+        if options.dryRun {
+            directory = nil
+        } else {
+            do {
+                directory = try OutputDirectory(destination: options.out, force: options.force)
+            } catch {
+                if case .usage(let message) = error { throw UsageError(message) }
+                diagnostics.error(error.description)
+                return .inputError
+            }
+        }
+        let engine = BackfillEngine(target: target, limits: limits, dedupe: options.dedupe, directory: directory)
+        var writeFailure: OutputDirectory.Failure?
+        let outcome = try InputRun(options: input, diagnostics: diagnostics).run { event in
+            guard case .record(let record) = event else { return true }
+            do throws(OutputDirectory.Failure) {
+                try engine.add(record)
+            } catch {
+                writeFailure = error
+                return false
+            }
+            return true
+        }
+        if writeFailure == nil {
+            do throws(OutputDirectory.Failure) { try engine.finish() } catch { writeFailure = error }
+        }
+        if writeFailure == nil, let directory {
+            do throws(OutputDirectory.Failure) { try directory.commit() } catch { writeFailure = error }
+        }
+        if let failure = writeFailure {
+            directory?.abandon()
+            diagnostics.error("\(failure); nothing was written to '\(options.out)'")
+            return .inputError
+        }
+        report(engine, options: options, diagnostics: diagnostics, output: output)
+        return outcome.exitStatus(strict: options.input.strict)
+    }
+
+    static func report(_ engine: BackfillEngine, options: BackfillOptions, diagnostics: Diagnostics, output: OutputStream) {
+        let t = engine.totals
+        if t.possiblyDelivered > 0 {
+            diagnostics.warning("\(t.possiblyDelivered) records failed with Splunk.AckTimeout and may already be indexed; re-sending them can duplicate events (see possiblyDelivered in manifest.json)")
+        }
+        if t.rejected > 0 {
+            let reasons = engine.rejectCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            diagnostics.warning("\(t.rejected) records rejected (\(reasons))" + (options.dryRun ? "" : "; see \(options.out)/rejects.ndjson"))
+        }
+        var text = options.dryRun ? "dry run: nothing written\n" : ""
+        text += "\(engine.target.name): \(HumanNumber.grouped(t.selected)) selected, \(HumanNumber.grouped(t.written)) written, "
+        text += "\(HumanNumber.grouped(t.rejected)) rejected, \(HumanNumber.grouped(t.duplicates)) duplicates"
+        if t.possiblyDelivered > 0 { text += ", \(HumanNumber.grouped(t.possiblyDelivered)) possibly delivered" }
+        text += "\n\(engine.files.count) files, \(HumanNumber.bytes(Int64(t.bytes))) in \(options.dryRun ? "the plan" : options.out)\n"
+        for file in engine.files {
+            text += "  \(file.name)  \(HumanNumber.grouped(file.records)) records  \(HumanNumber.grouped(file.items)) entries  \(HumanNumber.bytes(Int64(file.bytes)))\n"
+        }
+        output.write(text)
+        output.flush()
+    }
+}

@@ -1,0 +1,153 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+
+/// The backfill output directory, which appears complete or not at all: files are written into a hidden
+/// sibling directory that is renamed into place at the end. SIGINT and SIGTERM remove the sibling first.
+public final class OutputDirectory: @unchecked Sendable {
+    public enum Failure: Error, CustomStringConvertible {
+        case usage(String)
+        case io(String)
+        public var description: String {
+            switch self {
+            case .usage(let m), .io(let m): return m
+            }
+        }
+    }
+
+    public let destination: String
+    public let staging: String
+    private let parent: String
+    private let base: String
+    private var signalSources: [DispatchSourceSignal] = []
+    private var committed = false
+
+    /// Checks `destination` and creates the staging directory beside it.
+    public init(destination: String, force: Bool) throws(Failure) {
+        var path = destination
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        guard !path.isEmpty, path != "." , path != "/" else { throw .usage("--out '\(destination)': name a new or empty directory") }
+        self.destination = path
+        if let slash = path.lastIndex(of: "/") {
+            parent = slash == path.startIndex ? "/" : String(path[..<slash])
+            base = String(path[path.index(after: slash)...])
+        } else {
+            parent = "."
+            base = path
+        }
+        staging = (parent == "/" ? "" : parent) + "/." + base + ".deadletter-partial-\(getpid())"
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .usage("--out '\(path)' exists and is not a directory") }
+            if !Self.isEmptyDirectory(path) && !force {
+                throw .usage("--out '\(path)' is not empty; use --force to replace it")
+            }
+        }
+        Self.removeTree(staging)
+        // Like `mkdir -p` for the folders above --out; the output itself still appears all at once.
+        var folder = parent.hasPrefix("/") ? "/" : ""
+        for part in parent.split(separator: "/") where part != "." {
+            folder += (folder.isEmpty || folder.hasSuffix("/") ? "" : "/") + part
+            mkdir(folder, 0o755)
+        }
+        guard mkdir(staging, 0o755) == 0 else {
+            throw .io("cannot create '\(staging)': \(String(cString: strerror(errno)))")
+        }
+        installSignalCleanup()
+    }
+
+    deinit {
+        if !committed { Self.removeTree(staging) }
+    }
+
+    /// Writes a whole file into the staging directory and flushes it to disk.
+    public func write(name: String, bytes: [UInt8]) throws(Failure) {
+        precondition(!name.contains("/") && !name.hasPrefix("."), "file names are generated, never taken from records")
+        let path = staging + "/" + name
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io("cannot create '\(path)': \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var offset = 0
+        let failure: String? = bytes.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let n = systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n > 0 { offset += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                return String(cString: strerror(errno))
+            }
+            return nil
+        }
+        if let failure { throw .io("cannot write '\(path)': \(failure)") }
+        if fsync(fd) != 0 { throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+    }
+
+    /// Moves the finished directory into place (replacing an old one under --force).
+    public func commit() throws(Failure) {
+        var st = stat()
+        var old: String?
+        if lstat(destination, &st) == 0 {
+            let aside = (parent == "/" ? "" : parent) + "/." + base + ".deadletter-old-\(getpid())"
+            Self.removeTree(aside)
+            guard rename(destination, aside) == 0 else {
+                throw .io("cannot replace '\(destination)': \(String(cString: strerror(errno)))")
+            }
+            old = aside
+        }
+        guard rename(staging, destination) == 0 else {
+            let why = String(cString: strerror(errno))
+            if let old { _ = rename(old, destination) }
+            throw .io("cannot move the output into '\(destination)': \(why)")
+        }
+        committed = true
+        if let old { Self.removeTree(old) }
+        for source in signalSources { source.cancel() }
+    }
+
+    /// Removes the staging directory (on error).
+    public func abandon() {
+        Self.removeTree(staging)
+        for source in signalSources { source.cancel() }
+    }
+
+    private func installSignalCleanup() {
+        let staging = self.staging
+        for (sig, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                // The main thread may still be writing: removing until the directory is gone wins the race.
+                for _ in 0..<100 where Self.removeTree(staging) == false { usleep(1000) }
+                _exit(status)
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    static func isEmptyDirectory(_ path: String) -> Bool {
+        guard let dir = opendir(path) else { return false }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+            if name != "." && name != ".." { return false }
+        }
+        return true
+    }
+
+    /// Removes a directory of plain files (what this tool writes). Returns true when it is gone.
+    @discardableResult
+    static func removeTree(_ path: String) -> Bool {
+        if let dir = opendir(path) {
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+                if name == "." || name == ".." { continue }
+                unlink(path + "/" + name)
+            }
+            closedir(dir)
+        }
+        return rmdir(path) == 0 || errno == ENOENT
+    }
+}

@@ -1,0 +1,40 @@
+/// Firehose HTTP-endpoint request bodies, as Firehose itself sends them:
+/// `{"requestId": ..., "timestamp": ms, "records": [{"data": base64}, ...]}`. The requestId is derived from
+/// the content and the timestamp is the latest arrival in the batch, so a rerun writes the same bytes.
+/// Send with: `curl -H 'Content-Type: application/json' -H 'X-Amz-Firehose-Protocol-Version: 1.0'
+/// -H "X-Amz-Firehose-Request-Id: $(jq -r .requestId http-endpoint-00001.json)" --data-binary @http-endpoint-00001.json URL`.
+public struct HTTPEndpointTarget: BackfillTarget {
+    public init() {}
+
+    public var name: String { "http-endpoint" }
+    public var fileExtension: String { "json" }
+    public var serviceLimits: BatchLimits { BatchLimits(maxRecords: 10_000, maxBytes: 4 << 20) }
+    /// The envelope with the longest timestamp an Int64 can print, so byte limits hold for any batch.
+    public var fileOverhead: Int {
+        "{\"requestId\":\"00000000-0000-0000-0000-000000000000\",\"timestamp\":-9223372036854775808,\"records\":[\n\n]}\n".utf8.count
+    }
+    public var itemOverhead: Int { 2 }   // ",\n"
+
+    public func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection> {
+        switch payloadBytes(record) {
+        case .failure(let r): return .failure(r)
+        case .success(let payload):
+            return .success([BackfillItem(bytes: Array("{\"data\":\"\(Base64.encode(payload))\"}".utf8), arrival: record.arrival)])
+        }
+    }
+
+    public func file(_ items: [BackfillItem], index: Int) -> [UInt8] {
+        var records: [UInt8] = []
+        for (i, item) in items.enumerated() {
+            if i > 0 { records += Array(",\n".utf8) }
+            records += item.bytes
+        }
+        let digest = Digest.sha256(records)
+        let hex = digest.prefix(16).map { b -> String in let h = String(b, radix: 16); return h.count == 1 ? "0" + h : h }.joined()
+        let chars = Array(hex)
+        let requestId = String(chars[0..<8]) + "-" + String(chars[8..<12]) + "-" + String(chars[12..<16]) + "-"
+            + String(chars[16..<20]) + "-" + String(chars[20..<32])
+        let timestamp = items.compactMap(\.arrival).max() ?? 0
+        return Array("{\"requestId\":\"\(requestId)\",\"timestamp\":\(timestamp),\"records\":[\n".utf8) + records + Array("\n]}\n".utf8)
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import DeadLetterKit
+
+extension BackfillTargetName: ExpressibleByArgument {}
+
+struct Backfill: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write ready-to-send files that put failed records back into a target.",
+        discussion: """
+        Targets: \(BackfillTargetName.allCases.map(\.rawValue).joined(separator: ", ")).
+        Files stay within the service's limits (--max-bytes and --max-records only tighten them), output is \
+        deterministic, and the directory appears complete or not at all. Every run writes manifest.json \
+        (schema deadletter.backfill/1: selected = written + rejected + duplicates) and rejects.ndjson.
+
+        Examples:
+          deadletter backfill bucket/splunk-failed --target splunk-hec --out hec/
+          deadletter backfill bucket/processing-failed --target firehose --stream my-stream --out batches/ --dedupe
+          deadletter backfill bucket/AmazonOpenSearchService-failed --target opensearch --out bulk/ --where message~mapper_parsing
+          deadletter backfill bucket/errors/manifests --target redshift --table public.events --iam-role arn:aws:iam::1:role/r --out copy/
+        """
+    )
+
+    @OptionGroup var input: InputFlags
+
+    @Option(help: ArgumentHelp("Where the records go.", valueName: "target"))
+    var target: BackfillTargetName
+
+    @Option(help: ArgumentHelp("Directory to create (it must not exist, or be empty, unless --force).", valueName: "dir"),
+            completion: .directory)
+    var out: String?
+
+    @Option(help: ArgumentHelp("Fewer bytes per file than the service allows.", valueName: "size"))
+    var maxBytes: String?
+
+    @Option(help: ArgumentHelp("Fewer records per file than the service allows.", valueName: "n"))
+    var maxRecords: Int?
+
+    @Flag(help: "Drop repeats by the record's natural id (document id, EventId, dataId), else by payload hash.")
+    var dedupe = false
+
+    @Flag(help: "Print the plan (files, records, bytes, rejects) and write nothing.")
+    var dryRun = false
+
+    @Flag(help: "Replace a non-empty --out directory.")
+    var force = false
+
+    @Flag(help: "raw: write the messages of CloudWatch Logs events, one per line.")
+    var explode = false
+
+    @Option(help: ArgumentHelp("firehose: the delivery stream name.", valueName: "name"))
+    var stream: String?
+
+    @Option(help: ArgumentHelp("opensearch: index for every document, instead of esIndexName/osIndexName.", valueName: "name"))
+    var index: String?
+
+    @Flag(help: "opensearch: keep esTypeName as _type (Elasticsearch 6).")
+    var keepType = false
+
+    @Option(help: ArgumentHelp("opensearch: wrap text payloads as {\"FIELD\": text} instead of rejecting them.", valueName: "field"))
+    var wrapText: String?
+
+    @Option(help: ArgumentHelp("redshift: the table to COPY into.", valueName: "schema.table"))
+    var table: String?
+
+    @Option(help: ArgumentHelp("redshift: the IAM role ARN for COPY.", valueName: "arn"))
+    var iamRole: String?
+
+    @Option(help: ArgumentHelp("redshift: where copy-manifest.json will be uploaded (s3://...).", valueName: "url"))
+    var manifestUrl: String?
+
+    @Option(help: ArgumentHelp("redshift: format options for COPY.", valueName: "sql"))
+    var copyOptions: String = "FORMAT AS JSON 'auto'"
+
+    func validate() throws {
+        if out == nil && !dryRun { throw ValidationError("--out DIR is required (or --dry-run)") }
+    }
+
+    func run() throws {
+        var options = BackfillOptions()
+        options.input = try input.options()
+        options.target = target
+        options.out = out ?? ""
+        if let maxBytes {
+            guard let bytes = ByteSize.parse(maxBytes), bytes > 0 else { throw ValidationError("--max-bytes takes a size such as 1MiB or 500000") }
+            options.maxBytes = bytes
+        }
+        options.maxRecords = maxRecords
+        options.dedupe = dedupe
+        options.dryRun = dryRun
+        options.force = force
+        options.explode = explode
+        options.stream = stream
+        options.index = index
+        options.keepType = keepType
+        options.wrapText = wrapText
+        options.table = table
+        options.iamRole = iamRole
+        options.manifestURL = manifestUrl
+        options.copyOptions = copyOptions
+        try finish { output, diagnostics throws(UsageError) in
+            try BackfillJob.run(options, output: output, diagnostics: diagnostics)
+        }
+    }
+}
