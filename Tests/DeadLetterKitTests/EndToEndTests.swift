@@ -15,7 +15,7 @@ import Testing
 
     @Test func samplesMatchTheHandCountedTable() throws {
         // Expected values: docs/SAMPLES.md, tallied by scripts/make-samples.py as it wrote each record.
-        let result = try CLI.run(["summarize", "samples", "--format", "json", "--by", "kind"])
+        let result = try CLI.run(["summarize", "samples/firehose", "--format", "json", "--by", "kind"])
         #expect(result.status == 0)
         let summary = try result.json()
         let totals = try #require(summary[object: "totals"])
@@ -88,28 +88,28 @@ import Testing
     }
 
     @Test func missingPathIsReportedAndTheOthersAreRead() throws {
-        let result = try CLI.run(["summarize", "does/not/exist", "samples/mixed", "--format", "json"])
+        let result = try CLI.run(["summarize", "does/not/exist", "samples/firehose/mixed", "--format", "json"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("deadletter: does/not/exist: No such file or directory"))
         #expect(try result.json()[object: "totals"]?[int: "records"] == 4)
     }
 
     @Test func strictTurnsMalformedInputIntoStatus2() throws {
-        #expect(try CLI.run(["summarize", "samples/mixed"]).status == 0)
-        #expect(try CLI.run(["summarize", "samples/mixed", "--strict"]).status == 2)
-        #expect(try CLI.run(["summarize", "samples/bucket", "--strict"]).status == 0)
+        #expect(try CLI.run(["summarize", "samples/firehose/mixed"]).status == 0)
+        #expect(try CLI.run(["summarize", "samples/firehose/mixed", "--strict"]).status == 2)
+        #expect(try CLI.run(["summarize", "samples/firehose/bucket", "--strict"]).status == 0)
     }
 
     @Test func malformedLinesAreReportedWithFileLineAndReason() throws {
-        let result = try CLI.run(["summarize", "samples/mixed"])
+        let result = try CLI.run(["summarize", "samples/firehose/mixed"])
         let warnings = result.stderr.split(separator: "\n").filter { $0.contains("malformed") }
         #expect(warnings.count == 5)
-        #expect(warnings.first?.hasPrefix("deadletter: warning: samples/mixed/processing-failed/2024/03/05/14/") == true)
+        #expect(warnings.first?.hasPrefix("deadletter: warning: samples/firehose/mixed/processing-failed/2024/03/05/14/") == true)
         #expect(warnings.first?.contains(":2: malformed: not JSON") == true)
     }
 
-    @Test(arguments: [["summarize", "--by", "nosuchfield", "samples"], ["summarize", "--kind", "nosuchkind", "samples"],
-                      ["summarize", "--format", "xml", "samples"], ["summarize", "--top", "0", "samples"], ["nosuchcommand"]])
+    @Test(arguments: [["summarize", "--by", "nosuchfield", "samples/firehose"], ["summarize", "--kind", "nosuchkind", "samples/firehose"],
+                      ["summarize", "--format", "xml", "samples/firehose"], ["summarize", "--top", "0", "samples/firehose"], ["nosuchcommand"]])
     func usageErrorsExit64(arguments: [String]) throws {
         let result = try CLI.run(arguments)
         #expect(result.status == 64)
@@ -117,12 +117,12 @@ import Testing
     }
 
     @Test func unknownFieldListsTheValidOnes() throws {
-        let result = try CLI.run(["summarize", "--by", "colour", "samples"])
+        let result = try CLI.run(["summarize", "--by", "colour", "samples/firehose"])
         #expect(result.stderr.contains("valid fields: kind, errorCode"))
     }
 
     @Test func stdinIsReadWhenNoPathIsGiven() throws {
-        let path = CLI.packageRoot.appendingPathComponent("samples/bucket/processing-failed/2024/03/05/14/orders-transform-7-2024-03-05-14-02-11-e2375ac7-02f4-499e-b4d3-58aa876d730c.gz")
+        let path = CLI.packageRoot.appendingPathComponent("samples/firehose/bucket/processing-failed/2024/03/05/14/orders-transform-7-2024-03-05-14-02-11-e2375ac7-02f4-499e-b4d3-58aa876d730c.gz")
         let data = try Data(contentsOf: path)
         let piped = try CLI.run(["summarize", "--format", "json", "--by", "errorCode"], stdin: data)
         let named = try CLI.run(["summarize", "--format", "json", "--by", "errorCode", path.path])
@@ -134,15 +134,15 @@ import Testing
     }
 
     @Test func kindFiltersRecords() throws {
-        let result = try CLI.run(["summarize", "samples", "--kind", "splunk", "--format", "json", "--by", "kind"])
+        let result = try CLI.run(["summarize", "samples/firehose", "--kind", "splunk", "--format", "json", "--by", "kind"])
         let summary = try result.json()
         #expect(groupCounts(summary, fields: ["kind"]) == ["splunk": 6])
         #expect(summary[object: "totals"]?[int: "records"] == 6)
     }
 
     @Test func topFoldsTheRestIntoOther() throws {
-        let all = try CLI.run(["summarize", "samples", "--format", "json", "--by", "kind"]).json()
-        let top = try CLI.run(["summarize", "samples", "--format", "json", "--by", "kind", "--top", "3"]).json()
+        let all = try CLI.run(["summarize", "samples/firehose", "--format", "json", "--by", "kind"]).json()
+        let top = try CLI.run(["summarize", "samples/firehose", "--format", "json", "--by", "kind", "--top", "3"]).json()
         let groups = try #require(top[array: "groups"])
         #expect(groups.count == 4)
         let other = try #require(groups.last)
@@ -153,28 +153,28 @@ import Testing
     }
 
     @Test func csvHasAHeaderAndOneRowPerGroup() throws {
-        let result = try CLI.run(["summarize", "samples", "--format", "csv", "--by", "kind,errorCode"])
+        let result = try CLI.run(["summarize", "samples/firehose", "--format", "csv", "--by", "kind,errorCode"])
         let rows = result.stdout.split(separator: "\r\n")
         #expect(rows.first == "kind,errorCode,count,payloadBytes,firstArrival,lastArrival,attemptsMin,attemptsMax,logEvents")
-        let json = try CLI.run(["summarize", "samples", "--format", "json", "--by", "kind,errorCode"]).json()
+        let json = try CLI.run(["summarize", "samples/firehose", "--format", "json", "--by", "kind,errorCode"]).json()
         #expect(rows.count - 1 == json[array: "groups"]?.count)
     }
 
     @Test func tableFitsEightyColumnsAndShowsTotalsFirst() throws {
-        let result = try CLI.run(["summarize", "samples", "--by", "kind,errorCode"], environment: ["COLUMNS": "80"])
+        let result = try CLI.run(["summarize", "samples/firehose", "--by", "kind,errorCode"], environment: ["COLUMNS": "80"])
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.first?.hasPrefix("60 records, 5 malformed, 2 blank lines in 19 files") == true)
         #expect(lines.contains { $0.hasPrefix("arrival 2017-09-21T23:09:14.675Z .. ") })
         for line in lines { #expect(line.count <= 80, "\(line)") }
         #expect(!result.stdout.contains("\u{1B}["))   // not a terminal: no colour
-        let wide = try CLI.run(["summarize", "samples", "--by", "kind,errorCode", "--wide"], environment: ["COLUMNS": "80"])
+        let wide = try CLI.run(["summarize", "samples/firehose", "--by", "kind,errorCode", "--wide"], environment: ["COLUMNS": "80"])
         #expect(wide.stdout.contains("DataFormatConversion.MalformedData"))
     }
 
     @Test func colorAlwaysColoursAndNoColorWinsOverAuto() throws {
-        let coloured = try CLI.run(["summarize", "samples", "--color", "always"])
+        let coloured = try CLI.run(["summarize", "samples/firehose", "--color", "always"])
         #expect(coloured.stdout.contains("\u{1B}["))
-        let plain = try CLI.run(["summarize", "samples"], environment: ["NO_COLOR": "1"])
+        let plain = try CLI.run(["summarize", "samples/firehose"], environment: ["NO_COLOR": "1"])
         #expect(!plain.stdout.contains("\u{1B}["))
     }
 

@@ -105,8 +105,8 @@ import Testing
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let byKind = dir.appendingPathComponent("k.json"), byCode = dir.appendingPathComponent("c.json")
-        try Data(try CLI.run(["summarize", "samples", "--format", "json", "--by", "kind"]).stdout.utf8).write(to: byKind)
-        try Data(try CLI.run(["summarize", "samples", "--format", "json", "--by", "errorCode"]).stdout.utf8).write(to: byCode)
+        try Data(try CLI.run(["summarize", "samples/firehose", "--format", "json", "--by", "kind"]).stdout.utf8).write(to: byKind)
+        try Data(try CLI.run(["summarize", "samples/firehose", "--format", "json", "--by", "errorCode"]).stdout.utf8).write(to: byCode)
         let mixed = try CLI.run(["merge", byKind.path, byCode.path])
         #expect(mixed.status == 64)
         #expect(mixed.stderr.contains("summaries merge only with the same --by"))
@@ -124,8 +124,8 @@ import Testing
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let topped = dir.appendingPathComponent("t.json"), full = dir.appendingPathComponent("f.json")
-        try Data(try CLI.run(["summarize", "samples/bucket", "--format", "json", "--by", "kind", "--top", "2"]).stdout.utf8).write(to: topped)
-        try Data(try CLI.run(["summarize", "samples/mixed", "--format", "json", "--by", "kind"]).stdout.utf8).write(to: full)
+        try Data(try CLI.run(["summarize", "samples/firehose/bucket", "--format", "json", "--by", "kind", "--top", "2"]).stdout.utf8).write(to: topped)
+        try Data(try CLI.run(["summarize", "samples/firehose/mixed", "--format", "json", "--by", "kind"]).stdout.utf8).write(to: full)
         let merged = try CLI.run(["merge", topped.path, full.path])
         #expect(merged.status == 0)
         #expect(merged.stderr.contains("was made with --top"))
@@ -154,10 +154,10 @@ import Testing
     }
 
     @Test func summarizeByMessageThenListThoseRecords() throws {
-        let summary = try CLI.run(["summarize", "samples", "--by", "message", "--where", "kind=opensearch", "--format", "json"]).json()
+        let summary = try CLI.run(["summarize", "samples/firehose", "--by", "message", "--where", "kind=opensearch", "--format", "json"]).json()
         let top = try #require(summary[array: "groups"]?.first)
         let message = try #require(top[object: "key"]?["message"] as? String)
-        let records = try CLI.run(["records", "samples", "--where", "message=\(message)", "--fields", "documentId"])
+        let records = try CLI.run(["records", "samples/firehose", "--where", "message=\(message)", "--fields", "documentId"])
         #expect(records.stdout.split(separator: "\n").count == top[int: "count"])
     }
 }

@@ -28,6 +28,7 @@ public enum SummarizeJob {
             case .record(let record): builder.add(record)
             case .malformed(let line): builder.addMalformed(line)
             case .payloadProblem: break
+            case .repeated: builder.addRepeat()
             case .finished(let stats): builder.addFile(stats)
             }
             return true

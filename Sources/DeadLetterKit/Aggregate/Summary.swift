@@ -15,6 +15,8 @@ public struct SummaryTotals: Sendable, Equatable {
     public var controlMessages = 0
     public var payloadProblems = 0
     public var inputErrors = 0
+    /// SQS messages read again (same MessageId), counted once.
+    public var repeats = 0
 
     public init() {}
 }

@@ -34,6 +34,10 @@ public struct SummaryBuilder: Sendable {
         groups[key] = group
     }
 
+    public mutating func addRepeat() {
+        totals.repeats += 1
+    }
+
     public mutating func addMalformed(_ line: MalformedLine) {
         totals.malformed += 1
         if samples.count < Summary.maxMalformedSamples { samples.append(line) }

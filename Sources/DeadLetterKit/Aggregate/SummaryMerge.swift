@@ -13,7 +13,7 @@ public enum SummaryMerge {
         struct Totals: Decodable {
             var files: Int, bytesRead: Int64, records: Int, malformed: Int, payloadBytes: Int64, undecodable: Int, logEvents: Int
             var firstArrival: String?, lastArrival: String?
-            var lines: Int?, blankLines: Int?, controlMessages: Int?, payloadProblems: Int?, inputErrors: Int?
+            var lines: Int?, blankLines: Int?, controlMessages: Int?, payloadProblems: Int?, inputErrors: Int?, repeats: Int?
         }
         struct MinMax: Decodable { var min: Int64, max: Int64 }
         struct Group: Decodable {
@@ -96,6 +96,7 @@ public enum SummaryMerge {
             totals.controlMessages += t.controlMessages ?? 0
             totals.payloadProblems += t.payloadProblems ?? 0
             totals.inputErrors += t.inputErrors ?? 0
+            totals.repeats += t.repeats ?? 0
             totals.firstArrival = minimum(totals.firstArrival, try time(t.firstArrival, input.name))
             totals.lastArrival = maximum(totals.lastArrival, try time(t.lastArrival, input.name))
 

@@ -45,7 +45,7 @@ public enum FailureFamilies {
     public static let all: [any FailureFamily] = [
         ProcessingFailedFamily(), FormatConversionFailedFamily(), RedshiftManifestFamily(),
         OpenSearchFamily(), OpenSearchServerlessFamily(), SplunkFamily(), HTTPEndpointFamily(),
-        SnowflakeFamily(), IcebergFamily(), DecompressionFailedFamily(),
+        SnowflakeFamily(), IcebergFamily(), DecompressionFailedFamily(), EventBridgeDLQFamily(),
     ]
 
     public static func family(_ kind: FailureKind) -> (any FailureFamily)? {

@@ -10,6 +10,8 @@ public enum FailureKind: String, CaseIterable, Sendable, Comparable {
     case snowflake
     case iceberg
     case decompressionFailed = "decompression-failed"
+    /// An EventBridge event parked in an SQS dead-letter queue.
+    case eventBridgeDLQ = "eventbridge-dlq"
     /// A failure record (it has `rawData` or an error code) whose family neither its fields nor its path reveal.
     case unknown
 

@@ -40,6 +40,15 @@ public struct FailureRecord: Sendable {
     public var dataCatalogTable: String?
     /// Redshift manifest entries (nil for other kinds).
     public var manifestEntries: [ManifestEntry]?
+    /// EventBridge DLQ: the rule (name, `bus/name` on a custom bus), target ARN, retry condition, the event's
+    /// source and detail type, the SQS message id, and the EventBridge attributes the message lacks.
+    public var rule: String?
+    public var target: String?
+    public var retryCondition: String?
+    public var source: String?
+    public var detailType: String?
+    public var messageId: String?
+    public var missingAttributes: [String] = []
     /// Keys this tool does not interpret, with their raw JSON values, in input order.
     public var otherFields: [(key: String, json: String)] = []
     public var payload = PayloadInfo()
@@ -54,6 +63,6 @@ public struct FailureRecord: Sendable {
     /// The id that identifies the record at its destination, used to drop repeats.
     public var naturalId: String? {
         if let documentId, !documentId.isEmpty { return documentId }
-        return eventId ?? dataId
+        return eventId ?? dataId ?? messageId
     }
 }

@@ -13,6 +13,8 @@ public struct RecordDecoder {
 
     public enum Outcome {
         case record(FailureRecord)
+        /// Several records from one object (an SQS receive-message output).
+        case records([FailureRecord])
         case notARecord(reason: String)
     }
 
@@ -59,8 +61,15 @@ public struct RecordDecoder {
             }
         }
 
-        for m in frame.members {
-            let key = JSONText.string(frame, m.keyStart, m.keyEnd, escaped: m.keyEscaped)
+        let keys = frame.members.map { JSONText.string(frame, $0.keyStart, $0.keyEnd, escaped: $0.keyEscaped) }
+        if SQSMessageDecoder.looksLikeSQS(keys) {
+            let records = SQSMessageDecoder(payloads: payloads).records(bytes, start: frame.start, end: frame.end, members: frame.members, file: file, line: frame.line)
+            if records.isEmpty { return .notARecord(reason: "SQS receive-message output without messages") }
+            return .records(records)
+        }
+
+        for (index, m) in frame.members.enumerated() {
+            let key = keys[index]
             guard let field = Self.fields[key.lowercased()] else {
                 let json = m.valueKind == .string
                     ? String(decoding: frame.slice(m.valueStart - 1, m.valueEnd + 1), as: UTF8.self)

@@ -78,10 +78,17 @@ public struct InputRun {
         }
         var reader = RecordReader(options: options.read)
         var reportedPayloadProblems = 0
+        var repeats = 0
+        var missingAttributes: [String: Int] = [:]
+        var messagesMissingAttributes = 0
         for item in items {
             let keepGoing = reader.read(item) { event in
                 switch event {
                 case .record(let record):
+                    if !record.missingAttributes.isEmpty {
+                        messagesMissingAttributes += 1
+                        for name in record.missingAttributes { missingAttributes[name, default: 0] += 1 }
+                    }
                     if let kind = options.kind, record.kind != kind { return true }
                     if !options.filter.accepts(record) { return true }
                     return consumer(event)
@@ -90,6 +97,9 @@ public struct InputRun {
                     if outcome.malformed <= Self.reportedMalformedLines {
                         diagnostics.warning("\(m.file):\(m.line): malformed: \(m.reason)")
                     }
+                    return consumer(event)
+                case .repeated:
+                    repeats += 1
                     return consumer(event)
                 case .payloadProblem(let file, let line, let problem):
                     reportedPayloadProblems += 1
@@ -112,6 +122,13 @@ public struct InputRun {
         }
         if outcome.malformed > Self.reportedMalformedLines {
             diagnostics.warning("\(outcome.malformed - Self.reportedMalformedLines) more malformed lines not shown (\(outcome.malformed) in all; --format json lists samples)")
+        }
+        if repeats > 0 {
+            diagnostics.note("\(repeats) SQS messages were read more than once (same MessageId) and counted once")
+        }
+        if messagesMissingAttributes > 0 {
+            let names = missingAttributes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            diagnostics.warning("\(messagesMissingAttributes) SQS messages lack EventBridge DLQ attributes (missing: \(names)); read as eventbridge-dlq without them")
         }
         if reportedPayloadProblems > Self.reportedMalformedLines {
             diagnostics.warning("\(reportedPayloadProblems - Self.reportedMalformedLines) more payload problems not shown")

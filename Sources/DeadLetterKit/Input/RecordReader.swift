@@ -36,6 +36,8 @@ public struct FileStatistics: Sendable {
 public enum ReaderEvent {
     case record(FailureRecord)
     case malformed(MalformedLine)
+    /// A message read before (the same SQS MessageId): counted once.
+    case repeated(file: String, line: Int, id: String)
     case payloadProblem(file: String, line: Int, problem: String)
     case finished(FileStatistics)
 }
@@ -44,6 +46,8 @@ public enum ReaderEvent {
 public struct RecordReader {
     public var options: ReadOptions
     private var decoder: RecordDecoder
+    /// SQS message ids already read: receive-message dumps overlap after visibility timeouts.
+    private let seenMessages = MessageIdSet()
 
     public init(options: ReadOptions) {
         self.options = options
@@ -91,13 +95,26 @@ public struct RecordReader {
                 case .malformed(let line, let reason):
                     keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: line, reason: reason)))
                 case .object(let frame):
-                    switch decoder.decode(frame, file: file) {
-                    case .record(let record):
+                    let decoded = decoder.decode(frame, file: file)
+                    var records: [FailureRecord] = []
+                    switch decoded {
+                    case .record(let record): records = [record]
+                    case .records(let list): records = list
+                    case .notARecord: break
+                    }
+                    for record in records where keepGoing {
+                        if let id = record.messageId, !seenMessages.insert(id) {
+                            keepGoing = handle(.repeated(file: displayPath, line: record.line, id: id))
+                            continue
+                        }
                         if let problem = record.payload.problem {
                             keepGoing = handle(.payloadProblem(file: displayPath, line: record.line, problem: problem))
                             if !keepGoing { return false }
                         }
                         keepGoing = handle(.record(record))
+                    }
+                    switch decoded {
+                    case .record, .records: break
                     case .notARecord(let reason):
                         keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: frame.line, reason: reason)))
                     }
@@ -111,4 +128,11 @@ public struct RecordReader {
         if !keepGoing { return false }
         return handle(.finished(stats))
     }
+}
+
+/// The SQS message ids seen in a run.
+final class MessageIdSet {
+    private var ids = Set<String>()
+    /// False if the id was seen before.
+    func insert(_ id: String) -> Bool { ids.insert(id).inserted }
 }

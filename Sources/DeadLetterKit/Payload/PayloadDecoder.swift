@@ -65,6 +65,15 @@ public final class PayloadDecoder {
         return info
     }
 
+    /// Types a payload that is not base64 (an SQS message body).
+    public func decode(plain bytes: UnsafeBufferPointer<UInt8>) -> PayloadInfo {
+        var info = PayloadInfo()
+        info.decodedBytes = bytes.count
+        if needs.bytes { info.bytes = Array(bytes) }
+        classify(bytes, into: &info)
+        return info
+    }
+
     private func classify(_ bytes: UnsafeBufferPointer<UInt8>, into info: inout PayloadInfo) {
         if bytes.isEmpty {
             info.type = .empty

@@ -4,6 +4,8 @@ public enum RecordField: Hashable, Sendable {
     case lambda, payloadType, logGroup, logStream
     // Additive: useful in `--fields` and `--where`.
     case arrival, line, eventId, dataId, payload
+    // EventBridge dead-letter queues.
+    case rule, target, retryCondition, source, detailType, messageId
     /// `payload.a.b`: a value inside a JSON payload (`payload.a.0.b` indexes arrays).
     case payloadPath([String])
 
@@ -13,7 +15,8 @@ public enum RecordField: Hashable, Sendable {
     /// Every named field, in the order help lists them.
     public static let named: [RecordField] = [
         .kind, .errorCode, .errorMessage, .message, .attempts, .hour, .day, .index, .documentId, .stream, .prefix,
-        .file, .lambda, .payloadType, .logGroup, .logStream, .arrival, .line, .eventId, .dataId, .payload,
+        .file, .lambda, .payloadType, .logGroup, .logStream, .rule, .target, .retryCondition, .source, .detailType,
+        .arrival, .line, .eventId, .dataId, .messageId, .payload,
     ]
 
     public var name: String {
@@ -39,6 +42,12 @@ public enum RecordField: Hashable, Sendable {
         case .eventId: return "eventId"
         case .dataId: return "dataId"
         case .payload: return "payload"
+        case .rule: return "rule"
+        case .target: return "target"
+        case .retryCondition: return "retryCondition"
+        case .source: return "source"
+        case .detailType: return "detailType"
+        case .messageId: return "messageId"
         case .payloadPath(let path): return "payload." + path.joined(separator: ".")
         }
     }
@@ -102,6 +111,12 @@ public enum RecordField: Hashable, Sendable {
         case .eventId: return record.eventId
         case .dataId: return record.dataId
         case .payload: return record.payload.view?.text
+        case .rule: return record.rule
+        case .target: return record.target
+        case .retryCondition: return record.retryCondition
+        case .source: return record.source
+        case .detailType: return record.detailType
+        case .messageId: return record.messageId
         case .payloadPath(let path): return record.payload.values[path.joined(separator: ".")] ?? nil
         }
     }

@@ -7,6 +7,7 @@ struct ReadResult {
     var malformed: [MalformedLine] = []
     var stats: FileStatistics?
     var payloadProblems: [String] = []
+    var repeats: [String] = []
 
     var lines: Int { stats?.lines ?? 0 }
     var blankLines: Int { stats?.blankLines ?? 0 }
@@ -24,6 +25,7 @@ enum Harness {
             case .record(let r): result.records.append(r)
             case .malformed(let m): result.malformed.append(m)
             case .payloadProblem(_, _, let p): result.payloadProblems.append(p)
+            case .repeated(_, _, let id): result.repeats.append(id)
             case .finished(let s): result.stats = s
             }
             return true

@@ -1,0 +1,153 @@
+/// EventBridge dead-letter queues: undeliverable events parked in SQS. Read from what
+/// `aws sqs receive-message --attribute-names All --message-attribute-names All` prints (`{"Messages": [...]}`),
+/// files of several such outputs, NDJSON of messages, or one message; the Lambda spelling of SQS messages
+/// (`messageId`, `body`, `messageAttributes.X.stringValue`) is read too.
+public struct EventBridgeDLQFamily: FailureFamily {
+    public var kind: FailureKind { .eventBridgeDLQ }
+    // Recognised by the message shape, never by a folder: SQS has none.
+    public var folderMarkers: [String] { [] }
+    public func evidence(_ clues: FieldClues) -> Evidence { .none }
+
+    /// The message attributes EventBridge sets on a dead-lettered event.
+    public static let attributes = ["RULE_ARN", "TARGET_ARN", "ERROR_CODE", "ERROR_MESSAGE", "EXHAUSTED_RETRY_CONDITION", "RETRY_ATTEMPTS"]
+
+    /// `arn:aws:events:REGION:ACCOUNT:rule/NAME` → `NAME`; on a custom bus `.../rule/BUS/NAME` → `BUS/NAME`.
+    public static func ruleName(fromARN arn: String) -> String {
+        guard let range = arn.firstRange(of: ":rule/") else { return arn }
+        return String(arn[range.upperBound...])
+    }
+
+    /// The custom event bus a rule ARN names, if any.
+    public static func eventBus(fromRuleARN arn: String?) -> String? {
+        guard let arn else { return nil }
+        let name = ruleName(fromARN: arn)
+        guard let slash = name.lastIndex(of: "/") else { return nil }
+        return String(name[..<slash])
+    }
+}
+
+/// Decodes SQS messages found by the frame reader into records.
+struct SQSMessageDecoder {
+    let payloads: PayloadDecoder
+
+    /// True when the object's members say it is an SQS message or a receive-message output.
+    static func looksLikeSQS(_ keys: [String]) -> Bool {
+        let lower = Set(keys.map { $0.lowercased() })
+        return lower.contains("messages") || (lower.contains("messageid") && (lower.contains("body") || lower.contains("receipthandle")))
+    }
+
+    /// Records for an object at `start..<end` of `bytes`: one per message of a `Messages` array, or the message itself.
+    func records(_ bytes: UnsafeBufferPointer<UInt8>, start: Int, end: Int, members: [ScannedMember], file: SourceFile, line: Int) -> [FailureRecord] {
+        var scanner = JSONScanner()
+        var scratch: [ScannedMember] = []
+        if let list = members.first(where: { key(bytes, $0).lowercased() == "messages" && $0.valueKind == .array }) {
+            var found: [(Int, Int, [ScannedMember])] = []
+            JSONText.forEachElement(bytes, arrayStart: list.valueStart, arrayEnd: list.valueEnd, scanner: &scanner, members: &scratch) { s, e, m in
+                if bytes[s] == UInt8(ascii: "{") { found.append((s, e, m)) }
+            }
+            return found.map { s, _, m in
+                message(bytes, members: m, file: file, line: line + newlines(bytes, from: start, to: s))
+            }
+        }
+        return [message(bytes, members: members, file: file, line: line)]
+    }
+
+    private func key(_ bytes: UnsafeBufferPointer<UInt8>, _ m: ScannedMember) -> String {
+        JSONText.string(bytes, m.keyStart, m.keyEnd, escaped: m.keyEscaped)
+    }
+
+    private func string(_ bytes: UnsafeBufferPointer<UInt8>, _ m: ScannedMember) -> String? {
+        m.valueKind == .string ? JSONText.string(bytes, m.valueStart, m.valueEnd, escaped: m.valueEscaped) : nil
+    }
+
+    private func newlines(_ bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
+        var n = 0
+        for i in from..<to where bytes[i] == 0x0A { n += 1 }
+        return n
+    }
+
+    /// Members of the object spanning `m`'s value.
+    private func children(_ bytes: UnsafeBufferPointer<UInt8>, _ m: ScannedMember) -> [ScannedMember] {
+        guard m.valueKind == .object, let base = bytes.baseAddress else { return [] }
+        var scanner = JSONScanner()
+        var list: [ScannedMember] = []
+        guard case .complete = scanner.scan(base, start: m.valueStart, end: m.valueEnd, atEOF: true, members: &list) else { return [] }
+        return list
+    }
+
+    private func message(_ bytes: UnsafeBufferPointer<UInt8>, members: [ScannedMember], file: SourceFile, line: Int) -> FailureRecord {
+        var record = FailureRecord(file: file, line: line)
+        record.kind = .eventBridgeDLQ
+        var attributes: [String: String] = [:]
+        var sentTimestamp: Int64?
+        var body: ScannedMember?
+        for m in members {
+            switch key(bytes, m).lowercased() {
+            case "messageid": record.messageId = string(bytes, m)
+            case "body": body = m
+            case "attributes":
+                for a in children(bytes, m) where key(bytes, a) == "SentTimestamp" {
+                    sentTimestamp = string(bytes, a).flatMap { Int64($0) } ?? JSONText.integer(bytes, a.valueStart, a.valueEnd)
+                }
+            case "messageattributes":
+                for a in children(bytes, m) {
+                    let name = key(bytes, a)
+                    for v in children(bytes, a) where key(bytes, v).lowercased() == "stringvalue" {
+                        attributes[name] = string(bytes, v)
+                    }
+                }
+            case "receipthandle", "md5ofbody", "md5ofmessageattributes", "eventsource", "eventsourcearn", "awsregion", "md5ofmessagebody":
+                break
+            default:
+                let raw = m.valueKind == .string
+                    ? String(decoding: UnsafeBufferPointer(rebasing: bytes[(m.valueStart - 1)..<(m.valueEnd + 1)]), as: UTF8.self)
+                    : String(decoding: UnsafeBufferPointer(rebasing: bytes[m.valueStart..<m.valueEnd]), as: UTF8.self)
+                record.otherFields.append((key(bytes, m), raw))
+            }
+        }
+        if let arn = attributes["RULE_ARN"] { record.rule = EventBridgeDLQFamily.ruleName(fromARN: arn) }
+        record.target = attributes["TARGET_ARN"]
+        record.errorCode = attributes["ERROR_CODE"]
+        record.errorMessage = attributes["ERROR_MESSAGE"]
+        record.retryCondition = attributes["EXHAUSTED_RETRY_CONDITION"]
+        record.attemptsMade = attributes["RETRY_ATTEMPTS"].flatMap { Int64($0) }
+        // EXHAUSTED_RETRY_CONDITION is only set for retryable errors, so it is not required.
+        record.missingAttributes = EventBridgeDLQFamily.attributes.filter { $0 != "EXHAUSTED_RETRY_CONDITION" && attributes[$0] == nil }
+        // The full ARN keeps the region and account that the rule name alone loses.
+        if let arn = attributes["RULE_ARN"] { record.otherFields.insert(("RULE_ARN", JSONOutput.quote(arn)), at: 0) }
+
+        if let body, body.valueKind == .string {
+            var text: [UInt8] = []
+            if body.valueEscaped {
+                JSONText.unescape(UnsafeBufferPointer(rebasing: bytes[body.valueStart..<body.valueEnd]), into: &text)
+            } else {
+                text = Array(bytes[body.valueStart..<body.valueEnd])
+            }
+            text.withUnsafeBufferPointer { event in
+                record.payload = payloads.decode(plain: event)
+                readEvent(event, into: &record)
+            }
+        } else {
+            record.payload.type = nil
+        }
+        if record.arrival == nil { record.arrival = sentTimestamp }
+        return record
+    }
+
+    /// The event envelope: `id`, `source`, `detail-type`, `time`.
+    private func readEvent(_ event: UnsafeBufferPointer<UInt8>, into record: inout FailureRecord) {
+        guard let base = event.baseAddress, let start = JSONText.firstNonWhitespace(event), event[start] == UInt8(ascii: "{") else { return }
+        var scanner = JSONScanner()
+        var list: [ScannedMember] = []
+        guard case .complete = scanner.scan(base, start: start, end: event.count, atEOF: true, members: &list) else { return }
+        for m in list {
+            switch key(event, m) {
+            case "id": record.eventId = string(event, m)
+            case "source": record.source = string(event, m)
+            case "detail-type": record.detailType = string(event, m)
+            case "time": record.arrival = string(event, m).flatMap(UTCTime.parseRFC3339)
+            default: break
+            }
+        }
+    }
+}
