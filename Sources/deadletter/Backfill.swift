@@ -16,6 +16,7 @@ struct Backfill: ParsableCommand {
           deadletter backfill bucket/splunk-failed --target splunk-hec --out hec/
           deadletter backfill bucket/processing-failed --target firehose --stream my-stream --out batches/ --dedupe
           deadletter backfill bucket/AmazonOpenSearchService-failed --target opensearch --out bulk/ --where message~mapper_parsing
+          deadletter backfill dlq-dump.json --target eventbridge --out entries/ --source com.example.replay
           deadletter backfill bucket/errors/manifests --target redshift --table public.events --iam-role arn:aws:iam::1:role/r --out copy/
         """
     )
@@ -59,6 +60,12 @@ struct Backfill: ParsableCommand {
     @Option(help: ArgumentHelp("opensearch: wrap text payloads as {\"FIELD\": text} instead of rejecting them.", valueName: "field"))
     var wrapText: String?
 
+    @Option(help: ArgumentHelp("eventbridge: the event bus to put into (default: the custom bus in RULE_ARN, else the default bus).", valueName: "name"))
+    var eventBus: String?
+
+    @Option(help: ArgumentHelp("eventbridge: re-put under this source (needed for aws.* events, which cannot be re-put as they are).", valueName: "name"))
+    var source: String?
+
     @Option(help: ArgumentHelp("redshift: the table to COPY into.", valueName: "schema.table"))
     var table: String?
 
@@ -97,6 +104,8 @@ struct Backfill: ParsableCommand {
         options.iamRole = iamRole
         options.manifestURL = manifestUrl
         options.copyOptions = copyOptions
+        options.eventBus = eventBus
+        options.source = source
         try finish { output, diagnostics throws(UsageError) in
             try BackfillJob.run(options, output: output, diagnostics: diagnostics)
         }

@@ -4,7 +4,7 @@ public enum BackfillTargetName: String, CaseIterable, Sendable {
     case splunkHEC = "splunk-hec"
     case firehose
     case httpEndpoint = "http-endpoint"
-    case snowflake, redshift, raw
+    case snowflake, redshift, raw, eventbridge
 }
 
 /// Everything `backfill` needs, as plain values.
@@ -27,6 +27,8 @@ public struct BackfillOptions: Sendable {
     public var iamRole: String?
     public var manifestURL: String?
     public var copyOptions: String = "FORMAT AS JSON 'auto'"
+    public var eventBus: String?
+    public var source: String?
 
     public init() {}
 
@@ -41,6 +43,7 @@ public struct BackfillOptions: Sendable {
         case .snowflake: return SnowflakeTarget()
         case .redshift: return RedshiftTarget(table: table, iamRole: iamRole, manifestURL: manifestURL, copyOptions: copyOptions)
         case .raw: return RawTarget(explode: explode)
+        case .eventbridge: return EventBridgeTarget(eventBus: eventBus, sourceOverride: source)
         }
     }
 }

@@ -39,7 +39,7 @@ public struct RowBuilder: Sendable {
 
     static let recordColumns = ["kind", "errorCode", "errorMessage", "attemptsMade", "arrival", "attemptEnding", "file", "line",
                                 "documentId", "index", "typeName", "eventId", "dataId", "subsequenceNumber", "sequenceNumber",
-                                "lambda", "stream", "rule", "target", "retryCondition", "source", "detailType", "messageId",
+                                "lambda", "stream", "rule", "ruleArn", "target", "retryCondition", "source", "detailType", "messageId",
                                 "missingAttributes", "payloadType", "payloadBytes", "logGroup", "logStream", "logEvents",
                                 "entries", "otherFields", "payload"]
 
@@ -81,7 +81,7 @@ public struct RowBuilder: Sendable {
             Self.text(record.documentId), Self.text(record.indexName), Self.text(record.typeName), Self.text(record.eventId),
             Self.text(record.dataId), Self.text(record.subsequenceNumber), Self.text(record.sequenceNumber),
             Self.text(record.lambdaArn), Self.text(record.file.objectKey.stream),
-            Self.text(record.rule), Self.text(record.target), Self.text(record.retryCondition), Self.text(record.source),
+            Self.text(record.rule), Self.text(record.ruleArn), Self.text(record.target), Self.text(record.retryCondition), Self.text(record.source),
             Self.text(record.detailType), Self.text(record.messageId),
             record.kind == .eventBridgeDLQ ? .json("[" + record.missingAttributes.map(JSONOutput.quote).joined(separator: ",") + "]") : .null,
             Self.text(record.payload.type?.rawValue), record.payload.type == nil ? .null : .number(Int64(record.payload.decodedBytes)),

@@ -113,8 +113,7 @@ struct SQSMessageDecoder {
         record.attemptsMade = attributes["RETRY_ATTEMPTS"].flatMap { Int64($0) }
         // EXHAUSTED_RETRY_CONDITION is only set for retryable errors, so it is not required.
         record.missingAttributes = EventBridgeDLQFamily.attributes.filter { $0 != "EXHAUSTED_RETRY_CONDITION" && attributes[$0] == nil }
-        // The full ARN keeps the region and account that the rule name alone loses.
-        if let arn = attributes["RULE_ARN"] { record.otherFields.insert(("RULE_ARN", JSONOutput.quote(arn)), at: 0) }
+        record.ruleArn = attributes["RULE_ARN"]
 
         if let body, body.valueKind == .string {
             var text: [UInt8] = []

@@ -49,6 +49,8 @@ public struct FailureRecord: Sendable {
     public var detailType: String?
     public var messageId: String?
     public var missingAttributes: [String] = []
+    /// The full RULE_ARN (region and account included).
+    public var ruleArn: String?
     /// Keys this tool does not interpret, with their raw JSON values, in input order.
     public var otherFields: [(key: String, json: String)] = []
     public var payload = PayloadInfo()
