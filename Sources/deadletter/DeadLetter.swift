@@ -26,7 +26,7 @@ struct DeadLetter: ParsableCommand {
           64  usage error
         """,
         version: version,
-        subcommands: [Summarize.self, Records.self, Merge.self, Backfill.self]
+        subcommands: [Summarize.self, Records.self, Merge.self, Backfill.self, Agent.self]
     )
 
     static func main() {

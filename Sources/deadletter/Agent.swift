@@ -1,0 +1,46 @@
+import ArgumentParser
+import DeadLetterKit
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension AgentFormat: ExpressibleByArgument {}
+
+struct Agent: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Diagnose CloudWatch Logs agent logs and configs: shared streams, sequence-token errors, missing groups, dropped data.",
+        discussion: """
+        Recognises by content: awslogs agent logs (/var/log/awslogs.log), unified CloudWatch agent logs \
+        (amazon-cloudwatch-agent.log, both the [outputs.cloudwatchlogs] and the older cloudwatchlogs: forms), \
+        awslogs.conf and amazon-cloudwatch-agent.json. Give logs and configs together so streams can be matched. \
+        Findings: shared-stream, restart-token-error, concurrent-writers, missing-group, dropped-data, outdated-agent.
+
+        Examples:
+          deadletter agent /var/log/awslogs.log /etc/awslogs/awslogs.conf
+          deadletter agent /opt/aws/amazon-cloudwatch-agent/logs/ config.json --format json | jq '.findings[].code'
+        """
+    )
+
+    @Argument(help: ArgumentHelp("Agent logs and configs (files or directories; gzip is read too); - for stdin.", valueName: "path"),
+              completion: .file())
+    var paths: [String] = []
+
+    @Option(help: "Output format.")
+    var format: AgentFormat = .table
+
+    @Option(help: ArgumentHelp("Seconds after an agent start in which sequence-token errors are expected.", valueName: "seconds"))
+    var restartWindow: Int = 120
+
+    func run() throws {
+        var options = AgentOptions()
+        options.paths = paths
+        options.format = format
+        options.restartWindowSeconds = restartWindow
+        options.stdinIsTerminal = isatty(STDIN_FILENO) == 1
+        try finish { output, diagnostics throws(UsageError) in
+            try AgentJob.run(options, output: output, diagnostics: diagnostics)
+        }
+    }
+}
