@@ -25,6 +25,9 @@ struct InputFlags: ParsableArguments {
     @Flag(name: [.short, .long], help: "Print no warnings or notes on stderr (errors still are); counts are unchanged.")
     var quiet = false
 
+    @Flag(help: "Never draw a progress line on stderr. (This version draws none yet; the flag is accepted so scripts can rely on it.)")
+    var noProgress = false
+
     @Option(help: ArgumentHelp("Largest record (one JSON object) to read; longer ones are reported as malformed.", valueName: "size"))
     var maxRecordBytes: String = "16MiB"
 

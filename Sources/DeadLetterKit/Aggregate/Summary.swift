@@ -17,6 +17,8 @@ public struct SummaryTotals: Sendable, Equatable {
     public var inputErrors = 0
     /// SQS messages read again (same MessageId), counted once.
     public var repeats = 0
+    /// Records read from SQS messages (EventBridge DLQ).
+    public var sqsMessages = 0
 
     public init() {}
 }

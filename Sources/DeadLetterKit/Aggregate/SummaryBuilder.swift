@@ -9,6 +9,7 @@ public struct SummaryBuilder: Sendable {
 
     public mutating func add(_ record: FailureRecord) {
         totals.records += 1
+        if record.messageId != nil { totals.sqsMessages += 1 }
         totals.payloadBytes += Int64(record.payload.decodedBytes)
         if record.payload.type == .invalidBase64 { totals.undecodable += 1 }
         let events = record.payload.cloudWatch?.dataEvents ?? 0

@@ -13,7 +13,7 @@ public enum SummaryMerge {
         struct Totals: Decodable {
             var files: Int, bytesRead: Int64, records: Int, malformed: Int, payloadBytes: Int64, undecodable: Int, logEvents: Int
             var firstArrival: String?, lastArrival: String?
-            var lines: Int?, blankLines: Int?, controlMessages: Int?, payloadProblems: Int?, inputErrors: Int?, repeats: Int?
+            var lines: Int?, blankLines: Int?, controlMessages: Int?, payloadProblems: Int?, inputErrors: Int?, repeats: Int?, sqsMessages: Int?
         }
         struct MinMax: Decodable { var min: Int64, max: Int64 }
         struct Group: Decodable {
@@ -46,6 +46,9 @@ public enum SummaryMerge {
         public var summary: Summary
         /// Inputs whose groups were folded into `(other)` by `--top`: the merged groups are not exact.
         public var inexactInputs: [String]
+        /// Inputs holding SQS messages when there are several: a message in two of them is counted twice,
+        /// because summaries carry no message ids.
+        public var sqsInputs: [String]
     }
 
     public static func merge(_ inputs: [Input]) throws(UsageError) -> Result {
@@ -56,6 +59,7 @@ public enum SummaryMerge {
         var groups: [[String]: SummaryGroup] = [:]
         var samples: [MalformedLine] = []
         var inexact: [String] = []
+        var inputsWithMessages: [String] = []
 
         for input in inputs {
             let document: Document
@@ -80,9 +84,11 @@ public enum SummaryMerge {
                 groupBy = fields
                 groupByNames = document.groupBy
             }
-            if document.top != nil && document.groups.contains(where: { $0.key.values.allSatisfy { $0 == Summary.otherKey } }) {
+            if document.exactlyMergeable == false
+                || (document.top != nil && document.groups.contains(where: { $0.key.values.allSatisfy { $0 == Summary.otherKey } })) {
                 inexact.append(input.name)
             }
+            if (document.totals.sqsMessages ?? 0) > 0 { inputsWithMessages.append(input.name) }
             let t = document.totals
             totals.files += t.files
             totals.bytesRead += t.bytesRead
@@ -97,6 +103,7 @@ public enum SummaryMerge {
             totals.payloadProblems += t.payloadProblems ?? 0
             totals.inputErrors += t.inputErrors ?? 0
             totals.repeats += t.repeats ?? 0
+            totals.sqsMessages += t.sqsMessages ?? 0
             totals.firstArrival = minimum(totals.firstArrival, try time(t.firstArrival, input.name))
             totals.lastArrival = maximum(totals.lastArrival, try time(t.lastArrival, input.name))
 
@@ -124,7 +131,7 @@ public enum SummaryMerge {
         summary.groups = Array(groups.values)
         Summary.sortGroups(&summary.groups)
         summary.malformedSamples = samples
-        return Result(summary: summary, inexactInputs: inexact)
+        return Result(summary: summary, inexactInputs: inexact, sqsInputs: inputsWithMessages.count > 1 ? inputsWithMessages : [])
     }
 
     private static func time(_ text: String?, _ name: String) throws(UsageError) -> Int64? {
@@ -188,7 +195,10 @@ public enum MergeJob {
             diagnostics.warning("\(name) was made with --top: its (other) group mixes keys, so merged group counts are not exact (totals are)")
         }
         if let top = options.top { result.summary.keepTop(top) }
-        result.summary.inexact = !result.inexactInputs.isEmpty
+        if !result.sqsInputs.isEmpty {
+            diagnostics.warning("\(result.sqsInputs.joined(separator: ", ")) hold SQS messages; summaries carry no message ids, so a message in two of them is counted twice (summarize the dumps together to count repeats once)")
+        }
+        result.summary.inexact = !result.inexactInputs.isEmpty || !result.sqsInputs.isEmpty
         SummarizeJob.write(result.summary, format: options.format, wide: options.wide, color: options.color, to: output)
         return status
     }

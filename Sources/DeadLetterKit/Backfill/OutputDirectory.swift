@@ -23,6 +23,8 @@ public final class OutputDirectory: @unchecked Sendable {
     private let parent: String
     private let base: String
     private var signalSources: [DispatchSourceSignal] = []
+    /// Signal cleanup and the final renames run here, one at a time: a signal during `commit` waits for it.
+    private let cleanupQueue = DispatchQueue(label: "deadletter.output-cleanup")
     private var committed = false
 
     /// Checks `destination` and creates the staging directory beside it.
@@ -86,6 +88,18 @@ public final class OutputDirectory: @unchecked Sendable {
 
     /// Moves the finished directory into place (replacing an old one under --force).
     public func commit() throws(Failure) {
+        let result: Result<Void, Failure> = cleanupQueue.sync {
+            do throws(Failure) {
+                try renameIntoPlace()
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
+
+    private func renameIntoPlace() throws(Failure) {
         var st = stat()
         var old: String?
         if lstat(destination, &st) == 0 {
@@ -116,7 +130,7 @@ public final class OutputDirectory: @unchecked Sendable {
         let staging = self.staging
         for (sig, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
             signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: cleanupQueue)
             source.setEventHandler {
                 // The main thread may still be writing: removing until the directory is gone wins the race.
                 for _ in 0..<100 where Self.removeTree(staging) == false { usleep(1000) }
@@ -137,16 +151,26 @@ public final class OutputDirectory: @unchecked Sendable {
         return true
     }
 
-    /// Removes a directory of plain files (what this tool writes). Returns true when it is gone.
+    /// Removes a directory and everything below it (links are removed, never followed). Returns true when
+    /// it is gone.
     @discardableResult
     static func removeTree(_ path: String) -> Bool {
         if let dir = opendir(path) {
+            var names: [String] = []
             while let entry = readdir(dir) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
-                if name == "." || name == ".." { continue }
-                unlink(path + "/" + name)
+                if name != "." && name != ".." { names.append(name) }
             }
             closedir(dir)
+            for name in names {
+                let child = path + "/" + name
+                var st = stat()
+                if lstat(child, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+                    removeTree(child)
+                } else {
+                    unlink(child)
+                }
+            }
         }
         return rmdir(path) == 0 || errno == ENOENT
     }

@@ -4,7 +4,8 @@ public enum CSVOutput {
     /// non-blank character is `=`, `+`, `-` or `@` gets a leading `'` so the spreadsheet shows it as text.
     /// Plain numbers written by this tool are passed with `isNumber` and left alone.
     public static func cell(_ value: String, isNumber: Bool = false) -> String {
-        var text = value
+        // Line breaks and tabs are data CSV can hold (quoted); other controls would act on a terminal.
+        var text = TerminalText.escape(value, keeping: ["\n", "\r", "\t"])
         if !isNumber, let first = text.unicodeScalars.first(where: { $0 != " " && $0 != "\t" }),
            first == "=" || first == "+" || first == "-" || first == "@" || text.hasPrefix("\t") || text.hasPrefix("\r") {
             text = "'" + text

@@ -52,7 +52,7 @@ public struct SummaryTable {
         var rows: [[String]] = summary.groups.map { g in
             let pct = Double(g.count) * 100 / Double(total)
             let tenths = Int((pct * 10).rounded())
-            return g.key.map(TerminalText.escape) + [
+            return g.key.map { TerminalText.escape($0) } + [
                 HumanNumber.grouped(g.count), "\(tenths / 10).\(tenths % 10)%", HumanNumber.bytes(g.payloadBytes),
                 when(g.arrival?.min), when(g.arrival?.max),
             ]

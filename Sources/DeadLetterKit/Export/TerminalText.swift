@@ -1,17 +1,18 @@
 /// Text bound for a terminal: escaped so record content cannot move the cursor, change colours or
 /// reorder the line, and measured in display columns (CJK and emoji take two).
 public enum TerminalText {
-    /// Replaces control characters (C0, DEL, C1) and bidirectional overrides with visible escapes.
-    public static func escape(_ s: String) -> String {
+    /// Replaces control characters (C0, DEL, C1) and bidirectional overrides with visible escapes;
+    /// `keeping` names characters to leave as they are.
+    public static func escape(_ s: String, keeping: Set<Unicode.Scalar> = []) -> String {
         var needs = false
-        for scalar in s.unicodeScalars where isUnsafe(scalar) {
+        for scalar in s.unicodeScalars where isUnsafe(scalar) && !keeping.contains(scalar) {
             needs = true
             break
         }
         if !needs { return s }
         var out = ""
         for scalar in s.unicodeScalars {
-            guard isUnsafe(scalar) else {
+            guard isUnsafe(scalar), !keeping.contains(scalar) else {
                 out.unicodeScalars.append(scalar)
                 continue
             }

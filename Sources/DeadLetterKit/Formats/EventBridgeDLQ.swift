@@ -31,9 +31,11 @@ struct SQSMessageDecoder {
     let payloads: PayloadDecoder
 
     /// True when the object's members say it is an SQS message or a receive-message output.
-    static func looksLikeSQS(_ keys: [String]) -> Bool {
-        let lower = Set(keys.map { $0.lowercased() })
-        return lower.contains("messages") || (lower.contains("messageid") && (lower.contains("body") || lower.contains("receipthandle")))
+    static func looksLikeSQS(_ keys: [String], _ members: [ScannedMember]) -> Bool {
+        let lower = keys.map { $0.lowercased() }
+        if let i = lower.firstIndex(of: "messages"), members[i].valueKind == .array { return true }
+        let set = Set(lower)
+        return set.contains("messageid") && (set.contains("body") || set.contains("receipthandle"))
     }
 
     /// Records for an object at `start..<end` of `bytes`: one per message of a `Messages` array, or the message itself.

@@ -62,7 +62,7 @@ public struct RecordDecoder {
         }
 
         let keys = frame.members.map { JSONText.string(frame, $0.keyStart, $0.keyEnd, escaped: $0.keyEscaped) }
-        if SQSMessageDecoder.looksLikeSQS(keys) {
+        if SQSMessageDecoder.looksLikeSQS(keys, frame.members) {
             let records = SQSMessageDecoder(payloads: payloads).records(bytes, start: frame.start, end: frame.end, members: frame.members, file: file, line: frame.line)
             if records.isEmpty { return .notARecord(reason: "SQS receive-message output without messages") }
             return .records(records)

@@ -71,9 +71,9 @@ public final class FrameReader {
     /// Reads to the end, calling `emit` for each object and malformed unit.
     /// An input error (truncated gzip, read failure) is thrown after everything before it was emitted.
     /// `emit` returns false to stop reading (the consumer's output was closed).
-    public func run(_ emit: (FrameEvent) -> Bool) throws(InputError) {
-        let emit: (FrameEvent) -> Void = { event in
-            if !emit(event) { self.stopped = true }
+    public func run(_ consumer: (FrameEvent) -> Bool) throws(InputError) {
+        func emit(_ event: FrameEvent) {
+            if !consumer(event) { stopped = true }
         }
         while !stopped {
             if pos >= end {
@@ -100,6 +100,10 @@ public final class FrameReader {
                 }
             case UInt8(ascii: "{"):
                 scanValueFrame(emit, expectObject: true)
+            case UInt8(ascii: "[") where inTopLevelArray && !lineHasContent:
+                // A new array starts on a new line while the last one was never closed.
+                emit(.malformed(line: lineNumber, reason: "a JSON array was not closed before this line"))
+                inTopLevelArray = false
             case UInt8(ascii: "[") where !inTopLevelArray:
                 // An array of records is framed element by element; any other array (`[1,2,3]`) is one
                 // malformed line, like any other JSON value that is not an object.
@@ -128,6 +132,9 @@ public final class FrameReader {
             }
         }
         if stopped { return }
+        if inTopLevelArray {
+            emit(.malformed(line: lineNumber, reason: "the input ended inside a JSON array"))
+        }
         if lineHasBytes || lineHasContent {
             lines += 1
             if !lineHasContent { blankLines += 1 }
@@ -253,7 +260,10 @@ public final class FrameReader {
             switch outcome {
             case .complete(let valueEnd, let newlines):
                 let line = lineNumber
-                if expectObject {
+                if valueEnd - pos > maxRecordBytes {
+                    // The limit holds wherever the record falls in the buffer.
+                    emit(.malformed(line: line, reason: "record larger than \(maxRecordBytes) bytes (--max-record-bytes)"))
+                } else if expectObject {
                     emit(.object(ObjectFrame(base: UnsafePointer(storage), start: pos, end: valueEnd, members: members, line: line)))
                 } else {
                     emit(.malformed(line: line, reason: "array element is not a JSON object"))
@@ -284,21 +294,13 @@ public final class FrameReader {
             case .invalid(let at, let reason):
                 emit(.malformed(line: lineNumber, reason: reason))
                 markContent()
-                // A record cut short is usually followed by a good one on the next line: resume at the
-                // start of the line where the scan failed, or skip the rest of the line it started on.
-                var lastNewline = -1
-                var newlines = 0
+                // A record cut short is usually followed by good ones: the malformed unit ends with the line it
+                // started on, and every later line is framed again on its own (the scan may have read the next
+                // record as the missing value).
                 var k = pos
-                while k < at {
-                    if storage[k] == 0x0A { newlines += 1; lastNewline = k }
-                    k += 1
-                }
-                if newlines > 0 {
-                    lines += newlines
-                    lineNumber += newlines
-                    lineHasContent = false
-                    lineHasBytes = false
-                    pos = lastNewline + 1
+                while k < at && storage[k] != 0x0A { k += 1 }
+                if k < at {
+                    pos = k
                 } else {
                     pos = at
                     skipToNewline()

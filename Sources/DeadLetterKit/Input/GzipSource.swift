@@ -44,7 +44,14 @@ public final class GzipSource: ByteSource {
         guard !finished, let out = buffer.baseAddress, buffer.count > 0 else { return 0 }
         var produced = 0
         while produced < buffer.count {
-            try refillInput()
+            do {
+                try refillInput()
+            } catch {
+                // Hand out what was inflated before the read failed; the error follows on the next call.
+                finished = true
+                if produced > 0 { deferredError = error; return produced }
+                throw error
+            }
             if upstreamEOF {
                 finished = true
                 if inMember {

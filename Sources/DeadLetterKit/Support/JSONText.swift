@@ -191,20 +191,52 @@ extension JSONText {
         }
     }
 
-    /// JSON text without insignificant whitespace (so a pretty-printed payload fits on one NDJSON line).
+    /// JSON text without insignificant whitespace (so a pretty-printed payload fits on one NDJSON line), with
+    /// DEL, C1 controls, U+2028/2029 and bidirectional controls inside strings written as `\uXXXX`: the same
+    /// text, but safe to print on a terminal.
     public static func compact(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var inString = false
         var escape = false
-        for b in bytes {
+        var i = 0
+        let n = bytes.count
+        func appendEscaped(_ scalar: UInt32) {
+            out.append(contentsOf: Array("\\u".utf8))
+            out.append(contentsOf: Array(JSONOutput.hex4(scalar).utf8))
+        }
+        while i < n {
+            let b = bytes[i]
             if inString {
+                if escape {
+                    escape = false
+                } else if b == 0x5C {
+                    escape = true
+                } else if b == 0x22 {
+                    inString = false
+                } else if b == 0x7F {
+                    appendEscaped(0x7F)
+                    i += 1
+                    continue
+                } else if b == 0xC2, i + 1 < n, bytes[i + 1] >= 0x80, bytes[i + 1] <= 0x9F {
+                    appendEscaped(UInt32(bytes[i + 1]))
+                    i += 2
+                    continue
+                } else if b == 0xE2, i + 2 < n, bytes[i + 1] == 0x80 || bytes[i + 1] == 0x81 {
+                    let scalar = 0x2000 + (UInt32(bytes[i + 1] & 0x3F) << 6) + UInt32(bytes[i + 2] & 0x3F)
+                    if scalar == 0x2028 || scalar == 0x2029 || (scalar >= 0x202A && scalar <= 0x202E)
+                        || (scalar >= 0x2066 && scalar <= 0x2069) || scalar == 0x200E || scalar == 0x200F {
+                        appendEscaped(scalar)
+                        i += 3
+                        continue
+                    }
+                }
                 out.append(b)
-                if escape { escape = false } else if b == 0x5C { escape = true } else if b == 0x22 { inString = false }
             } else if !isWhitespace(b) {
                 out.append(b)
                 if b == 0x22 { inString = true }
             }
+            i += 1
         }
         return out
     }

@@ -71,48 +71,59 @@ public enum UTCTime {
         return "\(pad(c.year, 4))-\(pad(Int64(c.month), 2))-\(pad(Int64(c.day), 2))"
     }
 
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (or with `+HH:MM`) as written by `rfc3339`, for merging summaries.
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (or with `+HH:MM`, or a bare date) as written by `rfc3339`; the year
+    /// may carry a sign and more than four digits, as `rfc3339` writes far-off times.
     public static func parseRFC3339(_ text: String) -> Int64? {
         let b = Array(text.utf8)
-        func num(_ from: Int, _ count: Int) -> Int? {
-            guard from + count <= b.count else { return nil }
+        var i = 0
+        func digits(_ count: Int) -> Int? {
+            guard i + count <= b.count else { return nil }
             var v = 0
-            for k in from..<(from + count) {
+            for k in i..<(i + count) {
                 guard b[k] >= 0x30 && b[k] <= 0x39 else { return nil }
                 v = v * 10 + Int(b[k] - 0x30)
             }
+            i += count
             return v
         }
-        guard b.count >= 10, let y = num(0, 4), b[4] == 0x2D, let mo = num(5, 2), b[7] == 0x2D, let d = num(8, 2),
-              (1...12).contains(mo), (1...31).contains(d) else { return nil }
-        if b.count == 10 { return millis(year: y, month: mo, day: d) }
-        guard b.count >= 19, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " ") || b[10] == UInt8(ascii: "t"),
-              let h = num(11, 2), b[13] == 0x3A, let mi = num(14, 2), b[16] == 0x3A, let s = num(17, 2),
-              h < 24, mi < 60, s < 61 else { return nil }
-        var i = 19
-        var ms = 0
-        if i < b.count, b[i] == UInt8(ascii: ".") {
+        func expect(_ c: UInt8) -> Bool {
+            guard i < b.count, b[i] == c else { return false }
             i += 1
+            return true
+        }
+        var sign = 1
+        if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") {
+            if b[i] == UInt8(ascii: "-") { sign = -1 }
+            i += 1
+        }
+        var yearLength = 0
+        while i + yearLength < b.count, b[i + yearLength] >= 0x30, b[i + yearLength] <= 0x39 { yearLength += 1 }
+        guard (4...9).contains(yearLength), let year = digits(yearLength), expect(0x2D), let mo = digits(2), expect(0x2D),
+              let d = digits(2), (1...12).contains(mo), (1...31).contains(d) else { return nil }
+        if i == b.count { return millis(year: sign * year, month: mo, day: d) }
+        guard i < b.count, b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: "t") || b[i] == UInt8(ascii: " ") else { return nil }
+        i += 1
+        guard let h = digits(2), expect(0x3A), let mi = digits(2), expect(0x3A), let sec = digits(2), h < 24, mi < 60, sec < 61 else { return nil }
+        var ms = 0
+        if expect(UInt8(ascii: ".")) {
             var scale = 100
-            let start = i
-            while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 {
+            let first = i
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
                 ms += Int(b[i] - 0x30) * scale
                 scale /= 10
                 i += 1
             }
-            if i == start { return nil }
+            if i == first { return nil }
         }
         var offset = 0
-        if i < b.count {
-            if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
-                i += 1
-            } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
-                guard let oh = num(i + 1, 2), i + 3 < b.count, b[i + 3] == 0x3A, let om = num(i + 4, 2) else { return nil }
-                offset = (oh * 60 + om) * (b[i] == UInt8(ascii: "+") ? 1 : -1)
-                i += 6
-            } else { return nil }
+        if expect(UInt8(ascii: "Z")) || expect(UInt8(ascii: "z")) {
+        } else if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+            let east = b[i] == UInt8(ascii: "+")
+            i += 1
+            guard let oh = digits(2), expect(0x3A), let om = digits(2) else { return nil }
+            offset = (oh * 60 + om) * (east ? 1 : -1)
         }
         guard i == b.count else { return nil }
-        return millis(year: y, month: mo, day: d, hour: h, minute: mi, second: s, millisecond: ms) - Int64(offset) * 60_000
+        return millis(year: sign * year, month: mo, day: d, hour: h, minute: mi, second: sec, millisecond: ms) - Int64(offset) * 60_000
     }
 }

@@ -50,8 +50,10 @@ public struct SplunkHECTarget: BackfillTarget {
                 : Array(("[" + values.map { String(decoding: JSONText.compact($0), as: UTF8.self) }.joined(separator: ",") + "]").utf8)
             return .success([Self.wrap(event: String(decoding: event, as: UTF8.self), time: record.arrival)])
         case .text?:
-            var text = String(decoding: payload, as: UTF8.self)
-            if text.hasSuffix("\n") { text.removeLast() }
+            var bytes = payload[...]
+            if bytes.last == 0x0A { bytes = bytes.dropLast() }
+            if bytes.last == 0x0D { bytes = bytes.dropLast() }
+            let text = String(decoding: bytes, as: UTF8.self)
             return .success([Self.wrap(event: JSONOutput.quote(text), time: record.arrival)])
         case .empty?:
             return .failure(Rejection("empty", "the payload is empty: there is no event to send"))

@@ -1,0 +1,129 @@
+import DeadLetterKit
+import Foundation
+import Testing
+
+/// Bugs found in review, each pinned by the input that showed it.
+@Suite struct FramingRegressionTests {
+    static let rec = #"{"rawData":"aGVsbG8=","errorCode":"X"}"#
+
+    @Test(arguments: [1, 5, 1 << 20])
+    func recordCutAfterAColonDoesNotSwallowTheNextLines(chunk: Int) {
+        let r = Harness.read(#"{"rawData":"aGVsbG8=","errorCode":"# + "\n" + [Self.rec, Self.rec, Self.rec].joined(separator: "\n") + "\n", chunk: chunk)
+        #expect(r.records.count == 3)
+        #expect(r.malformed.map(\.line) == [1])
+        #expect(r.lines == 4)
+    }
+
+    @Test func recordCutInsideAnArrayOrBeforeABlankLine() {
+        let a = Harness.read("{\"x\":[\n\(Self.rec)\n\(Self.rec)\n")
+        #expect(a.records.count == 2)
+        #expect(a.malformed.count == 1)
+        #expect(a.lines == 3)
+        let b = Harness.read("{\"a\":\n\n\(Self.rec)\n")
+        #expect(b.records.count == 1)
+        #expect(b.malformed.count == 1)
+        #expect(b.blankLines == 1)
+        #expect(b.records.count + b.malformed.count + b.blankLines == b.lines)
+    }
+
+    @Test(arguments: [64, 1 << 20])
+    func maxRecordBytesHoldsWhereverTheRecordFalls(chunk: Int) {
+        var options = ReadOptions()
+        options.maxRecordBytes = 30   // every record below is 40 bytes
+        let r = Harness.read([Self.rec, Self.rec, Self.rec].joined(separator: "\n") + "\n", chunk: chunk, options: options)
+        #expect(r.records.isEmpty)
+        #expect(r.malformed.count == 3)
+        #expect(r.malformed.allSatisfy { $0.reason.contains("--max-record-bytes") })
+    }
+
+    @Test func anUnclosedArrayDoesNotSwallowTheNextArray() {
+        let r = Harness.read("[\(Self.rec)\n[\(Self.rec),\(Self.rec)]\n\(Self.rec)\n")
+        #expect(r.records.count == 4)
+        #expect(r.malformed.map(\.reason) == ["a JSON array was not closed before this line"])
+        let open = Harness.read("[\(Self.rec),\n\(Self.rec)\n")
+        #expect(open.records.count == 2)
+        #expect(open.malformed.map(\.reason) == ["the input ended inside a JSON array"])
+    }
+
+    @Test func objectsNamedMessagesAreNotSQSOutputs() {
+        let r = Harness.read(#"{"messages":"hi"}"# + "\n" + #"{"Messages":5}"# + "\n")
+        #expect(r.records.isEmpty)
+        #expect(r.malformed.count == 2)
+    }
+
+    @Test func extendedYearsRoundTrip() {
+        for ms: Int64 in [1_000_000_000_000_000, -62_200_000_000_000, 253_402_300_800_000] {
+            #expect(UTCTime.parseRFC3339(UTCTime.rfc3339(ms)) == ms, "\(UTCTime.rfc3339(ms))")
+        }
+        #expect(UTCTime.parseRFC3339("99-01-01") == nil)
+    }
+
+    @Test func compactJSONEscapesCharactersThatActOnTerminals() {
+        let json = "{\"m\":\"a\u{9B}2J\u{202E}x\u{2028}y\u{7F}\"}"
+        let out = Array(json.utf8).withUnsafeBufferPointer { String(decoding: JSONText.compact($0), as: UTF8.self) }
+        #expect(out == #"{"m":"a\u009b2J\u202ex\u2028y\u007f"}"#)
+        // Still the same JSON value.
+        let a = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String]
+        let b = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: String]
+        #expect(a == b)
+    }
+
+    @Test func csvCellsShowControlsVisibly() {
+        #expect(CSVOutput.cell("\u{1B}[31mred") == "\\x1B[31mred")
+        #expect(CSVOutput.cell("a\u{9B}b") == "a\\x9Bb")
+        #expect(CSVOutput.cell("two\nlines") == "\"two\nlines\"")
+    }
+}
+
+@Suite(.serialized) struct CommandRegressionTests {
+    @Test func mergingAMergedInexactSummaryStaysInexact() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let top = dir.appendingPathComponent("top.json"), full = dir.appendingPathComponent("full.json"), m1 = dir.appendingPathComponent("m1.json")
+        try Data(try CLI.run(["summarize", "samples/firehose", "--format", "json", "--top", "2"]).stdout.utf8).write(to: top)
+        try Data(try CLI.run(["summarize", "samples/firehose", "--format", "json"]).stdout.utf8).write(to: full)
+        try Data(try CLI.run(["merge", top.path, full.path]).stdout.utf8).write(to: m1)
+        let again = try CLI.run(["merge", m1.path, full.path])
+        #expect(try again.json()["exactlyMergeable"] as? Bool == false)
+        #expect(again.stderr.contains("not exact"))
+    }
+
+    @Test func mergingShardsOfSQSDumpsSaysRepeatsMayBeCountedTwice() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = dir.appendingPathComponent("a.json"), b = dir.appendingPathComponent("b.json")
+        try Data(try CLI.run(["summarize", "samples/eventbridge-dlq/receive-message-dumps.json", "--format", "json"]).stdout.utf8).write(to: a)
+        try Data(try CLI.run(["summarize", "samples/eventbridge-dlq/single-message.json", "--format", "json"]).stdout.utf8).write(to: b)
+        let merged = try CLI.run(["merge", a.path, b.path])
+        #expect(merged.stderr.contains("summaries carry no message ids"))
+        #expect(try merged.json()["exactlyMergeable"] as? Bool == false)
+    }
+
+    @Test func splunkHECStripsACRLFEnding() throws {
+        let line = #"{"rawData":"\#(Data("hello\r\n".utf8).base64EncodedString())","errorCode":"Splunk.IndexerBusy","arrivalTimestamp":1000}"# + "\n"
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out")
+        _ = try CLI.run(["backfill", "-", "--target", "splunk-hec", "--out", out.path, "-q"], stdin: Data(line.utf8))
+        let body = String(decoding: try Data(contentsOf: out.appendingPathComponent("splunk-hec-00001.json")), as: UTF8.self)
+        #expect(body == "{\"time\":1.000,\"event\":\"hello\"}\n")
+    }
+
+    @Test func forceReplacesAnOutDirectoryWithFoldersCompletely() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out.appendingPathComponent("sub/deeper"), withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: out.appendingPathComponent("sub/deeper/keep"))
+        try Data("y".utf8).write(to: out.appendingPathComponent("file"))
+        let line = #"{"rawData":"eA==","errorCode":"Lambda.X"}"# + "\n"
+        let run = try CLI.run(["backfill", "-", "--target", "raw", "--out", out.path, "--force", "-q"], stdin: Data(line.utf8))
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["out"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == ["manifest.json", "raw-00001.txt", "rejects.ndjson"])
+    }
+
+    @Test func noProgressIsAccepted() throws {
+        #expect(try CLI.run(["summarize", "samples/firehose", "--no-progress", "-q"]).status == 0)
+    }
+}
