@@ -723,7 +723,9 @@ class Generator:
         remaining = args.records
         kinds_cycle = [] if self.pf_only else list(range(len(FOLDERS)))
         rng.shuffle(kinds_cycle)
-        fmt_cycle = list(FORMATS)
+        allowed = [f for f in FORMATS if f in args.formats.split(",")]
+        weights = [w for f, w in zip(FORMATS, FORMAT_WEIGHTS) if f in allowed]
+        fmt_cycle = list(allowed)
         rng.shuffle(fmt_cycle)
         forced_bad_done = False
         i = 0
@@ -744,7 +746,7 @@ class Generator:
             else:
                 fi = rng.choices(range(len(FOLDERS)), self.folder_weights)[0]
             folder, kind = FOLDERS[fi]
-            fmt = fmt_cycle[i] if i < len(fmt_cycle) else rng.choices(FORMATS, FORMAT_WEIGHTS)[0]
+            fmt = fmt_cycle[i] if i < len(fmt_cycle) else rng.choices(allowed, weights)[0]
             if fmt == "b2b" and n < 2:  # one object alone on a line is not "back to back"
                 fmt = "plain"
             force_bad = False
@@ -786,6 +788,8 @@ def main(argv=None):
     ap.add_argument("--cwl-fraction", type=float, default=0.15)
     ap.add_argument("--bytes-target", default=None, help="e.g. 1G: generate until this much uncompressed data")
     ap.add_argument("--force", action="store_true", help="remove an existing OUT/corpus first")
+    ap.add_argument("--formats", default=",".join(FORMATS),
+                    help="comma-separated file formats to use, of %s (benchmarks use gzip,gzip-multi)" % ",".join(FORMATS))
     args = ap.parse_args(argv)
     corpus = os.path.join(args.out, "corpus")
     if os.path.exists(corpus) and os.listdir(corpus):

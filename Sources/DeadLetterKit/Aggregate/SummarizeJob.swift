@@ -11,6 +11,8 @@ public struct SummarizeOptions: Sendable {
     public var top: Int?
     public var wide = false
     public var color: ColorChoice = .auto
+    /// Threads to read with (default: the cores available).
+    public var workers: Int?
 
     public init() {}
 }
@@ -22,17 +24,18 @@ public enum SummarizeJob {
         var input = options.input
         let wanted = options.groupBy + input.filter.fields
         input.read.payloadNeeds = PayloadNeeds(keep: wanted.contains(.payload), paths: RecordField.payloadPaths(wanted))
+        input.read.keepOtherFields = false
+        input.read.keepMessages = wanted.contains(.errorMessage) || wanted.contains(.message)
         let run = InputRun(options: input, diagnostics: diagnostics)
-        let outcome = try run.run { event in
-            switch event {
-            case .record(let record): builder.add(record)
-            case .malformed(let line): builder.addMalformed(line)
-            case .payloadProblem: break
-            case .repeated: builder.addRepeat()
-            case .finished(let stats): builder.addFile(stats)
-            }
-            return true
-        }
+        // Files are read in parallel, each on one core; partial summaries merge exactly.
+        let groupBy = options.groupBy
+        let result = try run.runParallel(
+            workers: options.workers ?? Cores.available, makeState: { SummaryBuilder(groupBy: groupBy) },
+            record: { builder, record in builder.add(record) },
+            file: { builder, stats in builder.addFile(stats) })
+        let outcome = result.outcome
+        for partial in result.states { builder.merge(partial) }
+        builder.setMalformed(count: result.malformedCount, samples: result.malformedSamples, repeats: result.repeats)
         var summary = builder.build()
         summary.totals.inputErrors = outcome.inputErrors
         if let top = options.top { summary.keepTop(top) }

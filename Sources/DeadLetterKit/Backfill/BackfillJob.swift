@@ -60,6 +60,7 @@ public enum BackfillJob {
         needs.paths = RecordField.payloadPaths(input.filter.fields)
         needs.keep = input.filter.fields.contains(.payload)
         input.read.payloadNeeds = needs
+        input.read.keepOtherFields = false
         _ = try InputRun(options: input, diagnostics: diagnostics).resolvedPaths()
 
         let directory: OutputDirectory?

@@ -30,14 +30,6 @@ public struct EventBridgeDLQFamily: FailureFamily {
 struct SQSMessageDecoder {
     let payloads: PayloadDecoder
 
-    /// True when the object's members say it is an SQS message or a receive-message output.
-    static func looksLikeSQS(_ keys: [String], _ members: [ScannedMember]) -> Bool {
-        let lower = keys.map { $0.lowercased() }
-        if let i = lower.firstIndex(of: "messages"), members[i].valueKind == .array { return true }
-        let set = Set(lower)
-        return set.contains("messageid") && (set.contains("body") || set.contains("receipthandle"))
-    }
-
     /// Records for an object at `start..<end` of `bytes`: one per message of a `Messages` array, or the message itself.
     func records(_ bytes: UnsafeBufferPointer<UInt8>, start: Int, end: Int, members: [ScannedMember], file: SourceFile, line: Int) -> [FailureRecord] {
         var scanner = JSONScanner()

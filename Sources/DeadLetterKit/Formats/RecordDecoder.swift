@@ -4,6 +4,10 @@
 public struct RecordDecoder {
     /// Applied to records whose family neither fields nor path reveal (`--kind`).
     public var fallbackKind: FailureKind?
+    /// Keep keys this tool does not interpret (only `records` shows them).
+    public var keepOtherFields = true
+    /// Build `errorMessage` (long, often escaped): only commands that show or group by it need it.
+    public var keepMessages = true
     public let payloads: PayloadDecoder
 
     public init(fallbackKind: FailureKind? = nil, maxPayloadBytes: Int = 64 << 20, payloadNeeds: PayloadNeeds = PayloadNeeds()) {
@@ -18,26 +22,46 @@ public struct RecordDecoder {
         case notARecord(reason: String)
     }
 
-    private enum Field {
+    enum Field: UInt8 {
         case rawData, errorCode, lastErrorCode, errorMessage, lastErrorMessage, attempts, arrival, approximateArrival
         case attemptEnding, lambdaArn, esDocumentId, osDocumentId, esIndexName, osIndexName, esTypeName
         case eventId, dataId, subsequenceNumber, sequenceNumber, dataCatalogTable, entries
+        // SQS message shapes.
+        case sqsMessages, sqsMessageId, sqsBody, sqsReceiptHandle
     }
 
-    private static let fields: [String: Field] = [
-        "rawdata": .rawData,
-        "errorcode": .errorCode, "lasterrorcode": .lastErrorCode,
-        "errormessage": .errorMessage, "lasterrormessage": .lastErrorMessage,
-        "attemptsmade": .attempts,
-        "arrivaltimestamp": .arrival, "approximatearrivaltimestamp": .approximateArrival,
-        "attemptendingtimestamp": .attemptEnding,
-        "lambdaarn": .lambdaArn,
-        "esdocumentid": .esDocumentId, "osdocumentid": .osDocumentId,
-        "esindexname": .esIndexName, "osindexname": .osIndexName, "estypename": .esTypeName,
-        "eventid": .eventId, "dataid": .dataId,
-        "subsequencenumber": .subsequenceNumber, "sequencenumber": .sequenceNumber,
-        "datacatalogtable": .dataCatalogTable, "entries": .entries,
-    ]
+    /// Known names, lower case, bucketed by length: matched against key bytes with ASCII case folding, so
+    /// reading a record allocates no string for its keys.
+    private static let fieldsByLength: [[([UInt8], Field)]] = {
+        let names: [(String, Field)] = [
+            ("rawdata", .rawData), ("errorcode", .errorCode), ("lasterrorcode", .lastErrorCode),
+            ("errormessage", .errorMessage), ("lasterrormessage", .lastErrorMessage), ("attemptsmade", .attempts),
+            ("arrivaltimestamp", .arrival), ("approximatearrivaltimestamp", .approximateArrival),
+            ("attemptendingtimestamp", .attemptEnding), ("lambdaarn", .lambdaArn),
+            ("esdocumentid", .esDocumentId), ("osdocumentid", .osDocumentId), ("esindexname", .esIndexName),
+            ("osindexname", .osIndexName), ("estypename", .esTypeName), ("eventid", .eventId), ("dataid", .dataId),
+            ("subsequencenumber", .subsequenceNumber), ("sequencenumber", .sequenceNumber),
+            ("datacatalogtable", .dataCatalogTable), ("entries", .entries),
+            ("messages", .sqsMessages), ("messageid", .sqsMessageId), ("body", .sqsBody), ("receipthandle", .sqsReceiptHandle),
+        ]
+        var table = [[([UInt8], Field)]](repeating: [], count: 32)
+        for (name, field) in names { table[name.utf8.count].append((Array(name.utf8), field)) }
+        return table
+    }()
+
+    @inline(__always)
+    static func field(_ key: UnsafeBufferPointer<UInt8>) -> Field? {
+        guard key.count < fieldsByLength.count else { return nil }
+        candidates: for (name, field) in fieldsByLength[key.count] {
+            for i in 0..<name.count {
+                var c = key[i]
+                if c >= 0x41 && c <= 0x5A { c |= 0x20 }
+                if c != name[i] { continue candidates }
+            }
+            return field
+        }
+        return nil
+    }
 
     public func decode(_ frame: ObjectFrame, file: SourceFile) -> Outcome {
         var record = FailureRecord(file: file, line: frame.line)
@@ -61,20 +85,36 @@ public struct RecordDecoder {
             }
         }
 
-        let keys = frame.members.map { JSONText.string(frame, $0.keyStart, $0.keyEnd, escaped: $0.keyEscaped) }
-        if SQSMessageDecoder.looksLikeSQS(keys, frame.members) {
+        var fields: [Field?] = []
+        fields.reserveCapacity(frame.members.count)
+        var sqsMessagesArray = false, sqsMessageId = false, sqsBody = false
+        for m in frame.members {
+            let field = m.keyEscaped
+                ? Array(JSONText.string(frame, m.keyStart, m.keyEnd, escaped: true).utf8).withUnsafeBufferPointer { Self.field($0) }
+                : Self.field(frame.slice(m.keyStart, m.keyEnd))
+            switch field {
+            case .sqsMessages?: sqsMessagesArray = sqsMessagesArray || m.valueKind == .array
+            case .sqsMessageId?: sqsMessageId = true
+            case .sqsBody?, .sqsReceiptHandle?: sqsBody = true
+            default: break
+            }
+            fields.append(field)
+        }
+        if sqsMessagesArray || (sqsMessageId && sqsBody) {
             let records = SQSMessageDecoder(payloads: payloads).records(bytes, start: frame.start, end: frame.end, members: frame.members, file: file, line: frame.line)
             if records.isEmpty { return .notARecord(reason: "SQS receive-message output without messages") }
             return .records(records)
         }
 
         for (index, m) in frame.members.enumerated() {
-            let key = keys[index]
-            guard let field = Self.fields[key.lowercased()] else {
-                let json = m.valueKind == .string
-                    ? String(decoding: frame.slice(m.valueStart - 1, m.valueEnd + 1), as: UTF8.self)
-                    : String(decoding: frame.slice(m.valueStart, m.valueEnd), as: UTF8.self)
-                record.otherFields.append((key, json))
+            guard let field = fields[index], field.rawValue < Field.sqsMessages.rawValue else {
+                if keepOtherFields {
+                    let key = JSONText.string(frame, m.keyStart, m.keyEnd, escaped: m.keyEscaped)
+                    let json = m.valueKind == .string
+                        ? String(decoding: frame.slice(m.valueStart - 1, m.valueEnd + 1), as: UTF8.self)
+                        : String(decoding: frame.slice(m.valueStart, m.valueEnd), as: UTF8.self)
+                    record.otherFields.append((key, json))
+                }
                 continue
             }
             switch field {
@@ -88,7 +128,7 @@ public struct RecordDecoder {
             case .errorMessage, .lastErrorMessage:
                 hasErrorField = true
                 if field == .lastErrorMessage { clues.hasLastErrorKeys = true }
-                if record.errorMessage == nil || field == .lastErrorMessage { record.errorMessage = text(m) }
+                if keepMessages && (record.errorMessage == nil || field == .lastErrorMessage) { record.errorMessage = text(m) }
             case .attempts: record.attemptsMade = integer(m)
             case .arrival: record.arrival = integer(m)
             case .approximateArrival: approximateArrival = integer(m)
@@ -120,9 +160,11 @@ public struct RecordDecoder {
                 if m.valueKind == .array {
                     clues.hasEntries = true
                     record.manifestEntries = Self.manifestEntries(bytes, m)
-                } else {
-                    record.otherFields.append((key, String(decoding: frame.slice(m.valueStart, m.valueEnd), as: UTF8.self)))
+                } else if keepOtherFields {
+                    record.otherFields.append(("entries", String(decoding: frame.slice(m.valueStart, m.valueEnd), as: UTF8.self)))
                 }
+            default:
+                break
             }
         }
         if record.arrival == nil { record.arrival = approximateArrival }

@@ -120,8 +120,15 @@ public struct InputRun {
                 break
             }
         }
-        if outcome.malformed > Self.reportedMalformedLines {
-            diagnostics.warning("\(outcome.malformed - Self.reportedMalformedLines) more malformed lines not shown (\(outcome.malformed) in all; --format json lists samples)")
+        reportTail(malformed: outcome.malformed, payloadProblems: reportedPayloadProblems, repeats: repeats,
+                   messagesMissingAttributes: messagesMissingAttributes, missingAttributes: missingAttributes)
+        return outcome
+    }
+
+    /// The closing counts of a run, after the first few lines were shown one by one.
+    func reportTail(malformed: Int, payloadProblems: Int, repeats: Int, messagesMissingAttributes: Int, missingAttributes: [String: Int]) {
+        if malformed > Self.reportedMalformedLines {
+            diagnostics.warning("\(malformed - Self.reportedMalformedLines) more malformed lines not shown (\(malformed) in all; --format json lists samples)")
         }
         if repeats > 0 {
             diagnostics.note("\(repeats) SQS messages were read more than once (same MessageId) and counted once")
@@ -130,9 +137,8 @@ public struct InputRun {
             let names = missingAttributes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             diagnostics.warning("\(messagesMissingAttributes) SQS messages lack EventBridge DLQ attributes (missing: \(names)); read as eventbridge-dlq without them")
         }
-        if reportedPayloadProblems > Self.reportedMalformedLines {
-            diagnostics.warning("\(reportedPayloadProblems - Self.reportedMalformedLines) more payload problems not shown")
+        if payloadProblems > Self.reportedMalformedLines {
+            diagnostics.warning("\(payloadProblems - Self.reportedMalformedLines) more payload problems not shown")
         }
-        return outcome
     }
 }

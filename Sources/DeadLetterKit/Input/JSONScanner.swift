@@ -13,6 +13,8 @@ public struct ScannedMember: Sendable {
     public var valueEnd: Int
     public var valueKind: JSONKind
     public var valueEscaped: Bool
+    /// For an array value: how many elements it holds (counted during the same scan).
+    public var elements: Int = 0
 }
 
 public enum ScanOutcome: Equatable {
@@ -55,6 +57,7 @@ public struct JSONScanner {
         var memberKeyStart = 0, memberKeyEnd = 0, memberKeyEscaped = false
         var memberValueStart = 0
         var memberKind = JSONKind.null
+        var memberElements = 0
 
         @inline(__always) func endOfInput() -> ScanOutcome {
             atEOF ? .invalid(at: i, reason: "unexpected end of input inside a JSON value") : .incomplete
@@ -139,6 +142,7 @@ public struct JSONScanner {
                     if atMemberValue {
                         memberValueStart = i
                         memberKind = c == UInt8(ascii: "{") ? .object : .array
+                        memberElements = 0
                     }
                     stack.append(c == UInt8(ascii: "{") ? 0 : 1)
                     i += 1
@@ -191,11 +195,14 @@ public struct JSONScanner {
 
             if valueDone {
                 if stack.isEmpty { return .complete(end: i, newlines: newlines) }
+                // An element of an array that is a direct member of the top-level object.
+                if stack.count == 2 && stack[1] == 1 && stack[0] == 0 { memberElements += 1 }
                 if closedContainer && stack.count == 1 && stack[0] == 0 {
                     // A container that was a direct member of the top-level object just closed.
                     members.append(ScannedMember(
                         keyStart: memberKeyStart, keyEnd: memberKeyEnd, keyEscaped: memberKeyEscaped,
-                        valueStart: memberValueStart, valueEnd: i, valueKind: memberKind, valueEscaped: false))
+                        valueStart: memberValueStart, valueEnd: i, valueKind: memberKind, valueEscaped: false,
+                        elements: memberKind == .array ? memberElements : 0))
                 }
                 expect = expectCommaOrClose
             }
@@ -209,12 +216,27 @@ public struct JSONScanner {
 
     enum StringScan { case string(contentEnd: Int, escaped: Bool), needMore, bad(at: Int, reason: String) }
 
-    /// `from` points at the opening quote. Fast path: plain bytes until the closing quote.
+    /// `from` points at the opening quote. Fast path: eight bytes at a time until one of them is a quote,
+    /// a backslash or a control character (most of a record is one long base64 string).
     @inline(__always)
     static func scanString(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> StringScan {
         var j = from + 1
         var escaped = false
-        while j < end {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while true {
+            // SWAR: a lane is flagged if it is < 0x20, == '"' or == '\\'. Bytes >= 0x80 never flag.
+            while j + 8 <= end {
+                let word = UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self)
+                let quote = word ^ (ones &* 0x22)
+                let slash = word ^ (ones &* 0x5C)
+                let low = (word &- ones &* 0x20) & ~word
+                let hitQuote = (quote &- ones) & ~quote
+                let hitSlash = (slash &- ones) & ~slash
+                if (low | hitQuote | hitSlash) & highs != 0 { break }
+                j += 8
+            }
+            guard j < end else { return .needMore }
             let b = p[j]
             if b == 0x22 { return .string(contentEnd: j, escaped: escaped) }
             if b == 0x5C {
@@ -240,7 +262,6 @@ public struct JSONScanner {
             }
             j += 1
         }
-        return .needMore
     }
 
     @inline(__always)

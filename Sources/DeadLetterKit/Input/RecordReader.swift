@@ -12,6 +12,10 @@ public struct ReadOptions: Sendable {
     public var fallbackKind: FailureKind?
     /// What to keep from each payload.
     public var payloadNeeds = PayloadNeeds()
+    /// Keep keys this tool does not interpret (`records` shows them; summaries do not need them).
+    public var keepOtherFields = true
+    /// Build `errorMessage` for each record (summaries need it only to group or filter by it).
+    public var keepMessages = true
 
     public init() {}
 }
@@ -46,13 +50,17 @@ public enum ReaderEvent {
 public struct RecordReader {
     public var options: ReadOptions
     private var decoder: RecordDecoder
-    /// SQS message ids already read: receive-message dumps overlap after visibility timeouts.
-    private let seenMessages = MessageIdSet()
+    /// SQS message ids already read: receive-message dumps overlap after visibility timeouts. Shared by the
+    /// readers of one run, so a message is counted once whichever worker meets it first.
+    private let seenMessages: MessageIdSet
 
-    public init(options: ReadOptions) {
+    public init(options: ReadOptions, seenMessages: MessageIdSet = MessageIdSet()) {
         self.options = options
+        self.seenMessages = seenMessages
         self.decoder = RecordDecoder(fallbackKind: options.fallbackKind, maxPayloadBytes: options.maxPayloadBytes,
                                      payloadNeeds: options.payloadNeeds)
+        self.decoder.keepOtherFields = options.keepOtherFields
+        self.decoder.keepMessages = options.keepMessages
     }
 
     /// Reads `item` to the end (or until `handle` returns false). Returns false if reading was stopped.
@@ -131,8 +139,10 @@ public struct RecordReader {
 }
 
 /// The SQS message ids seen in a run.
-final class MessageIdSet {
+public final class MessageIdSet: @unchecked Sendable {
     private var ids = Set<String>()
+    private let lock = Lock()
+    public init() {}
     /// False if the id was seen before.
-    func insert(_ id: String) -> Bool { ids.insert(id).inserted }
+    func insert(_ id: String) -> Bool { lock.withLock { ids.insert(id).inserted } }
 }

@@ -9,8 +9,9 @@ public enum CloudWatchLogsPayload {
         guard case .complete = scanner.scan(base, start: start, end: bytes.count, atEOF: true, members: &members) else { return nil }
         var info = CloudWatchLogsInfo()
         var eventsSpan: (Int, Int)?
+        var eventCount = 0
         for m in members {
-            let key = JSONText.string(bytes, m.keyStart, m.keyEnd, escaped: m.keyEscaped)
+            let key = JSONText.keyName(bytes, m)
             switch key {
             case "messageType" where m.valueKind == .string:
                 info.messageType = JSONText.string(bytes, m.valueStart, m.valueEnd, escaped: m.valueEscaped)
@@ -22,16 +23,17 @@ public enum CloudWatchLogsPayload {
                 info.logStream = JSONText.string(bytes, m.valueStart, m.valueEnd, escaped: m.valueEscaped)
             case "logEvents" where m.valueKind == .array:
                 eventsSpan = (m.valueStart, m.valueEnd)
+                eventCount = m.elements
             default:
                 break
             }
         }
         guard info.messageType != nil, let span = eventsSpan else { return nil }
-        var count = 0
+        info.eventCount = eventCount
+        guard collectEvents else { return info }
         var events: [LogEvent] = []
         JSONText.forEachElement(bytes, arrayStart: span.0, arrayEnd: span.1, scanner: &scanner, members: &members) { start, _, fields in
-            count += 1
-            guard collectEvents, bytes[start] == UInt8(ascii: "{") else { return }
+            guard bytes[start] == UInt8(ascii: "{") else { return }
             var event = LogEvent()
             for m in fields {
                 switch JSONText.string(bytes, m.keyStart, m.keyEnd, escaped: m.keyEscaped) {
@@ -46,8 +48,7 @@ public enum CloudWatchLogsPayload {
             }
             events.append(event)
         }
-        info.eventCount = count
-        if collectEvents { info.events = events }
+        info.events = events
         return info
     }
 }

@@ -12,6 +12,12 @@ public enum JSONText {
         return nil
     }
 
+    /// A member's name; short ASCII names (all the names this tool looks for) need no allocation.
+    @inline(__always)
+    public static func keyName(_ bytes: UnsafeBufferPointer<UInt8>, _ m: ScannedMember) -> String {
+        string(bytes, m.keyStart, m.keyEnd, escaped: m.keyEscaped)
+    }
+
     /// The text of a string value's content (between the quotes). Invalid UTF-8 becomes U+FFFD.
     public static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, escaped: Bool) -> String {
         let slice = UnsafeBufferPointer(rebasing: bytes[from..<to])

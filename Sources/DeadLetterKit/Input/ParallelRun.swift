@@ -1,0 +1,112 @@
+import Dispatch
+
+/// What one file gave, besides the records folded into a worker's state: enough to report diagnostics and
+/// malformed samples in input order after the workers are done.
+struct FileLog: Sendable {
+    var malformed: [MalformedLine] = []
+    var malformedCount = 0
+    var problems: [String] = []
+    var problemCount = 0
+    var repeats = 0
+    var missingAttributes: [String: Int] = [:]
+    var messagesMissingAttributes = 0
+    var error: String?
+}
+
+extension InputRun {
+    /// Reads the inputs on `workers` threads, each file whole on one thread, for consumers whose result does
+    /// not depend on the order of records (summaries). Each worker folds records into its own state, so no
+    /// lock is taken per record; malformed samples and diagnostics are reported in input order, exactly as a
+    /// sequential run would report them.
+    public func runParallel<State: Sendable>(
+        workers requested: Int, makeState: @Sendable () -> State,
+        record: @escaping @Sendable (inout State, FailureRecord) -> Void,
+        file: @escaping @Sendable (inout State, FileStatistics) -> Void
+    ) throws(UsageError) -> (outcome: RunOutcome, states: [State], malformedSamples: [MalformedLine], malformedCount: Int, repeats: Int) {
+        let paths = try resolvedPaths()
+        var outcome = RunOutcome()
+        let (items, problems) = InputWalker.expand(paths)
+        for problem in problems {
+            if problem.isNote { diagnostics.note(problem.description) } else {
+                diagnostics.error(problem.description)
+                outcome.inputErrors += 1
+            }
+        }
+        let workers = max(1, min(requested, items.count))
+        let options = self.options
+        let seen = MessageIdSet()
+        let lock = Lock()
+        nonisolated(unsafe) var next = 0
+        nonisolated(unsafe) var logs = [FileLog](repeating: FileLog(), count: items.count)
+        nonisolated(unsafe) var states: [State?] = Array(repeating: nil, count: workers)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var state = makeState()
+            var reader = RecordReader(options: options.read, seenMessages: seen)
+            while true {
+                let index: Int = lock.withLock {
+                    defer { next += 1 }
+                    return next
+                }
+                guard index < items.count else { break }
+                var log = FileLog()
+                reader.read(items[index]) { event in
+                    switch event {
+                    case .record(let r):
+                        if !r.missingAttributes.isEmpty {
+                            log.messagesMissingAttributes += 1
+                            for name in r.missingAttributes { log.missingAttributes[name, default: 0] += 1 }
+                        }
+                        if let kind = options.kind, r.kind != kind { return true }
+                        if !options.filter.accepts(r) { return true }
+                        record(&state, r)
+                    case .malformed(let m):
+                        log.malformedCount += 1
+                        if log.malformed.count < Summary.maxMalformedSamples { log.malformed.append(m) }
+                    case .payloadProblem(let f, let line, let problem):
+                        log.problemCount += 1
+                        if log.problems.count < Self.reportedMalformedLines { log.problems.append("\(f):\(line): \(problem)") }
+                    case .repeated:
+                        log.repeats += 1
+                    case .finished(let stats):
+                        if let error = stats.error { log.error = "\(stats.path): \(error)" }
+                        file(&state, stats)
+                    }
+                    return true
+                }
+                lock.withLock { logs[index] = log }
+            }
+            lock.withLock { states[worker] = state }
+        }
+        // Diagnostics in input order.
+        var samples: [MalformedLine] = []
+        var shownMalformed = 0, shownProblems = 0, malformed = 0, problemsTotal = 0, repeats = 0
+        var missing: [String: Int] = [:]
+        var messagesMissing = 0
+        for log in logs {
+            if let error = log.error {
+                outcome.inputErrors += 1
+                diagnostics.error(error)
+            }
+            for m in log.malformed {
+                if shownMalformed < Self.reportedMalformedLines {
+                    diagnostics.warning("\(m.file):\(m.line): malformed: \(m.reason)")
+                    shownMalformed += 1
+                }
+                if samples.count < Summary.maxMalformedSamples { samples.append(m) }
+            }
+            for p in log.problems where shownProblems < Self.reportedMalformedLines {
+                diagnostics.warning(p)
+                shownProblems += 1
+            }
+            malformed += log.malformedCount
+            problemsTotal += log.problemCount
+            repeats += log.repeats
+            messagesMissing += log.messagesMissingAttributes
+            for (k, v) in log.missingAttributes { missing[k, default: 0] += v }
+        }
+        outcome.malformed = malformed
+        reportTail(malformed: malformed, payloadProblems: problemsTotal, repeats: repeats,
+                   messagesMissingAttributes: messagesMissing, missingAttributes: missing)
+        return (outcome, states.compactMap { $0 }, samples, malformed, repeats)
+    }
+}
