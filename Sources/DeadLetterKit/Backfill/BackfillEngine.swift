@@ -29,18 +29,23 @@ public final class BackfillEngine {
     public private(set) var totals = BackfillTotals()
     public private(set) var files: [BackfillFile] = []
     public private(set) var rejectCounts: [String: Int] = [:]
-    private var rejectLines: [UInt8] = []
-    private var batch: [BackfillItem] = []
+    /// `rejects.ndjson`, written as rejects come (there can be many).
+    private var rejects: OutputDirectory.Appender?
+    /// The items of the file being filled, joined; reused from file to file so memory stays flat.
+    private var body: [UInt8] = []
+    private var batchItems = 0
     private var batchRecords = 0
     private var batchBytes = 0
+    private var batchLatestArrival: Int64?
     private var seen = Set<[UInt8]>()
 
     /// `directory` nil: a dry run, which computes the same plan and writes nothing.
-    public init(target: any BackfillTarget, limits: BatchLimits, dedupe: Bool, directory: OutputDirectory?) {
+    public init(target: any BackfillTarget, limits: BatchLimits, dedupe: Bool, directory: OutputDirectory?) throws(OutputDirectory.Failure) {
         self.target = target
         self.limits = limits
         self.dedupe = dedupe
         self.directory = directory
+        rejects = try directory?.appender(name: "rejects.ndjson")
     }
 
     public func add(_ record: FailureRecord) throws(OutputDirectory.Failure) {
@@ -48,7 +53,7 @@ public final class BackfillEngine {
         let items: [BackfillItem]
         switch target.items(for: record) {
         case .failure(let rejection):
-            reject(record, rejection)
+            try reject(record, rejection)
             return
         case .success(let list):
             items = list
@@ -60,18 +65,24 @@ public final class BackfillEngine {
             }
         }
         let recordBytes = items.reduce(0) { $0 + itemCost($1) }
+        let separator = target.itemSeparator
         if let maxBytes = limits.maxBytes, recordBytes + fileCost > maxBytes {
-            reject(record, Rejection("too-large", "\(recordBytes + fileCost) bytes, over the limit of \(maxBytes) bytes per file"))
+            try reject(record, Rejection("too-large", "\(recordBytes + fileCost) bytes, over the limit of \(maxBytes) bytes per file"))
             return
         }
         if let maxRecords = limits.maxRecords, items.count > maxRecords {
-            reject(record, Rejection("too-large", "\(items.count) entries, over the limit of \(maxRecords) per file"))
+            try reject(record, Rejection("too-large", "\(items.count) entries, over the limit of \(maxRecords) per file"))
             return
         }
-        let overRecords = limits.maxRecords.map { batch.count + items.count > $0 } ?? false
+        let overRecords = limits.maxRecords.map { batchItems + items.count > $0 } ?? false
         let overBytes = limits.maxBytes.map { fileCost + batchBytes + recordBytes > $0 } ?? false
-        if !batch.isEmpty && (overRecords || overBytes) { try flush() }
-        batch.append(contentsOf: items)
+        if batchItems > 0 && (overRecords || overBytes) { try flush() }
+        for item in items {
+            if batchItems > 0 { body.append(contentsOf: separator) }
+            body.append(contentsOf: item.bytes)
+            batchItems += 1
+            if let arrival = item.arrival { batchLatestArrival = max(batchLatestArrival ?? arrival, arrival) }
+        }
         batchRecords += 1
         batchBytes += recordBytes
         totals.written += 1
@@ -90,35 +101,47 @@ public final class BackfillEngine {
     private var fileCost: Int { target.limitsCountItemSizeOnly ? 0 : target.fileOverhead }
 
     private func itemCost(_ item: BackfillItem) -> Int {
-        target.limitsCountItemSizeOnly ? item.size : item.bytes.count + target.itemOverhead
+        // Counting a separator for every item (one more than the file holds) keeps the byte limit safe.
+        target.limitsCountItemSizeOnly ? item.size : item.bytes.count + target.itemSeparator.count
     }
 
-    private func reject(_ record: FailureRecord, _ rejection: Rejection) {
+    private func reject(_ record: FailureRecord, _ rejection: Rejection) throws(OutputDirectory.Failure) {
         totals.rejected += 1
         rejectCounts[rejection.code, default: 0] += 1
         var line = "{\"file\":\(JSONOutput.quote(record.file.path)),\"line\":\(record.line),\"kind\":\(JSONOutput.quote(record.kind.rawValue))"
         line += ",\"errorCode\":\(JSONOutput.quoteOrNull(record.errorCode)),\"id\":\(JSONOutput.quoteOrNull(record.naturalId))"
         line += ",\"code\":\(JSONOutput.quote(rejection.code)),\"reason\":\(JSONOutput.quote(rejection.reason))}\n"
-        if directory != nil { rejectLines.append(contentsOf: line.utf8) }
+        try rejects?.append(line.utf8)
     }
 
     private func flush() throws(OutputDirectory.Failure) {
-        guard !batch.isEmpty else { return }
+        guard batchItems > 0 else { return }
         let index = files.count + 1
-        let bytes = target.file(batch, index: index)
-        if !target.limitsCountItemSizeOnly, let maxBytes = limits.maxBytes, bytes.count > maxBytes {
+        let header = body.withUnsafeBufferPointer { target.fileHeader(body: $0, latestArrival: batchLatestArrival) }
+        let footer = target.fileFooter
+        let size = header.count + body.count + footer.count
+        if !target.limitsCountItemSizeOnly, let maxBytes = limits.maxBytes, size > maxBytes {
             // The size model of a target is wrong: refuse to write a file the service would reject.
-            throw .io("internal error: \(target.name) file \(index) is \(bytes.count) bytes, over \(maxBytes)")
+            throw .io("internal error: \(target.name) file \(index) is \(size) bytes, over \(maxBytes)")
         }
         let name = "\(target.name)-" + Self.pad(index) + "." + target.fileExtension
-        try directory?.write(name: name, bytes: bytes)
-        files.append(BackfillFile(name: name, records: batchRecords, items: batch.count, bytes: bytes.count,
-                                  sha256: Digest.sha256Hex(bytes)))
-        totals.items += batch.count
-        totals.bytes += bytes.count
-        batch.removeAll(keepingCapacity: true)
+        var digest = Digest.Incremental()
+        try header.withUnsafeBufferPointer { h throws(OutputDirectory.Failure) in
+            try body.withUnsafeBufferPointer { b throws(OutputDirectory.Failure) in
+                try footer.withUnsafeBufferPointer { f throws(OutputDirectory.Failure) in
+                    for part in [h, b, f] { digest.update(part) }
+                    try directory?.write(name: name, parts: [h, b, f])
+                }
+            }
+        }
+        files.append(BackfillFile(name: name, records: batchRecords, items: batchItems, bytes: size, sha256: digest.finalizeHex()))
+        totals.items += batchItems
+        totals.bytes += size
+        body.removeAll(keepingCapacity: true)
+        batchItems = 0
         batchRecords = 0
         batchBytes = 0
+        batchLatestArrival = nil
     }
 
     static func pad(_ n: Int) -> String {
@@ -133,7 +156,7 @@ public final class BackfillEngine {
             try directory?.write(name: extra.name, bytes: extra.bytes)
             files.append(BackfillFile(name: extra.name, records: 0, items: 0, bytes: extra.bytes.count, sha256: Digest.sha256Hex(extra.bytes)))
         }
-        try directory?.write(name: "rejects.ndjson", bytes: rejectLines)
+        try rejects?.finish()
         try directory?.write(name: "manifest.json", bytes: Array(manifest().utf8))
     }
 

@@ -75,7 +75,14 @@ public enum BackfillJob {
                 return .inputError
             }
         }
-        let engine = BackfillEngine(target: target, limits: limits, dedupe: options.dedupe, directory: directory)
+        let engine: BackfillEngine
+        do {
+            engine = try BackfillEngine(target: target, limits: limits, dedupe: options.dedupe, directory: directory)
+        } catch {
+            directory?.abandon()
+            diagnostics.error("\(error)")
+            return .inputError
+        }
         var writeFailure: OutputDirectory.Failure?
         let outcome = try InputRun(options: input, diagnostics: diagnostics).run { event in
             guard case .record(let record) = event else { return true }

@@ -61,12 +61,16 @@ public protocol BackfillTarget {
     var payloadNeeds: PayloadNeeds { get }
     /// The items for a record (several for HEC events or log events), or why it cannot be written.
     func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection>
-    /// The bytes of one file holding `items`, the `index`-th file (from 1).
-    func file(_ items: [BackfillItem], index: Int) -> [UInt8]
+    /// The bytes before a file's items; `body` is the items already joined (the HTTP endpoint derives its
+    /// request id from it) and `latestArrival` the latest arrival among them.
+    func fileHeader(body: UnsafeBufferPointer<UInt8>, latestArrival: Int64?) -> [UInt8]
+    /// The bytes between two items.
+    var itemSeparator: [UInt8] { get }
+    /// The bytes after a file's items.
+    var fileFooter: [UInt8] { get }
     /// Bytes the file adds around its items (brackets, headers), so byte limits on the file hold exactly.
     var fileOverhead: Int { get }
-    /// Bytes added per item beyond its own (separators), for the same reason.
-    var itemOverhead: Int { get }
+
     /// Extra files written once at the end (Redshift's merged manifest and copy.sql).
     func extraFiles() -> [(name: String, bytes: [UInt8])]
     /// Lines for the manifest's `options` object, `"key": value` JSON.
@@ -77,7 +81,9 @@ public protocol BackfillTarget {
 
 extension BackfillTarget {
     public var fileOverhead: Int { 0 }
-    public var itemOverhead: Int { 0 }
+    public func fileHeader(body: UnsafeBufferPointer<UInt8>, latestArrival: Int64?) -> [UInt8] { [] }
+    public var itemSeparator: [UInt8] { [] }
+    public var fileFooter: [UInt8] { [] }
     public func extraFiles() -> [(name: String, bytes: [UInt8])] { [] }
     public var manifestOptions: [(String, String)] { [] }
     public var limitsCountItemSizeOnly: Bool { false }

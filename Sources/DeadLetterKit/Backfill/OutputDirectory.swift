@@ -67,23 +67,68 @@ public final class OutputDirectory: @unchecked Sendable {
 
     /// Writes a whole file into the staging directory and flushes it to disk.
     public func write(name: String, bytes: [UInt8]) throws(Failure) {
+        try bytes.withUnsafeBufferPointer { b throws(Failure) in try write(name: name, parts: [b]) }
+    }
+
+    /// Writes a file made of several parts (header, items, footer) without joining them in memory.
+    public func write(name: String, parts: [UnsafeBufferPointer<UInt8>]) throws(Failure) {
         precondition(!name.contains("/") && !name.hasPrefix("."), "file names are generated, never taken from records")
         let path = staging + "/" + name
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .io("cannot create '\(path)': \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var offset = 0
-        let failure: String? = bytes.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let n = systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)
+        for part in parts where part.count > 0 {
+            var offset = 0
+            while offset < part.count {
+                let n = systemWrite(fd, UnsafeRawPointer(part.baseAddress! + offset), part.count - offset)
                 if n > 0 { offset += n; continue }
                 if n < 0 && errno == EINTR { continue }
-                return String(cString: strerror(errno))
+                throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))")
             }
-            return nil
         }
-        if let failure { throw .io("cannot write '\(path)': \(failure)") }
         if fsync(fd) != 0 { throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+    }
+
+    /// A file in the staging directory written a piece at a time (rejects, which can be many).
+    public final class Appender {
+        private let fd: Int32
+        private let path: String
+        private var buffer: [UInt8] = []
+
+        init(path: String) throws(Failure) {
+            self.path = path
+            fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw .io("cannot create '\(path)': \(String(cString: strerror(errno)))") }
+            buffer.reserveCapacity(64 << 10)
+        }
+
+        deinit { close(fd) }
+
+        public func append(_ bytes: some Sequence<UInt8>) throws(Failure) {
+            buffer.append(contentsOf: bytes)
+            if buffer.count >= 64 << 10 { try flush() }
+        }
+
+        public func finish() throws(Failure) {
+            try flush()
+            if fsync(fd) != 0 { throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+        }
+
+        private func flush() throws(Failure) {
+            var offset = 0
+            while offset < buffer.count {
+                let n = buffer.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + offset, $0.count - offset) }
+                if n > 0 { offset += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))")
+            }
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+
+    public func appender(name: String) throws(Failure) -> Appender {
+        precondition(!name.contains("/") && !name.hasPrefix("."), "file names are generated, never taken from records")
+        return try Appender(path: staging + "/" + name)
     }
 
     /// Moves the finished directory into place (replacing an old one under --force).

@@ -1,30 +1,81 @@
-/// Writes JSON text. Strings are escaped so that no control character, DEL, C1 control or line/paragraph
-/// separator appears raw: the output is safe to print on a terminal as well as valid JSON.
+/// Writes JSON text. Strings are escaped so that no control character, DEL, C1 control, line/paragraph
+/// separator or bidirectional control appears raw: the output is safe to print on a terminal as well as
+/// valid JSON. Works on UTF-8 bytes, copying unchanged runs whole: record export writes every field of
+/// every record through here.
 public enum JSONOutput {
     public static func quote(_ s: String) -> String {
-        var out = "\""
+        var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                let v = scalar.value
-                if v < 0x20 || (v >= 0x7F && v < 0xA0) || v == 0x2028 || v == 0x2029 {
-                    out += "\\u" + hex4(v)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
-        return out
+        appendQuoted(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func quoteOrNull(_ s: String?) -> String { s.map(quote) ?? "null" }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    @inline(__always)
+    static func appendUnicodeEscape(_ v: UInt32, to out: inout [UInt8]) {
+        out.append(contentsOf: [0x5C, UInt8(ascii: "u"), hexDigits[Int(v >> 12 & 0xF)], hexDigits[Int(v >> 8 & 0xF)],
+                                hexDigits[Int(v >> 4 & 0xF)], hexDigits[Int(v & 0xF)]])
+    }
+
+    public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { appendQuoted(bytes: $0, to: &out) }
+    }
+
+    public static func appendQuoted(bytes b: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(0x22)
+        var runStart = 0
+        var i = 0
+        let n = b.count
+        @inline(__always) func flush(_ upTo: Int) {
+            if upTo > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[runStart..<upTo])) }
+        }
+        while i < n {
+            let c = b[i]
+            if c >= 0x20 && c != 0x22 && c != 0x5C && c < 0x7F {
+                i += 1
+                continue
+            }
+            if c >= 0x80 {
+                // Only C1 controls (C2 80–9F) and a few U+20xx characters need escaping among non-ASCII.
+                if c == 0xC2, i + 1 < n, b[i + 1] >= 0x80, b[i + 1] <= 0x9F {
+                    flush(i)
+                    appendUnicodeEscape(UInt32(b[i + 1]), to: &out)
+                    i += 2
+                    runStart = i
+                    continue
+                }
+                if c == 0xE2, i + 2 < n, b[i + 1] == 0x80 || b[i + 1] == 0x81 {
+                    let v = 0x2000 + (UInt32(b[i + 1] & 0x3F) << 6) + UInt32(b[i + 2] & 0x3F)
+                    if v == 0x2028 || v == 0x2029 || (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069) || v == 0x200E || v == 0x200F {
+                        flush(i)
+                        appendUnicodeEscape(v, to: &out)
+                        i += 3
+                        runStart = i
+                        continue
+                    }
+                }
+                i += 1
+                continue
+            }
+            flush(i)
+            switch c {
+            case 0x22: out.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            default: appendUnicodeEscape(UInt32(c), to: &out)
+            }
+            i += 1
+            runStart = i
+        }
+        flush(n)
+        out.append(0x22)
+    }
 
     static func hex4(_ v: UInt32) -> String {
         let digits = String(v, radix: 16, uppercase: false)

@@ -11,9 +11,13 @@ public protocol RecordReporter {
 
 /// One JSON object per line.
 public struct NDJSONReporter: RecordReporter {
+    private var buffer: [UInt8] = []
     public init() {}
     public mutating func write(_ row: RecordRow, to out: OutputStream) {
-        out.write(JSONReporter.object(row) + "\n")
+        buffer.removeAll(keepingCapacity: true)
+        JSONReporter.appendObject(row, to: &buffer)
+        buffer.append(0x0A)
+        buffer.withUnsafeBufferPointer { out.write(bytes: $0) }
     }
     public mutating func finish(_ out: OutputStream) {}
 }
@@ -23,12 +27,24 @@ public struct JSONReporter: RecordReporter {
     private var count = 0
     public init() {}
 
-    static func object(_ row: RecordRow) -> String {
-        "{" + zip(row.names, row.cells).map { "\(JSONOutput.quote($0)):\($1.jsonText)" }.joined(separator: ",") + "}"
+    private var buffer: [UInt8] = []
+
+    static func appendObject(_ row: RecordRow, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for i in row.names.indices {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONOutput.appendQuoted(row.names[i], to: &out)
+            out.append(UInt8(ascii: ":"))
+            row.cells[i].appendJSON(to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     public mutating func write(_ row: RecordRow, to out: OutputStream) {
-        out.write((count == 0 ? "[\n" : ",\n") + Self.object(row))
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: (count == 0 ? "[\n" : ",\n").utf8)
+        Self.appendObject(row, to: &buffer)
+        buffer.withUnsafeBufferPointer { out.write(bytes: $0) }
         count += 1
     }
 

@@ -7,11 +7,17 @@ public enum Cell: Sendable, Equatable {
     case json(String)
 
     var jsonText: String {
+        var out: [UInt8] = []
+        appendJSON(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    func appendJSON(to out: inout [UInt8]) {
         switch self {
-        case .null: return "null"
-        case .string(let s): return JSONOutput.quote(s)
-        case .number(let n): return String(n)
-        case .json(let j): return j
+        case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+        case .string(let s): JSONOutput.appendQuoted(s, to: &out)
+        case .number(let n): out.append(contentsOf: String(n).utf8)
+        case .json(let j): out.append(contentsOf: j.utf8)
         }
     }
 

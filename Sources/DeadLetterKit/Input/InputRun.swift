@@ -76,7 +76,11 @@ public struct InputRun {
                 outcome.inputErrors += 1
             }
         }
-        var reader = RecordReader(options: options.read)
+        var readOptions = options.read
+        // Records come out in input order, one file at a time: inflating ahead on a second core is the
+        // parallelism this order allows.
+        readOptions.prefetch = Cores.available > 1
+        var reader = RecordReader(options: readOptions)
         var reportedPayloadProblems = 0
         var repeats = 0
         var missingAttributes: [String: Int] = [:]

@@ -33,7 +33,10 @@ extension InputRun {
             }
         }
         let workers = max(1, min(requested, items.count))
-        let options = self.options
+        var adjusted = self.options
+        // One input (a big object, or stdin): inflate on one core and parse on another instead.
+        adjusted.read.prefetch = workers == 1 && requested > 1
+        let options = adjusted
         let seen = MessageIdSet()
         let lock = Lock()
         nonisolated(unsafe) var next = 0

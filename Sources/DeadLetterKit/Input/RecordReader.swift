@@ -16,6 +16,8 @@ public struct ReadOptions: Sendable {
     public var keepOtherFields = true
     /// Build `errorMessage` for each record (summaries need it only to group or filter by it).
     public var keepMessages = true
+    /// Inflate gzip input on a second thread, ahead of parsing (for one input read in order).
+    public var prefetch = false
 
     public init() {}
 }
@@ -90,8 +92,9 @@ public struct RecordReader {
         let file = SourceFile(path: displayPath)
         var keepGoing = true
         do {
-            let (decoded, compression) = try DecodedStream.open(raw)
+            let (opened, compression) = try DecodedStream.open(raw)
             stats.compression = compression
+            let decoded = options.prefetch && compression == .gzip ? PrefetchSource(upstream: opened) : opened
             let frames = FrameReader(source: decoded, maxRecordBytes: options.maxRecordBytes)
             defer {
                 stats.lines = frames.lines
@@ -103,26 +106,22 @@ public struct RecordReader {
                 case .malformed(let line, let reason):
                     keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: line, reason: reason)))
                 case .object(let frame):
-                    let decoded = decoder.decode(frame, file: file)
-                    var records: [FailureRecord] = []
-                    switch decoded {
-                    case .record(let record): records = [record]
-                    case .records(let list): records = list
-                    case .notARecord: break
-                    }
-                    for record in records where keepGoing {
+                    func deliver(_ record: FailureRecord) {
                         if let id = record.messageId, !seenMessages.insert(id) {
                             keepGoing = handle(.repeated(file: displayPath, line: record.line, id: id))
-                            continue
+                            return
                         }
                         if let problem = record.payload.problem {
                             keepGoing = handle(.payloadProblem(file: displayPath, line: record.line, problem: problem))
-                            if !keepGoing { return false }
+                            if !keepGoing { return }
                         }
                         keepGoing = handle(.record(record))
                     }
-                    switch decoded {
-                    case .record, .records: break
+                    switch decoder.decode(frame, file: file) {
+                    case .record(let record):
+                        deliver(record)
+                    case .records(let list):
+                        for record in list where keepGoing { deliver(record) }
                     case .notARecord(let reason):
                         keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: frame.line, reason: reason)))
                     }

@@ -23,8 +23,6 @@ public final class PayloadDecoder {
     public let maxInflatedBytes: Int
     /// The base64-decoded bytes of the last payload.
     public private(set) var decoded: [UInt8] = []
-    /// The inflated bytes of the last gzip payload.
-    public private(set) var inflated: [UInt8] = []
     private var unescaped: [UInt8] = []
     private let inflater = Inflater()
     private var scanner = JSONScanner()
@@ -82,13 +80,13 @@ public final class PayloadDecoder {
         }
         if bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {
             info.type = .binary
-            switch inflater.inflate(bytes, into: &inflated, cap: maxInflatedBytes) {
+            switch inflater.inflate(bytes, cap: maxInflatedBytes) {
             case .complete:
-                let events = needs.events
-                if let cwl = inflated.withUnsafeBufferPointer({ CloudWatchLogsPayload.parse($0, collectEvents: events, scanner: &scanner, members: &members) }) {
+                let inflated = inflater.output
+                if let cwl = CloudWatchLogsPayload.parse(inflated, collectEvents: needs.events, scanner: &scanner, members: &members) {
                     info.type = .cloudWatchLogs
                     info.cloudWatch = cwl
-                    inflated.withUnsafeBufferPointer { keepJSON($0, into: &info) }
+                    keepJSON(inflated, into: &info)
                     return
                 }
             case .exceedsCap(let cap):

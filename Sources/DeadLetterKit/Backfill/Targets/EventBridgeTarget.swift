@@ -87,13 +87,7 @@ public struct EventBridgeTarget: BackfillTarget {
         return .success([BackfillItem(bytes: Array(entry.utf8), size: size)])
     }
 
-    public func file(_ items: [BackfillItem], index: Int) -> [UInt8] {
-        var out = Array("[\n".utf8)
-        for (i, item) in items.enumerated() {
-            if i > 0 { out += Array(",\n".utf8) }
-            out += item.bytes
-        }
-        out += Array("\n]\n".utf8)
-        return out
-    }
+    public func fileHeader(body: UnsafeBufferPointer<UInt8>, latestArrival: Int64?) -> [UInt8] { Array("[\n".utf8) }
+    public var itemSeparator: [UInt8] { Array(",\n".utf8) }
+    public var fileFooter: [UInt8] { Array("\n]\n".utf8) }
 }

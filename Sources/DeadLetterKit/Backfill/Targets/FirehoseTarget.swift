@@ -30,13 +30,9 @@ public struct FirehoseTarget: BackfillTarget {
         return .success([BackfillItem(bytes: Array(entry.utf8), size: payload.count)])
     }
 
-    public func file(_ items: [BackfillItem], index: Int) -> [UInt8] {
-        var out = Array("{\"DeliveryStreamName\":\(JSONOutput.quote(streamName)),\"Records\":[\n".utf8)
-        for (i, item) in items.enumerated() {
-            if i > 0 { out += Array(",\n".utf8) }
-            out += item.bytes
-        }
-        out += Array("\n]}\n".utf8)
-        return out
+    public func fileHeader(body: UnsafeBufferPointer<UInt8>, latestArrival: Int64?) -> [UInt8] {
+        Array("{\"DeliveryStreamName\":\(JSONOutput.quote(streamName)),\"Records\":[\n".utf8)
     }
+    public var itemSeparator: [UInt8] { Array(",\n".utf8) }
+    public var fileFooter: [UInt8] { Array("\n]}\n".utf8) }
 }

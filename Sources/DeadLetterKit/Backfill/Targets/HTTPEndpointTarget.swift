@@ -13,8 +13,6 @@ public struct HTTPEndpointTarget: BackfillTarget {
     public var fileOverhead: Int {
         "{\"requestId\":\"00000000-0000-0000-0000-000000000000\",\"timestamp\":-9223372036854775808,\"records\":[\n\n]}\n".utf8.count
     }
-    public var itemOverhead: Int { 2 }   // ",\n"
-
     public func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection> {
         switch payloadBytes(record) {
         case .failure(let r): return .failure(r)
@@ -23,18 +21,13 @@ public struct HTTPEndpointTarget: BackfillTarget {
         }
     }
 
-    public func file(_ items: [BackfillItem], index: Int) -> [UInt8] {
-        var records: [UInt8] = []
-        for (i, item) in items.enumerated() {
-            if i > 0 { records += Array(",\n".utf8) }
-            records += item.bytes
-        }
-        let digest = Digest.sha256(records)
-        let hex = digest.prefix(16).map { b -> String in let h = String(b, radix: 16); return h.count == 1 ? "0" + h : h }.joined()
-        let chars = Array(hex)
+    public func fileHeader(body: UnsafeBufferPointer<UInt8>, latestArrival: Int64?) -> [UInt8] {
+        let hex = Digest.sha256Hex(body)
+        let chars = Array(hex.prefix(32))
         let requestId = String(chars[0..<8]) + "-" + String(chars[8..<12]) + "-" + String(chars[12..<16]) + "-"
             + String(chars[16..<20]) + "-" + String(chars[20..<32])
-        let timestamp = items.compactMap(\.arrival).max() ?? 0
-        return Array("{\"requestId\":\"\(requestId)\",\"timestamp\":\(timestamp),\"records\":[\n".utf8) + records + Array("\n]}\n".utf8)
+        return Array("{\"requestId\":\"\(requestId)\",\"timestamp\":\(latestArrival ?? 0),\"records\":[\n".utf8)
     }
+    public var itemSeparator: [UInt8] { Array(",\n".utf8) }
+    public var fileFooter: [UInt8] { Array("\n]}\n".utf8) }
 }

@@ -47,8 +47,4 @@ public struct OpenSearchTarget: BackfillTarget {
         action += "}}\n"
         return .success([BackfillItem(bytes: Array(action.utf8) + document + [0x0A])])
     }
-
-    public func file(_ items: [BackfillItem], index: Int) -> [UInt8] {
-        items.flatMap(\.bytes)
-    }
 }

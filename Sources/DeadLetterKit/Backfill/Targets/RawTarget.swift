@@ -27,8 +27,4 @@ public struct RawTarget: BackfillTarget {
         }
         return .success([BackfillItem(bytes: events.flatMap { Self.line(Array(($0.message ?? "").utf8)) })])
     }
-
-    public func file(_ items: [BackfillItem], index: Int) -> [UInt8] {
-        items.flatMap(\.bytes)
-    }
 }

@@ -44,8 +44,6 @@ public final class RedshiftTarget: BackfillTarget {
         return .success([])
     }
 
-    public func file(_ items: [BackfillItem], index: Int) -> [UInt8] { [] }
-
     /// GZIP when every entry is a `.gz` object (Redshift cannot detect compression itself).
     var gzip: Bool { !entries.isEmpty && entries.allSatisfy { $0.url.hasSuffix(".gz") } }
 

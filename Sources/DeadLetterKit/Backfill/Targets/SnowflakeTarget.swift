@@ -22,8 +22,4 @@ public struct SnowflakeTarget: BackfillTarget {
         let line = values[0].contains(0x0A) || values[0].contains(0x0D) ? JSONText.compact(values[0]) : Array(values[0])
         return .success([BackfillItem(bytes: line + [0x0A])])
     }
-
-    public func file(_ items: [BackfillItem], index: Int) -> [UInt8] {
-        items.flatMap(\.bytes)
-    }
 }

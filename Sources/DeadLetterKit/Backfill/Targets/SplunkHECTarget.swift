@@ -61,8 +61,4 @@ public struct SplunkHECTarget: BackfillTarget {
             return .failure(Rejection("binary", "the payload is binary; HEC events are text or JSON"))
         }
     }
-
-    public func file(_ items: [BackfillItem], index: Int) -> [UInt8] {
-        items.flatMap(\.bytes)
-    }
 }
