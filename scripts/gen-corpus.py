@@ -642,7 +642,7 @@ class Generator:
                     lo = 1 if fmt == "crlf-bom" else 0
                     inserts.append((rng.randrange(lo, n) if n > lo else n, b))
                     n_blank += 1
-            if fmt in ("plain", "gzip") and (force_bad or rng.random() < 0.35):
+            if fmt in ("plain", "gzip") and not self.args.clean and (force_bad or rng.random() < 0.35):
                 if force_bad:
                     bad = [("text", "this is not json"), ("truncated", None), ("scalar", "[1,2,3]"), ("scalar", "42"),
                            ("nofields", '{"hello":"world"}')]
@@ -788,6 +788,8 @@ def main(argv=None):
     ap.add_argument("--cwl-fraction", type=float, default=0.15)
     ap.add_argument("--bytes-target", default=None, help="e.g. 1G: generate until this much uncompressed data")
     ap.add_argument("--force", action="store_true", help="remove an existing OUT/corpus first")
+    ap.add_argument("--clean", action="store_true",
+                    help="no malformed lines (benchmarks compare with jq, which stops at the first one)")
     ap.add_argument("--formats", default=",".join(FORMATS),
                     help="comma-separated file formats to use, of %s (benchmarks use gzip,gzip-multi)" % ",".join(FORMATS))
     args = ap.parse_args(argv)

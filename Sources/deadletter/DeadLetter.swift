@@ -32,6 +32,8 @@ struct DeadLetter: ParsableCommand {
     static func main() {
         // A closed pipe must end the run quietly, not kill it: writes check for EPIPE instead.
         signal(SIGPIPE, SIG_IGN)
+        // Past a file-size limit writes fail with EFBIG, reported like a full disk, instead of killing us.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()
