@@ -34,6 +34,12 @@ struct DeadLetter: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         // Past a file-size limit writes fail with EFBIG, reported like a full disk, instead of killing us.
         signal(SIGXFSZ, SIG_IGN)
+        // Ctrl-C and SIGTERM must reach us even if the parent left them blocked (some process launchers do);
+        // a parent that *ignored* them is respected.
+        var interrupts = sigset_t()
+        sigemptyset(&interrupts)
+        for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&interrupts, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &interrupts, nil)
         do {
             var command = try parseAsRoot()
             try command.run()

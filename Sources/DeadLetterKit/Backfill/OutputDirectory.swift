@@ -173,6 +173,13 @@ public final class OutputDirectory: @unchecked Sendable {
 
     private func installSignalCleanup() {
         let staging = self.staging
+        // Dispatch receives the signals only while they are blocked for the threads (Linux: signalfd);
+        // threads started after this inherit the mask.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
         for (sig, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: cleanupQueue)
