@@ -10,7 +10,8 @@ import Darwin
 struct FilterFlags: ParsableArguments {
     @Option(name: .customLong("where"),
             help: ArgumentHelp("FIELD=VALUE, FIELD!=VALUE or FIELD~REGEX; repeatable, all must hold. A record without the field has the value (none).",
-                               valueName: "condition"))
+                               valueName: "condition"),
+            completion: .list(RecordField.named.map { $0.name + "=" }))
     var conditions: [String] = []
 
     @Option(help: ArgumentHelp("Arrival at or after T: RFC 3339, a date, epoch milliseconds, or a duration back from now (36h, 7d).", valueName: "T"))

@@ -25,7 +25,7 @@ struct InputFlags: ParsableArguments {
     @Flag(name: [.short, .long], help: "Print no warnings or notes on stderr (errors still are); counts are unchanged.")
     var quiet = false
 
-    @Flag(help: "Never draw a progress line on stderr. (This version draws none yet; the flag is accepted so scripts can rely on it.)")
+    @Flag(help: "Never draw the progress line (drawn on stderr only when it is a terminal, and not with --quiet).")
     var noProgress = false
 
     @Option(help: ArgumentHelp("Largest record (one JSON object) to read; longer ones are reported as malformed.", valueName: "size"))
@@ -43,6 +43,7 @@ struct InputFlags: ParsableArguments {
         options.kind = kind
         options.strict = strict
         options.quiet = quiet
+        options.progress = !noProgress
         options.stdinIsTerminal = isatty(STDIN_FILENO) == 1
         guard let record = ByteSize.parse(maxRecordBytes), record > 0 else {
             throw ValidationError("--max-record-bytes takes a size such as 16MiB, 1G or 65536")

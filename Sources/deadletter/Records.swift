@@ -26,7 +26,8 @@ struct Records: ParsableCommand {
     @Option(help: "Output format.")
     var format: RecordsFormat = .ndjson
 
-    @Option(help: ArgumentHelp("Comma-separated fields to output instead of the whole record.", valueName: "fields"))
+    @Option(help: ArgumentHelp("Comma-separated fields to output instead of the whole record.", valueName: "fields"),
+            completion: .list(RecordField.named.map(\.name)))
     var fields: String?
 
     @Flag(help: "One row per CloudWatch Logs event (logGroup, logStream, logEventId, timestamp, message); records without events are left out.")

@@ -20,7 +20,8 @@ struct Summarize: ParsableCommand {
 
     @OptionGroup var input: InputFlags
 
-    @Option(help: ArgumentHelp("Comma-separated fields to group by, in order.", valueName: "fields"))
+    @Option(help: ArgumentHelp("Comma-separated fields to group by, in order.", valueName: "fields"),
+            completion: .list(RecordField.named.map(\.name)))
     var by: String = "kind,errorCode"
 
     @Option(help: "Output format.")

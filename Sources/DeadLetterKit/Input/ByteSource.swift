@@ -43,6 +43,8 @@ public final class FileDescriptorSource: ByteSource {
     private let fd: Int32
     private let closeOnDeinit: Bool
     public private(set) var bytesRead: Int64 = 0
+    /// Where to count the bytes for the progress line, if one is drawn.
+    var progress: ProgressCounters?
 
     public init(fd: Int32, closeOnDeinit: Bool) {
         self.fd = fd
@@ -57,6 +59,7 @@ public final class FileDescriptorSource: ByteSource {
             let n = systemRead(fd, base, buffer.count)
             if n >= 0 {
                 bytesRead += Int64(n)
+                progress?.addBytes(n)
                 return n
             }
             if errno == EINTR { continue }

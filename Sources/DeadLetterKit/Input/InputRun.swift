@@ -10,6 +10,8 @@ public struct InputOptions: Sendable {
     public var strict = false
     /// `--quiet`: no warnings or notes on stderr.
     public var quiet = false
+    /// Draw a progress line on stderr when it is a terminal (off with `--quiet` or `--no-progress`).
+    public var progress = true
     /// Whether stdin is a terminal (then no PATH is a usage error rather than a silent wait).
     public var stdinIsTerminal = false
 
@@ -80,6 +82,14 @@ public struct InputRun {
         // Records come out in input order, one file at a time: inflating ahead on a second core is the
         // parallelism this order allows.
         readOptions.prefetch = Cores.available > 1
+        let progress = ProgressLine.start(enabled: options.progress && !options.quiet, totalFiles: items.count,
+                                          totalBytes: InputWalker.totalBytes(items))
+        diagnostics.progress = progress
+        defer {
+            progress?.finish()
+            diagnostics.progress = nil
+        }
+        readOptions.progress = progress?.counters
         var reader = RecordReader(options: readOptions)
         var reportedPayloadProblems = 0
         var repeats = 0

@@ -51,6 +51,18 @@ public enum InputWalker {
         return (items, problems)
     }
 
+    /// The total size of the inputs, for the progress line's ETA; nil when one is a stream (stdin, a FIFO).
+    public static func totalBytes(_ items: [InputItem]) -> Int64? {
+        var total: Int64 = 0
+        for item in items {
+            guard case .file(let path) = item.location else { return nil }
+            var st = stat()
+            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+            total += Int64(st.st_size)
+        }
+        return total
+    }
+
     private struct FileIdentity: Hashable {
         var device: UInt64
         var inode: UInt64

@@ -36,6 +36,9 @@ extension InputRun {
         var adjusted = self.options
         // One input (a big object, or stdin): inflate on one core and parse on another instead.
         adjusted.read.prefetch = workers == 1 && requested > 1
+        let progress = ProgressLine.start(enabled: options.progress && !options.quiet, totalFiles: items.count,
+                                          totalBytes: InputWalker.totalBytes(items))
+        adjusted.read.progress = progress?.counters
         let options = adjusted
         let seen = MessageIdSet()
         let lock = Lock()
@@ -80,6 +83,7 @@ extension InputRun {
             }
             lock.withLock { states[worker] = state }
         }
+        progress?.finish()
         // Diagnostics in input order.
         var samples: [MalformedLine] = []
         var shownMalformed = 0, shownProblems = 0, malformed = 0, problemsTotal = 0, repeats = 0

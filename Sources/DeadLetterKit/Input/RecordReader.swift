@@ -18,6 +18,8 @@ public struct ReadOptions: Sendable {
     public var keepMessages = true
     /// Inflate gzip input on a second thread, ahead of parsing (for one input read in order).
     public var prefetch = false
+    /// Counters for the progress line.
+    public var progress: ProgressCounters?
 
     public init() {}
 }
@@ -81,6 +83,8 @@ public struct RecordReader {
             }
         }
         let raw = FileDescriptorSource(fd: fd, closeOnDeinit: item.location != .standardInput)
+        raw.progress = options.progress
+        defer { options.progress?.addFile() }
         return read(source: raw, displayPath: item.displayPath, bytesRead: { raw.bytesRead }, handle)
     }
 
@@ -115,6 +119,7 @@ public struct RecordReader {
                             keepGoing = handle(.payloadProblem(file: displayPath, line: record.line, problem: problem))
                             if !keepGoing { return }
                         }
+                        options.progress?.addRecord()
                         keepGoing = handle(.record(record))
                     }
                     switch decoder.decode(frame, file: file) {

@@ -56,10 +56,13 @@ public final class OutputStream: @unchecked Sendable {
 public final class Diagnostics: @unchecked Sendable {
     private let fd: Int32
     public var quiet = false
+    /// Erased before each message, so messages never land in the middle of the progress line.
+    public var progress: ProgressLine?
 
     public init(fd: Int32 = STDERR_FILENO) { self.fd = fd }
 
     public func emit(_ message: String) {
+        progress?.clear()
         let line = "deadletter: " + TerminalText.escape(message) + "\n"
         var bytes = Array(line.utf8)
         bytes.withUnsafeMutableBytes { raw in
