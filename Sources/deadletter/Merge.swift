@@ -23,27 +23,19 @@ struct Merge: ParsableCommand {
     @Option(help: "Output format.")
     var format: SummaryFormat = .json
 
-    @Option(help: ArgumentHelp("After merging, keep the N largest groups and fold the rest into (other).", valueName: "n"))
-    var top: Int?
-
-    @Flag(help: "Do not shorten table columns to the terminal width.")
-    var wide = false
-
-    @Option(help: "Colour table output: auto, always or never.")
-    var color: ColorChoice = .auto
+    @OptionGroup var display: SummaryOutputFlags
 
     func validate() throws {
         if summaries.isEmpty { throw ValidationError("give at least one summary file") }
-        if let top, top < 1 { throw ValidationError("--top takes a number of groups, 1 or more") }
     }
 
     func run() throws {
         var options = MergeOptions()
         options.paths = summaries
         options.format = format
-        options.top = top
-        options.wide = wide
-        options.color = color
+        options.top = display.top
+        options.wide = display.wide
+        options.color = display.color
         try finish { output, diagnostics throws(UsageError) in
             try MergeJob.run(options, output: output, diagnostics: diagnostics)
         }

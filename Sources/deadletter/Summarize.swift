@@ -27,18 +27,7 @@ struct Summarize: ParsableCommand {
     @Option(help: "Output format.")
     var format: SummaryFormat = .table
 
-    @Option(help: ArgumentHelp("Keep the N largest groups and fold the rest into (other).", valueName: "n"))
-    var top: Int?
-
-    @Flag(help: "Do not shorten table columns to the terminal width.")
-    var wide = false
-
-    @Option(help: "Colour table output: auto (terminal only, not with NO_COLOR), always or never.")
-    var color: ColorChoice = .auto
-
-    func validate() throws {
-        if let top, top < 1 { throw ValidationError("--top takes a number of groups, 1 or more") }
-    }
+    @OptionGroup var display: SummaryOutputFlags
 
     func run() throws {
         var options = SummarizeOptions()
@@ -49,9 +38,9 @@ struct Summarize: ParsableCommand {
             throw ValidationError("--by: \(error.message)")
         }
         options.format = format
-        options.top = top
-        options.wide = wide
-        options.color = color
+        options.top = display.top
+        options.wide = display.wide
+        options.color = display.color
         try finish { output, diagnostics throws(UsageError) in
             try SummarizeJob.run(options, output: output, diagnostics: diagnostics)
         }

@@ -21,6 +21,26 @@ public struct SummaryTotals: Sendable, Equatable {
     public var sqsMessages = 0
 
     public init() {}
+
+    /// Adds another run's totals: counts add up, the arrival range widens.
+    public mutating func add(_ t: SummaryTotals) {
+        files += t.files
+        bytesRead += t.bytesRead
+        records += t.records
+        malformed += t.malformed
+        payloadBytes += t.payloadBytes
+        undecodable += t.undecodable
+        logEvents += t.logEvents
+        lines += t.lines
+        blankLines += t.blankLines
+        controlMessages += t.controlMessages
+        payloadProblems += t.payloadProblems
+        inputErrors += t.inputErrors
+        repeats += t.repeats
+        sqsMessages += t.sqsMessages
+        if let a = t.firstArrival { firstArrival = Swift.min(firstArrival ?? a, a) }
+        if let a = t.lastArrival { lastArrival = Swift.max(lastArrival ?? a, a) }
+    }
 }
 
 /// Minimum and maximum of a value seen in a group.

@@ -53,22 +53,7 @@ public struct SummaryBuilder: Sendable {
 
     /// Folds another worker's partial summary into this one (samples are set separately, in input order).
     public mutating func merge(_ other: SummaryBuilder) {
-        let t = other.totals
-        totals.files += t.files
-        totals.bytesRead += t.bytesRead
-        totals.records += t.records
-        totals.malformed += t.malformed
-        totals.payloadBytes += t.payloadBytes
-        totals.undecodable += t.undecodable
-        totals.logEvents += t.logEvents
-        totals.lines += t.lines
-        totals.blankLines += t.blankLines
-        totals.controlMessages += t.controlMessages
-        totals.payloadProblems += t.payloadProblems
-        totals.repeats += t.repeats
-        totals.sqsMessages += t.sqsMessages
-        if let a = t.firstArrival { totals.firstArrival = min(totals.firstArrival ?? a, a) }
-        if let a = t.lastArrival { totals.lastArrival = max(totals.lastArrival ?? a, a) }
+        totals.add(other.totals)
         for (key, group) in other.groups { groups[key, default: SummaryGroup(key: key)].absorb(group) }
     }
 

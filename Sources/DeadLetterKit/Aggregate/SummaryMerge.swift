@@ -90,22 +90,14 @@ public enum SummaryMerge {
             }
             if (document.totals.sqsMessages ?? 0) > 0 { inputsWithMessages.append(input.name) }
             let t = document.totals
-            totals.files += t.files
-            totals.bytesRead += t.bytesRead
-            totals.records += t.records
-            totals.malformed += t.malformed
-            totals.payloadBytes += t.payloadBytes
-            totals.undecodable += t.undecodable
-            totals.logEvents += t.logEvents
-            totals.lines += t.lines ?? 0
-            totals.blankLines += t.blankLines ?? 0
-            totals.controlMessages += t.controlMessages ?? 0
-            totals.payloadProblems += t.payloadProblems ?? 0
-            totals.inputErrors += t.inputErrors ?? 0
-            totals.repeats += t.repeats ?? 0
-            totals.sqsMessages += t.sqsMessages ?? 0
-            totals.firstArrival = minimum(totals.firstArrival, try time(t.firstArrival, input.name))
-            totals.lastArrival = maximum(totals.lastArrival, try time(t.lastArrival, input.name))
+            var read = SummaryTotals()
+            (read.files, read.bytesRead, read.records, read.malformed) = (t.files, t.bytesRead, t.records, t.malformed)
+            (read.payloadBytes, read.undecodable, read.logEvents) = (t.payloadBytes, t.undecodable, t.logEvents)
+            (read.lines, read.blankLines, read.controlMessages) = (t.lines ?? 0, t.blankLines ?? 0, t.controlMessages ?? 0)
+            (read.payloadProblems, read.inputErrors, read.repeats, read.sqsMessages) = (t.payloadProblems ?? 0, t.inputErrors ?? 0, t.repeats ?? 0, t.sqsMessages ?? 0)
+            read.firstArrival = try time(t.firstArrival, input.name)
+            read.lastArrival = try time(t.lastArrival, input.name)
+            totals.add(read)
 
             for g in document.groups {
                 let key = try groupByNames.map { name throws(UsageError) -> String in
@@ -138,18 +130,6 @@ public enum SummaryMerge {
         guard let text else { return nil }
         guard let value = UTCTime.parseRFC3339(text) else { throw UsageError("\(name): '\(text)' is not an RFC 3339 time") }
         return value
-    }
-
-    private static func minimum(_ a: Int64?, _ b: Int64?) -> Int64? {
-        guard let a else { return b }
-        guard let b else { return a }
-        return Swift.min(a, b)
-    }
-
-    private static func maximum(_ a: Int64?, _ b: Int64?) -> Int64? {
-        guard let a else { return b }
-        guard let b else { return a }
-        return Swift.max(a, b)
     }
 
     private static func describe(_ error: Error) -> String {
