@@ -71,6 +71,22 @@ public struct SummaryGroup: Sendable, Equatable {
 
     public init(key: [String]) { self.key = key }
 
+    mutating func add(_ record: FailureRecord, events: Int) {
+        count += 1
+        payloadBytes += Int64(record.payload.decodedBytes)
+        logEvents += events
+        if let arrival = record.arrival {
+            if arrival < (self.arrival?.min ?? .max) || arrival > (self.arrival?.max ?? .min) {
+                self.arrival = Range64(min: Swift.min(self.arrival?.min ?? arrival, arrival), max: Swift.max(self.arrival?.max ?? arrival, arrival))
+            }
+        }
+        if let attempts = record.attemptsMade {
+            if attempts < (self.attempts?.min ?? .max) || attempts > (self.attempts?.max ?? .min) {
+                self.attempts = Range64(min: Swift.min(self.attempts?.min ?? attempts, attempts), max: Swift.max(self.attempts?.max ?? attempts, attempts))
+            }
+        }
+    }
+
     public mutating func absorb(_ other: SummaryGroup) {
         count += other.count
         payloadBytes += other.payloadBytes

@@ -22,17 +22,8 @@ public struct SummaryBuilder: Sendable {
         }
 
         let key = groupBy.map { $0.value(of: record) ?? RecordField.none }
-        var group = groups[key] ?? SummaryGroup(key: key)
-        group.count += 1
-        group.payloadBytes += Int64(record.payload.decodedBytes)
-        group.logEvents += events
-        if let arrival = record.arrival {
-            if group.arrival == nil { group.arrival = Range64(min: arrival, max: arrival) } else { group.arrival!.include(arrival) }
-        }
-        if let attempts = record.attemptsMade {
-            if group.attempts == nil { group.attempts = Range64(min: attempts, max: attempts) } else { group.attempts!.include(attempts) }
-        }
-        groups[key] = group
+        // One hash lookup, and the group is updated where it lies.
+        groups[key, default: SummaryGroup(key: key)].add(record, events: events)
     }
 
     public mutating func addRepeat() {
