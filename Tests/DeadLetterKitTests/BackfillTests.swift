@@ -114,22 +114,10 @@ import Testing
         #expect(run.files.count == 3)
         let expectedURL = run.dir.deletingLastPathComponent().appendingPathComponent("expected.ndjson")
         try Data((expected.joined(separator: "\n") + "\n").utf8).write(to: expectedURL)
-        let script = CLI.packageRoot.appendingPathComponent("scripts/replay-moto.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "firehose", run.dir.path, expectedURL.path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if process.terminationStatus == 77 {
-            print("skipped moto replay: \(text)")
-            return
-        }
-        #expect(process.terminationStatus == 0, "\(text)")
-        #expect(text.contains("1203 records"))
+        let replay = try MotoReplay.run(["firehose", run.dir.path, expectedURL.path])
+        if replay.status == 77 { return }
+        #expect(replay.status == 0, "\(replay.output)")
+        #expect(replay.output.contains("1203 records"))
     }
 
     // MARK: opensearch

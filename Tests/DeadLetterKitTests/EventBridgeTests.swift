@@ -120,18 +120,10 @@ import Testing
         #expect(entries[0]["Source"] as? String == "com.example.orders")
         #expect(entries[0]["Detail"] as? String == #"{"p":"xxxxxxxxxx","i":20}"#)
         #expect(entries[0]["Time"] as? String == "2024-03-05T14:00:00Z")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", CLI.packageRoot.appendingPathComponent("scripts/replay-moto.py").path, "eventbridge", out.path, "23"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if process.terminationStatus == 77 { print("skipped moto replay: \(text)"); return }
-        #expect(process.terminationStatus == 0, "\(text)")
-        #expect(text.contains("23 events accepted"))
+        let replay = try MotoReplay.run(["eventbridge", out.path, "23"])
+        if replay.status == 77 { return }
+        #expect(replay.status == 0, "\(replay.output)")
+        #expect(replay.output.contains("23 events accepted"))
     }
 
     @Test func entriesStayUnder256KiBPerFileAndOversizedOnesAreRejected() throws {

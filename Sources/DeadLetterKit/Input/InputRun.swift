@@ -16,6 +16,12 @@ public struct InputOptions: Sendable {
     public var stdinIsTerminal = false
 
     public init() {}
+
+    /// Whether a record is selected: `--kind`, then `--where`/`--since`/`--until`.
+    public func selects(_ record: FailureRecord) -> Bool {
+        if let kind, record.kind != kind { return false }
+        return filter.accepts(record)
+    }
 }
 
 /// Exit statuses of the contract.
@@ -103,9 +109,7 @@ public struct InputRun {
                         messagesMissingAttributes += 1
                         for name in record.missingAttributes { missingAttributes[name, default: 0] += 1 }
                     }
-                    if let kind = options.kind, record.kind != kind { return true }
-                    if !options.filter.accepts(record) { return true }
-                    return consumer(event)
+                    return options.selects(record) ? consumer(event) : true
                 case .malformed(let m):
                     outcome.malformed += 1
                     if outcome.malformed <= Self.reportedMalformedLines {

@@ -62,9 +62,7 @@ extension InputRun {
                             log.messagesMissingAttributes += 1
                             for name in r.missingAttributes { log.missingAttributes[name, default: 0] += 1 }
                         }
-                        if let kind = options.kind, r.kind != kind { return true }
-                        if !options.filter.accepts(r) { return true }
-                        record(&state, r)
+                        if options.selects(r) { record(&state, r) }
                     case .malformed(let m):
                         log.malformedCount += 1
                         if log.malformed.count < Summary.maxMalformedSamples { log.malformed.append(m) }

@@ -100,6 +100,24 @@ enum CLI {
     }
 }
 
+/// scripts/replay-moto.py: backfill files through boto3 to a local moto server.
+enum MotoReplay {
+    /// Status and output; status 77 means moto could not be installed (the test then says so and skips).
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", CLI.packageRoot.appendingPathComponent("scripts/replay-moto.py").path] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        if process.terminationStatus == 77 { print("skipped moto replay: \(text)") }
+        return (process.terminationStatus, text)
+    }
+}
+
 extension Dictionary where Key == String, Value == Any {
     subscript(int key: String) -> Int? { (self[key] as? NSNumber)?.intValue }
     subscript(object key: String) -> [String: Any]? { self[key] as? [String: Any] }
