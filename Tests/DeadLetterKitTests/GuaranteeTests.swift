@@ -15,7 +15,7 @@ import Testing
         process.environment = ProcessInfo.processInfo.environment.merging(["TIMEFILE": timeFile.path]) { $1 }
         process.currentDirectoryURL = cwd ?? CLI.packageRoot
         let out = Pipe(), err = dir.appendingPathComponent("err")
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = out
         process.standardError = try FileHandle(forWritingTo: err)
         try process.run()
@@ -126,7 +126,7 @@ import Testing
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let output = dir.appendingPathComponent("summary.json")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let process = Process()
         process.executableURL = CLI.binary
         process.arguments = ["summarize", "--format", "json", "-"]

@@ -58,7 +58,7 @@ enum CLI {
         let out = Pipe(), input = Pipe()
         // stderr goes to a file: reading two pipes at once would need a second reader thread.
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("deadletter-stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let err = try FileHandle(forWritingTo: errURL)
         defer { try? FileManager.default.removeItem(at: errURL) }
         process.standardOutput = out
