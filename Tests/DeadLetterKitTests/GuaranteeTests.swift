@@ -95,6 +95,20 @@ import Testing
         #expect(r.stderr.contains("evil\\x1B[2Jname:1: malformed: not JSON"))
     }
 
+    @Test func filesWhoseNamesAreNotUTF8AreReadAndShownSafely() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try shell(#"""
+        mkdir in && printf '{"rawData":"YQ==","errorCode":"X"}\nnot json\n' > "in/$(printf 'bad\377name')" && "$DL" summarize in --format json
+        """#, cwd: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let totals = try #require(try json(r.stdout)["totals"] as? [String: Any])
+        #expect(totals["records"] as? Int == 1)
+        #expect(totals["inputErrors"] as? Int == 0)
+        // Shown with U+FFFD in place of the byte that is not UTF-8.
+        #expect(r.stderr.contains("in/bad\u{FFFD}name:2: malformed: not JSON"))
+    }
+
     @Test func recordContentNeverSteersAnOutputPath() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

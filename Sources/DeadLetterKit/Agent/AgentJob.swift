@@ -82,7 +82,7 @@ public enum AgentJob {
         switch item.location {
         case .standardInput: fd = 0
         case .file(let path):
-            fd = openForReading(path)
+            fd = path.openReadOnly()
             if fd < 0 { summary.error = "cannot open: \(FileContents.lastError())"; return }
         }
         let raw = FileDescriptorSource(fd: fd, closeOnDeinit: item.location != .standardInput)

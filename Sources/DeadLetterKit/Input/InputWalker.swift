@@ -4,9 +4,35 @@ import Glibc
 import Darwin
 #endif
 
+/// A file system path as bytes: names need not be UTF-8 (a walked directory may hold any bytes but `/` and NUL),
+/// so paths are opened from their bytes and shown through a lossy, escaped string.
+public struct FilePath: Sendable, Equatable, Hashable {
+    public var bytes: [UInt8]
+
+    public init(_ string: String) { bytes = Array(string.utf8) }
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    /// For people: invalid UTF-8 shows as U+FFFD (and output escapes control characters).
+    public var display: String { String(decoding: bytes, as: UTF8.self) }
+
+    public func withCString<T>(_ body: (UnsafePointer<CChar>) -> T) -> T {
+        (bytes + [0]).withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) }
+        }
+    }
+
+    /// `open(path, O_RDONLY)`.
+    public func openReadOnly() -> Int32 { withCString { open($0, O_RDONLY) } }
+
+    func appending(_ name: [UInt8]) -> FilePath {
+        if bytes == Array(".".utf8) { return FilePath(bytes: name) }
+        return FilePath(bytes: bytes.last == UInt8(ascii: "/") ? bytes + name : bytes + [UInt8(ascii: "/")] + name)
+    }
+}
+
 /// One input to read: a regular file found from the arguments, or standard input.
 public struct InputItem: Sendable, Equatable {
-    public enum Location: Sendable, Equatable { case file(String), standardInput }
+    public enum Location: Sendable, Equatable { case file(FilePath), standardInput }
     public var location: Location
     /// Path as shown to the user (`-` for stdin). Its folders mirror the S3 key, so the family and the
     /// stream are read from it.
@@ -40,12 +66,10 @@ public enum InputWalker {
             }
             if isDirectory(st) {
                 var visited: Set<FileIdentity> = [FileIdentity(st)]
-                walk(directory: argument, visited: &visited, items: &items, problems: &problems)
-            } else if isRegular(st) {
-                items.append(InputItem(location: .file(argument), displayPath: argument))
+                walk(directory: FilePath(argument), visited: &visited, items: &items, problems: &problems)
             } else {
-                // Named explicitly: a FIFO or character device is read as a stream (`<(zcat x)` is a FIFO).
-                items.append(InputItem(location: .file(argument), displayPath: argument))
+                // A file, or, named explicitly, a FIFO or character device read as a stream (`<(zcat x)` is a FIFO).
+                items.append(InputItem(location: .file(FilePath(argument)), displayPath: argument))
             }
         }
         return (items, problems)
@@ -57,7 +81,7 @@ public enum InputWalker {
         for item in items {
             guard case .file(let path) = item.location else { return nil }
             var st = stat()
-            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+            guard path.withCString({ stat($0, &st) }) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
             total += Int64(st.st_size)
         }
         return total
@@ -75,48 +99,44 @@ public enum InputWalker {
     private static func isDirectory(_ st: stat) -> Bool { (st.st_mode & S_IFMT) == S_IFDIR }
     private static func isRegular(_ st: stat) -> Bool { (st.st_mode & S_IFMT) == S_IFREG }
 
-    private static func join(_ a: String, _ b: String) -> String {
-        if a == "." { return b }
-        return a.hasSuffix("/") ? a + b : a + "/" + b
-    }
-
-    private static func walk(directory: String, visited: inout Set<FileIdentity>,
+    private static func walk(directory: FilePath, visited: inout Set<FileIdentity>,
                              items: inout [InputItem], problems: inout [InputProblem]) {
-        guard let dir = opendir(directory) else {
-            problems.append(InputProblem(path: directory, reason: String(cString: strerror(errno))))
+        guard let dir = directory.withCString({ opendir($0) }) else {
+            problems.append(InputProblem(path: directory.display, reason: String(cString: strerror(errno))))
             return
         }
-        var names: [String] = []
+        var names: [[UInt8]] = []
         while let entry = readdir(dir) {
+            // The name's bytes as they are: not every name is UTF-8.
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+                Array(raw.prefix { $0 != 0 })
             }
-            if name.hasPrefix(".") { continue }
+            if name.first == UInt8(ascii: ".") { continue }
             names.append(name)
         }
         closedir(dir)
-        names.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        names.sort { $0.lexicographicallyPrecedes($1) }
         for name in names {
-            let path = join(directory, name)
+            let path = directory.appending(name)
             var st = stat()
-            guard stat(path, &st) == 0 else {
+            guard path.withCString({ stat($0, &st) }) == 0 else {
                 // Vanished since listing, or a dangling link.
-                problems.append(InputProblem(path: path, reason: String(cString: strerror(errno))))
+                problems.append(InputProblem(path: path.display, reason: String(cString: strerror(errno))))
                 continue
             }
             if isDirectory(st) {
                 let identity = FileIdentity(st)
                 if visited.contains(identity) {
-                    problems.append(InputProblem(path: path, reason: "directory link loop; not walked again", isNote: true))
+                    problems.append(InputProblem(path: path.display, reason: "directory link loop; not walked again", isNote: true))
                     continue
                 }
                 visited.insert(identity)
                 walk(directory: path, visited: &visited, items: &items, problems: &problems)
                 visited.remove(identity)
             } else if isRegular(st) {
-                items.append(InputItem(location: .file(path), displayPath: path))
+                items.append(InputItem(location: .file(path), displayPath: path.display))
             } else {
-                problems.append(InputProblem(path: path, reason: "not a regular file (FIFO, socket or device); skipped", isNote: true))
+                problems.append(InputProblem(path: path.display, reason: "not a regular file (FIFO, socket or device); skipped", isNote: true))
             }
         }
     }

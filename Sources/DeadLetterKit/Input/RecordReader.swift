@@ -76,7 +76,7 @@ public struct RecordReader {
         case .standardInput:
             fd = STDIN_FILENO
         case .file(let path):
-            fd = open(path, O_RDONLY)
+            fd = path.openReadOnly()
             if fd < 0 {
                 stats.error = .cannotOpen(String(cString: strerror(errno)))
                 return handle(.finished(stats))

@@ -29,6 +29,3 @@ public enum FileContents {
 
     public static func lastError() -> String { String(cString: strerror(errno)) }
 }
-
-/// `open(path, O_RDONLY)`, for readers outside the record pipeline.
-public func openForReading(_ path: String) -> Int32 { open(path, O_RDONLY) }
