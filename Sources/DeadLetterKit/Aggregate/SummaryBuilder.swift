@@ -26,15 +26,6 @@ public struct SummaryBuilder: Sendable {
         groups[key, default: SummaryGroup(key: key)].add(record, events: events)
     }
 
-    public mutating func addRepeat() {
-        totals.repeats += 1
-    }
-
-    public mutating func addMalformed(_ line: MalformedLine) {
-        totals.malformed += 1
-        if samples.count < Summary.maxMalformedSamples { samples.append(line) }
-    }
-
     public mutating func addFile(_ stats: FileStatistics) {
         totals.files += 1
         totals.bytesRead += stats.bytesRead

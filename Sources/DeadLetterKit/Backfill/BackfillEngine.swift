@@ -154,7 +154,7 @@ public final class BackfillEngine {
         try flush()
         for extra in target.extraFiles() {
             try directory?.write(name: extra.name, bytes: extra.bytes)
-            files.append(BackfillFile(name: extra.name, records: 0, items: 0, bytes: extra.bytes.count, sha256: Digest.sha256Hex(extra.bytes)))
+            files.append(BackfillFile(name: extra.name, records: 0, items: 0, bytes: extra.bytes.count, sha256: extra.bytes.withUnsafeBufferPointer { Digest.sha256Hex($0) }))
         }
         try rejects?.finish()
         try directory?.write(name: "manifest.json", bytes: Array(manifest().utf8))

@@ -77,11 +77,6 @@ public enum JSONOutput {
         out.append(0x22)
     }
 
-    static func hex4(_ v: UInt32) -> String {
-        let digits = String(v, radix: 16, uppercase: false)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-    }
-
     public static func time(_ millis: Int64?) -> String {
         millis.map { quote(UTCTime.rfc3339($0)) } ?? "null"
     }

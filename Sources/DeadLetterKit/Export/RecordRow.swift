@@ -6,12 +6,6 @@ public enum Cell: Sendable, Equatable {
     /// Already valid JSON text (a JSON payload, unknown keys, manifest entries).
     case json(String)
 
-    var jsonText: String {
-        var out: [UInt8] = []
-        appendJSON(to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
     func appendJSON(to out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])

@@ -11,7 +11,7 @@ public enum CloudWatchLogsPayload {
         var eventsSpan: (Int, Int)?
         var eventCount = 0
         for m in members {
-            let key = JSONText.keyName(bytes, m)
+            let key = JSONText.string(bytes, m.keyStart, m.keyEnd, escaped: m.keyEscaped)
             switch key {
             case "messageType" where m.valueKind == .string:
                 info.messageType = JSONText.string(bytes, m.valueStart, m.valueEnd, escaped: m.valueEscaped)

@@ -2,14 +2,6 @@ import Crypto
 
 /// SHA-256 through swift-crypto.
 public enum Digest {
-    public static func sha256Hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        let digest = SHA256.hash(data: Array(bytes))
-        return digest.map { byte in
-            let h = String(byte, radix: 16)
-            return h.count == 1 ? "0" + h : h
-        }.joined()
-    }
-
     public static func sha256<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
         Array(SHA256.hash(data: Array(bytes)))
     }

@@ -12,12 +12,6 @@ public enum JSONText {
         return nil
     }
 
-    /// A member's name; short ASCII names (all the names this tool looks for) need no allocation.
-    @inline(__always)
-    public static func keyName(_ bytes: UnsafeBufferPointer<UInt8>, _ m: ScannedMember) -> String {
-        string(bytes, m.keyStart, m.keyEnd, escaped: m.keyEscaped)
-    }
-
     /// The text of a string value's content (between the quotes). Invalid UTF-8 becomes U+FFFD.
     public static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, escaped: Bool) -> String {
         let slice = UnsafeBufferPointer(rebasing: bytes[from..<to])
@@ -207,10 +201,6 @@ extension JSONText {
         var escape = false
         var i = 0
         let n = bytes.count
-        func appendEscaped(_ scalar: UInt32) {
-            out.append(contentsOf: Array("\\u".utf8))
-            out.append(contentsOf: Array(JSONOutput.hex4(scalar).utf8))
-        }
         while i < n {
             let b = bytes[i]
             if inString {
@@ -221,18 +211,18 @@ extension JSONText {
                 } else if b == 0x22 {
                     inString = false
                 } else if b == 0x7F {
-                    appendEscaped(0x7F)
+                    JSONOutput.appendUnicodeEscape(0x7F, to: &out)
                     i += 1
                     continue
                 } else if b == 0xC2, i + 1 < n, bytes[i + 1] >= 0x80, bytes[i + 1] <= 0x9F {
-                    appendEscaped(UInt32(bytes[i + 1]))
+                    JSONOutput.appendUnicodeEscape(UInt32(bytes[i + 1]), to: &out)
                     i += 2
                     continue
                 } else if b == 0xE2, i + 2 < n, bytes[i + 1] == 0x80 || bytes[i + 1] == 0x81 {
                     let scalar = 0x2000 + (UInt32(bytes[i + 1] & 0x3F) << 6) + UInt32(bytes[i + 2] & 0x3F)
                     if scalar == 0x2028 || scalar == 0x2029 || (scalar >= 0x202A && scalar <= 0x202E)
                         || (scalar >= 0x2066 && scalar <= 0x2069) || scalar == 0x200E || scalar == 0x200F {
-                        appendEscaped(scalar)
+                        JSONOutput.appendUnicodeEscape(scalar, to: &out)
                         i += 3
                         continue
                     }
