@@ -84,7 +84,10 @@ public enum BackfillJob {
             return .inputError
         }
         var writeFailure: OutputDirectory.Failure?
-        let outcome = try InputRun(options: input, diagnostics: diagnostics).run { event in
+        // Records are read and decoded on several threads; the engine takes them here, in input order.
+        let outcome = try InputRun(options: input, diagnostics: diagnostics).run(
+            prepare: { $0 }, weigh: { 512 + ($0.payload.bytes?.count ?? 0) }
+        ) { event in
             guard case .record(let record) = event else { return true }
             do throws(OutputDirectory.Failure) {
                 try engine.add(record)

@@ -3,31 +3,43 @@ public enum RecordsFormat: String, CaseIterable, Sendable {
     case ndjson, csv, json
 }
 
-/// Writes rows as they come: one reporter per format, all streaming.
-public protocol RecordReporter {
-    mutating func write(_ row: RecordRow, to out: OutputStream)
+/// One reporter per format, all streaming. Rendering a record's rows is pure, so it runs on the threads
+/// that read; writing the rendered bytes keeps the state of the output (the header, the separators) and
+/// runs in input order.
+public protocol RecordReporter: Sendable {
+    /// The bytes of one record's rows.
+    func render(_ rows: [RecordRow]) -> [UInt8]
+    mutating func write(rendered: [UInt8], to out: OutputStream)
     mutating func finish(_ out: OutputStream)
 }
 
 /// One JSON object per line.
 public struct NDJSONReporter: RecordReporter {
-    private var buffer: [UInt8] = []
     public init() {}
-    public mutating func write(_ row: RecordRow, to out: OutputStream) {
-        buffer.removeAll(keepingCapacity: true)
-        JSONReporter.appendObject(row, to: &buffer)
-        buffer.append(0x0A)
-        buffer.withUnsafeBufferPointer { out.write(bytes: $0) }
+
+    public func render(_ rows: [RecordRow]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(rows.count * 1024)
+        for row in rows {
+            JSONReporter.appendObject(row, to: &bytes)
+            bytes.append(0x0A)
+        }
+        return bytes
     }
+
+    public mutating func write(rendered: [UInt8], to out: OutputStream) {
+        rendered.withUnsafeBufferPointer { out.write(bytes: $0) }
+    }
+
     public mutating func finish(_ out: OutputStream) {}
 }
 
 /// One JSON array, streamed element by element.
 public struct JSONReporter: RecordReporter {
-    private var count = 0
-    public init() {}
+    private static let separator: [UInt8] = Array(",\n".utf8)
+    private var started = false
 
-    private var buffer: [UInt8] = []
+    public init() {}
 
     static func appendObject(_ row: RecordRow, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
@@ -40,35 +52,59 @@ public struct JSONReporter: RecordReporter {
         out.append(UInt8(ascii: "}"))
     }
 
-    public mutating func write(_ row: RecordRow, to out: OutputStream) {
-        buffer.removeAll(keepingCapacity: true)
-        buffer.append(contentsOf: (count == 0 ? "[\n" : ",\n").utf8)
-        Self.appendObject(row, to: &buffer)
-        buffer.withUnsafeBufferPointer { out.write(bytes: $0) }
-        count += 1
+    /// Each object after a separator; the first written has its separator replaced by the opening bracket.
+    public func render(_ rows: [RecordRow]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(rows.count * 1024)
+        for row in rows {
+            bytes.append(contentsOf: Self.separator)
+            Self.appendObject(row, to: &bytes)
+        }
+        return bytes
+    }
+
+    public mutating func write(rendered: [UInt8], to out: OutputStream) {
+        guard !rendered.isEmpty else { return }
+        rendered.withUnsafeBufferPointer { bytes in
+            if started {
+                out.write(bytes: bytes)
+            } else {
+                out.write("[\n")
+                out.write(bytes: UnsafeBufferPointer(rebasing: bytes[Self.separator.count...]))
+                started = true
+            }
+        }
     }
 
     public mutating func finish(_ out: OutputStream) {
-        out.write(count == 0 ? "[]\n" : "\n]\n")
+        out.write(started ? "\n]\n" : "[]\n")
     }
 }
 
 /// RFC 4180 CSV with a header row; cells that could run as spreadsheet formulas are neutralised.
 public struct CSVReporter: RecordReporter {
-    private var header: [String]?
-    private let headerIfEmpty: [String]
+    private let header: [String]
+    private var headerWritten = false
 
-    public init(headerIfEmpty: [String]) { self.headerIfEmpty = headerIfEmpty }
+    /// `header`: the column names, written once, before the first row (or alone when there is none).
+    public init(header: [String]) { self.header = header }
 
-    public mutating func write(_ row: RecordRow, to out: OutputStream) {
-        if header == nil {
-            header = row.names
-            out.write(CSVOutput.row(row.names.map { CSVOutput.cell($0) }))
-        }
-        out.write(CSVOutput.row(row.cells.map(\.csvText)))
+    public func render(_ rows: [RecordRow]) -> [UInt8] {
+        var text = ""
+        for row in rows { text += CSVOutput.row(row.cells.map(\.csvText)) }
+        return Array(text.utf8)
     }
 
-    public mutating func finish(_ out: OutputStream) {
-        if header == nil { out.write(CSVOutput.row(headerIfEmpty.map { CSVOutput.cell($0) })) }
+    public mutating func write(rendered: [UInt8], to out: OutputStream) {
+        writeHeader(out)
+        rendered.withUnsafeBufferPointer { out.write(bytes: $0) }
+    }
+
+    public mutating func finish(_ out: OutputStream) { writeHeader(out) }
+
+    private mutating func writeHeader(_ out: OutputStream) {
+        guard !headerWritten else { return }
+        headerWritten = true
+        out.write(CSVOutput.row(header.map { CSVOutput.cell($0) }))
     }
 }

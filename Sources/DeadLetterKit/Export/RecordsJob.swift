@@ -28,16 +28,17 @@ public enum RecordsJob {
             let names = options.explode
                 ? (options.fields ?? [.kind, .errorCode, .file, .line, .arrival, .logGroup, .logStream]).map(\.name) + RowBuilder.eventColumns
                 : options.fields?.map(\.name) ?? RowBuilder.recordColumns
-            reporter = CSVReporter(headerIfEmpty: names)
+            reporter = CSVReporter(header: names)
         }
-        let run = InputRun(options: input, diagnostics: diagnostics)
-        let outcome = try run.run { event in
-            guard case .record(let record) = event else { return true }
-            if options.explode {
-                for row in builder.eventRows(record) { reporter.write(row, to: output) }
-            } else {
-                reporter.write(builder.row(record), to: output)
-            }
+        let explode = options.explode
+        let renderer = reporter
+        // Rows are built and rendered on the reading threads; only the writing happens here, in input order.
+        let outcome = try InputRun(options: input, diagnostics: diagnostics).run(
+            prepare: { record in renderer.render(explode ? builder.eventRows(record) : [builder.row(record)]) },
+            weigh: { $0.count }
+        ) { event in
+            guard case .record(let rendered) = event else { return true }
+            reporter.write(rendered: rendered, to: output)
             // A closed pipe (`| head`) stops the reading too.
             return !output.closed
         }

@@ -55,10 +55,11 @@ public struct RecordReader {
     public var options: ReadOptions
     private var decoder: RecordDecoder
     /// SQS message ids already read: receive-message dumps overlap after visibility timeouts. Shared by the
-    /// readers of one run, so a message is counted once whichever worker meets it first.
-    private let seenMessages: MessageIdSet
+    /// readers of one run, so a message is counted once whichever worker meets it first. nil: the caller
+    /// checks repeats and payload problems itself, in input order (`InputRun.run` with several readers).
+    private let seenMessages: MessageIdSet?
 
-    public init(options: ReadOptions, seenMessages: MessageIdSet = MessageIdSet()) {
+    public init(options: ReadOptions, seenMessages: MessageIdSet? = MessageIdSet()) {
         self.options = options
         self.seenMessages = seenMessages
         self.decoder = RecordDecoder(fallbackKind: options.fallbackKind, maxPayloadBytes: options.maxPayloadBytes,
@@ -111,6 +112,11 @@ public struct RecordReader {
                     keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: line, reason: reason)))
                 case .object(let frame):
                     func deliver(_ record: FailureRecord) {
+                        guard let seenMessages else {
+                            options.progress?.addRecord()
+                            keepGoing = handle(.record(record))
+                            return
+                        }
                         if let id = record.messageId, !seenMessages.insert(id) {
                             keepGoing = handle(.repeated(file: displayPath, line: record.line, id: id))
                             return
