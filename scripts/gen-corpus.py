@@ -16,6 +16,9 @@ are tallied *while generating* (by construction); nothing is re-parsed.
 --bytes-target SZ  keep writing files until this many *uncompressed* bytes were
                    produced (e.g. 500M, 1G; K/M/G are powers of 1024)
 --force            delete an existing OUT/corpus first
+--fresh-payloads   a new payload for every record instead of one drawn from small pools
+                   (pooled payloads repeat within gzip's window and compress far better
+                   than a real bucket; the benchmark uses fresh ones)
 
 Python 3.11 standard library only.
 
@@ -338,16 +341,19 @@ def cwl_message(rng, style, ts):
         rng.randrange(1, 50), rng.randrange(40, 9000), ts // 1000, ts // 1000 + 60, rng.choice(["ACCEPT", "REJECT"]))
 
 
-def build_cwl_pools(rng, n_data, n_control):
+def build_cwl_pools(rng, n_data, n_control, first=0, sequential_ids=False):
     data = []
-    for i in range(n_data):
+    for i in range(first, first + n_data):
         group, stream, style = LOG_GROUPS[i % len(LOG_GROUPS)]
         k = rng.randint(1, 20)
         ts0 = BASE_EPOCH_MS + rng.randrange(HOURS_SPAN * 3600000)
         events = []
+        # Real event ids in one batch are consecutive 56-digit numbers (AWS's subscription examples).
+        id0 = rng.randrange(10 ** 55, 10 ** 56 - 100)
         for j in range(k):
             ts = ts0 + j * rng.randrange(0, 400)
-            events.append({"id": rand_digits(rng, 56), "timestamp": ts, "message": cwl_message(rng, style, ts)})
+            eid = str(id0 + j) if sequential_ids else rand_digits(rng, 56)
+            events.append({"id": eid, "timestamp": ts, "message": cwl_message(rng, style, ts)})
         doc = {"messageType": "DATA_MESSAGE", "owner": AWS_ACCOUNT, "logGroup": group, "logStream": stream,
                "subscriptionFilters": ["to-firehose"], "logEvents": events}
         raw = gzip.compress(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6, mtime=0)
@@ -435,6 +441,7 @@ class Generator:
         self.text_pool = build_text_pool(rng, 96)
         self.bin_pool = build_binary_pool(rng, 48)
         self.cwl_data, self.cwl_control = build_cwl_pools(rng, 96, 12)
+        self.fresh_count = 0
         # kind weights and CWL share inside processing-failed
         F = max(0.0, min(1.0, args.cwl_fraction))
         p = min(1.0, max(0.25, F / 0.9))
@@ -464,20 +471,29 @@ class Generator:
     def payload(self, kind):
         """Return (rawData string, ptype, nbytes, logGroup, events, is_control)."""
         rng = self.rng
+        fresh = self.args.fresh_payloads
         if kind == "processing-failed" and self.cwl_prob > 0 and rng.random() < self.cwl_prob:
             if rng.random() < 0.05:
                 s, n = rng.choice(self.cwl_control)
                 return s, "cloudwatch-logs", n, "(none)", 0, True
-            s, n, g, k = rng.choice(self.cwl_data)
+            if fresh:
+                self.fresh_count += 1
+                s, n, g, k = build_cwl_pools(rng, 1, 0, first=self.fresh_count, sequential_ids=True)[0][0]
+            else:
+                s, n, g, k = rng.choice(self.cwl_data)
             return s, "cloudwatch-logs", n, g, k, False
         pt = rng.choices(PTYPES, PAYLOAD_WEIGHTS[kind])[0]
         if pt == "json":
             flavor = "hec" if kind == "splunk" else ("iot" if kind == "iceberg" else "app")
-            s, n = rng.choice(self.json_pools[flavor])
+            s, n = build_json_pool(rng, flavor, 1)[0] if fresh else rng.choice(self.json_pools[flavor])
         elif pt == "text":
-            s, n = rng.choice(self.text_pool)
+            if fresh:
+                self.fresh_count += 1
+                s, n = build_text_pool(rng, self.fresh_count % len(TEXT_TEMPLATES) + 1)[-1]
+            else:
+                s, n = rng.choice(self.text_pool)
         elif pt == "binary":
-            s, n = rng.choice(self.bin_pool)
+            s, n = build_binary_pool(rng, 1)[0] if fresh else rng.choice(self.bin_pool)
         elif pt == "empty":
             s, n = "", 0
         else:
@@ -788,6 +804,9 @@ def main(argv=None):
     ap.add_argument("--cwl-fraction", type=float, default=0.15)
     ap.add_argument("--bytes-target", default=None, help="e.g. 1G: generate until this much uncompressed data")
     ap.add_argument("--force", action="store_true", help="remove an existing OUT/corpus first")
+    ap.add_argument("--fresh-payloads", action="store_true",
+                    help="a newly generated payload for every record (as in a real bucket) instead of one drawn "
+                         "from small pools; CloudWatch Logs event ids consecutive within a batch")
     ap.add_argument("--clean", action="store_true",
                     help="no malformed lines (benchmarks compare with jq, which stops at the first one)")
     ap.add_argument("--formats", default=",".join(FORMATS),

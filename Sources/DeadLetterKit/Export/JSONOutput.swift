@@ -20,6 +20,21 @@ public enum JSONOutput {
                                 hexDigits[Int(v >> 4 & 0xF)], hexDigits[Int(v & 0xF)]])
     }
 
+    /// Decimal digits of `n`, without building a String.
+    static func appendInteger(_ n: Int64, to out: inout [UInt8]) {
+        var magnitude = n.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var k = 20
+            repeat {
+                k -= 1
+                digits[k] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
+                magnitude /= 10
+            } while magnitude > 0
+            if n < 0 { out.append(UInt8(ascii: "-")) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[k..<20]))
+        }
+    }
+
     public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { appendQuoted(bytes: $0, to: &out) }
@@ -33,7 +48,23 @@ public enum JSONOutput {
         @inline(__always) func flush(_ upTo: Int) {
             if upTo > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[runStart..<upTo])) }
         }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasByte(_ word: UInt64, _ value: UInt8) -> UInt64 {
+            let x = word ^ (ones &* UInt64(value))
+            return (x &- ones) & ~x & highs
+        }
         while i < n {
+            // Eight plain bytes at a time: printable ASCII other than quote and backslash.
+            if let base = b.baseAddress {
+                while i + 8 <= n {
+                    let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                    let control = (word &- ones &* 0x20) & ~word & highs
+                    if (word & highs) | control | hasByte(word, 0x22) | hasByte(word, 0x5C) | hasByte(word, 0x7F) != 0 { break }
+                    i += 8
+                }
+                if i >= n { break }
+            }
             let c = b[i]
             if c >= 0x20 && c != 0x22 && c != 0x5C && c < 0x7F {
                 i += 1

@@ -42,11 +42,10 @@ public struct JSONReporter: RecordReporter {
     public init() {}
 
     static func appendObject(_ row: RecordRow, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "{"))
-        for i in row.names.indices {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            JSONOutput.appendQuoted(row.names[i], to: &out)
-            out.append(UInt8(ascii: ":"))
+        let prefixes = row.keys.jsonPrefixes
+        if prefixes.isEmpty { out.append(UInt8(ascii: "{")) }
+        for i in prefixes.indices {
+            out.append(contentsOf: prefixes[i])
             row.cells[i].appendJSON(to: &out)
         }
         out.append(UInt8(ascii: "}"))

@@ -10,7 +10,7 @@ public enum Cell: Sendable, Equatable {
         switch self {
         case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
         case .string(let s): JSONOutput.appendQuoted(s, to: &out)
-        case .number(let n): out.append(contentsOf: String(n).utf8)
+        case .number(let n): JSONOutput.appendInteger(n, to: &out)
         case .json(let j): out.append(contentsOf: j.utf8)
         }
     }
@@ -25,23 +25,52 @@ public enum Cell: Sendable, Equatable {
     }
 }
 
+/// The column names of a kind of row, with their JSON keys rendered once rather than once per row.
+public final class RowKeys: Sendable {
+    public let names: [String]
+    /// The JSON before each cell: `{"name":` for the first, `,"name":` for the others.
+    let jsonPrefixes: [[UInt8]]
+
+    public init(_ names: [String]) {
+        self.names = names
+        jsonPrefixes = names.enumerated().map { i, name in
+            var prefix: [UInt8] = [i == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]
+            JSONOutput.appendQuoted(name, to: &prefix)
+            prefix.append(UInt8(ascii: ":"))
+            return prefix
+        }
+    }
+}
+
 /// A row of named cells, in output order.
 public struct RecordRow: Sendable {
-    public var names: [String]
+    public var keys: RowKeys
     public var cells: [Cell]
+    public var names: [String] { keys.names }
 }
 
 /// Builds the rows of `records`: the full normalised record, chosen fields, or one row per log event.
 public struct RowBuilder: Sendable {
-    public var fields: [RecordField]?
+    public let fields: [RecordField]?
+    private let recordKeys: RowKeys
+    private let eventLeading: [RecordField]
+    private let eventKeys: RowKeys
 
-    public init(fields: [RecordField]?) { self.fields = fields }
+    public init(fields: [RecordField]?) {
+        self.fields = fields
+        recordKeys = RowKeys(fields?.map(\.name) ?? Self.recordColumns)
+        eventLeading = fields ?? [.kind, .errorCode, .file, .line, .arrival, .logGroup, .logStream]
+        eventKeys = RowKeys(eventLeading.map(\.name) + Self.eventColumns)
+    }
 
     static let recordColumns = ["kind", "errorCode", "errorMessage", "attemptsMade", "arrival", "attemptEnding", "file", "line",
                                 "documentId", "index", "typeName", "eventId", "dataId", "subsequenceNumber", "sequenceNumber",
                                 "lambda", "stream", "rule", "ruleArn", "target", "retryCondition", "source", "detailType", "messageId",
                                 "missingAttributes", "payloadType", "payloadBytes", "logGroup", "logStream", "logEvents",
                                 "entries", "otherFields", "payload"]
+
+    /// The columns of the rows `row` (or, with `explode`, `eventRows`) builds.
+    public func columns(explode: Bool) -> [String] { explode ? eventKeys.names : recordKeys.names }
 
     static func text(_ s: String?) -> Cell { s.map(Cell.string) ?? .null }
     static func time(_ ms: Int64?) -> Cell { ms.map { .string(UTCTime.rfc3339($0)) } ?? .null }
@@ -65,7 +94,7 @@ public struct RowBuilder: Sendable {
 
     public func row(_ record: FailureRecord) -> RecordRow {
         if let fields {
-            return RecordRow(names: fields.map(\.name), cells: fields.map { cell($0, record) })
+            return RecordRow(keys: recordKeys, cells: fields.map { cell($0, record) })
         }
         let cwl = record.payload.cloudWatch
         let entries: Cell = record.manifestEntries.map { list in
@@ -89,7 +118,7 @@ public struct RowBuilder: Sendable {
             cwl.map { .number(Int64($0.dataEvents)) } ?? .null,
             entries, other, Self.payloadCell(record),
         ]
-        return RecordRow(names: Self.recordColumns, cells: cells)
+        return RecordRow(keys: recordKeys, cells: cells)
     }
 
     static let eventColumns = ["logEventId", "timestamp", "message"]
@@ -97,11 +126,9 @@ public struct RowBuilder: Sendable {
     /// One row per DATA_MESSAGE event; none for records without events.
     public func eventRows(_ record: FailureRecord) -> [RecordRow] {
         guard let cwl = record.payload.cloudWatch, cwl.messageType == "DATA_MESSAGE", let events = cwl.events else { return [] }
-        let leading: [RecordField] = fields ?? [.kind, .errorCode, .file, .line, .arrival, .logGroup, .logStream]
-        let base = leading.map { cell($0, record) }
+        let base = eventLeading.map { cell($0, record) }
         return events.map { event in
-            RecordRow(names: leading.map(\.name) + Self.eventColumns,
-                      cells: base + [Self.text(event.id), Self.time(event.timestamp), Self.text(event.message)])
+            RecordRow(keys: eventKeys, cells: base + [Self.text(event.id), Self.time(event.timestamp), Self.text(event.message)])
         }
     }
 }

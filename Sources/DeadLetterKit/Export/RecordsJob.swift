@@ -24,11 +24,7 @@ public enum RecordsJob {
         switch options.format {
         case .ndjson: reporter = NDJSONReporter()
         case .json: reporter = JSONReporter()
-        case .csv:
-            let names = options.explode
-                ? (options.fields ?? [.kind, .errorCode, .file, .line, .arrival, .logGroup, .logStream]).map(\.name) + RowBuilder.eventColumns
-                : options.fields?.map(\.name) ?? RowBuilder.recordColumns
-            reporter = CSVReporter(header: names)
+        case .csv: reporter = CSVReporter(header: builder.columns(explode: options.explode))
         }
         let explode = options.explode
         let renderer = reporter

@@ -17,6 +17,41 @@ public struct ScannedMember: Sendable {
     public var elements: Int = 0
 }
 
+/// The containers open during a scan: one bit per level for the first 64 (1 = array), an array beyond.
+/// Records nest a few levels deep, so the common case touches no heap memory at all.
+struct ContainerStack {
+    private(set) var depth = 0
+    private var bits: UInt64 = 0
+    private var deeper: [Bool] = []
+
+    mutating func reset() {
+        depth = 0
+        bits = 0
+        if !deeper.isEmpty { deeper.removeAll(keepingCapacity: true) }
+    }
+
+    @inline(__always) func isArray(at level: Int) -> Bool {
+        level < 64 ? (bits >> UInt64(level)) & 1 == 1 : deeper[level - 64]
+    }
+
+    @inline(__always) var topIsArray: Bool { isArray(at: depth - 1) }
+
+    @inline(__always) mutating func push(array: Bool) {
+        if depth < 64 {
+            let bit: UInt64 = 1 << UInt64(depth)
+            bits = array ? bits | bit : bits & ~bit
+        } else {
+            deeper.append(array)
+        }
+        depth += 1
+    }
+
+    @inline(__always) mutating func pop() {
+        depth -= 1
+        if depth >= 64 { deeper.removeLast() }
+    }
+}
+
 public enum ScanOutcome: Equatable {
     /// A whole value ends at `end` (exclusive); `newlines` line breaks were crossed inside it.
     case complete(end: Int, newlines: Int)
@@ -34,11 +69,9 @@ public enum ScanOutcome: Equatable {
 /// "need more bytes" answer for values that straddle a read boundary.
 public struct JSONScanner {
     public static let maxDepth = 10_000
-    private var stack: [UInt8] = []   // 0 = object, 1 = array
+    private var stack = ContainerStack()
 
-    public init() {
-        stack.reserveCapacity(64)
-    }
+    public init() {}
 
     /// Scans the value starting at `start` (which must not be whitespace).
     /// When the value is an object, its direct members are appended to `members`.
@@ -46,7 +79,7 @@ public struct JSONScanner {
         _ p: UnsafePointer<UInt8>, start: Int, end: Int, atEOF: Bool,
         members: inout [ScannedMember]
     ) -> ScanOutcome {
-        stack.removeAll(keepingCapacity: true)
+        stack.reset()
         members.removeAll(keepingCapacity: true)
         var i = start
         var newlines = 0
@@ -83,7 +116,7 @@ public struct JSONScanner {
             switch expect {
             case expectKey, expectKeyOrClose:
                 if c == UInt8(ascii: "}") && expect == expectKeyOrClose {
-                    stack.removeLast()
+                    stack.pop()
                     i += 1
                     valueDone = true
                     closedContainer = true
@@ -94,7 +127,7 @@ public struct JSONScanner {
                 }
                 switch Self.scanString(p, from: i, end: end) {
                 case .string(let contentEnd, let escaped):
-                    if stack.count == 1 {
+                    if stack.depth == 1 {
                         memberKeyStart = i + 1
                         memberKeyEnd = contentEnd
                         memberKeyEscaped = escaped
@@ -111,32 +144,32 @@ public struct JSONScanner {
                 expect = expectValue
                 continue
             case expectCommaOrClose:
-                let top = stack[stack.count - 1]
+                let inArray = stack.topIsArray
                 if c == UInt8(ascii: ",") {
                     i += 1
-                    expect = top == 0 ? expectKey : expectValue
+                    expect = inArray ? expectValue : expectKey
                     continue
                 }
-                if (c == UInt8(ascii: "}") && top == 0) || (c == UInt8(ascii: "]") && top == 1) {
-                    stack.removeLast()
+                if (c == UInt8(ascii: "}") && !inArray) || (c == UInt8(ascii: "]") && inArray) {
+                    stack.pop()
                     i += 1
                     valueDone = true
                     closedContainer = true
                     break
                 }
-                return .invalid(at: i, reason: top == 0 ? "expected ',' or '}' in object" : "expected ',' or ']' in array")
+                return .invalid(at: i, reason: inArray ? "expected ',' or ']' in array" : "expected ',' or '}' in object")
             default: // expectValue, expectValueOrClose
                 if c == UInt8(ascii: "]") && expect == expectValueOrClose {
-                    stack.removeLast()
+                    stack.pop()
                     i += 1
                     valueDone = true
                     closedContainer = true
                     break
                 }
-                let atMemberValue = stack.count == 1 && stack[0] == 0
+                let atMemberValue = stack.depth == 1 && !stack.isArray(at: 0)
                 switch c {
                 case UInt8(ascii: "{"), UInt8(ascii: "["):
-                    if stack.count >= Self.maxDepth {
+                    if stack.depth >= Self.maxDepth {
                         return .invalid(at: i, reason: "nested deeper than \(Self.maxDepth) levels")
                     }
                     if atMemberValue {
@@ -144,7 +177,7 @@ public struct JSONScanner {
                         memberKind = c == UInt8(ascii: "{") ? .object : .array
                         memberElements = 0
                     }
-                    stack.append(c == UInt8(ascii: "{") ? 0 : 1)
+                    stack.push(array: c == UInt8(ascii: "["))
                     i += 1
                     expect = c == UInt8(ascii: "{") ? expectKeyOrClose : expectValueOrClose
                     continue
@@ -194,10 +227,10 @@ public struct JSONScanner {
             }
 
             if valueDone {
-                if stack.isEmpty { return .complete(end: i, newlines: newlines) }
+                if stack.depth == 0 { return .complete(end: i, newlines: newlines) }
                 // An element of an array that is a direct member of the top-level object.
-                if stack.count == 2 && stack[1] == 1 && stack[0] == 0 { memberElements += 1 }
-                if closedContainer && stack.count == 1 && stack[0] == 0 {
+                if stack.depth == 2 && stack.isArray(at: 1) && !stack.isArray(at: 0) { memberElements += 1 }
+                if closedContainer && stack.depth == 1 && !stack.isArray(at: 0) {
                     // A container that was a direct member of the top-level object just closed.
                     members.append(ScannedMember(
                         keyStart: memberKeyStart, keyEnd: memberKeyEnd, keyEscaped: memberKeyEscaped,

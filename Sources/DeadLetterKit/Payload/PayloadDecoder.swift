@@ -27,6 +27,8 @@ public final class PayloadDecoder {
     private let inflater = Inflater()
     private var scanner = JSONScanner()
     private var members: [ScannedMember] = []
+    /// The values of the last JSON payload, reused.
+    private var bounds: [(Int, Int)] = []
 
     public let needs: PayloadNeeds
 
@@ -86,7 +88,9 @@ public final class PayloadDecoder {
                 if let cwl = CloudWatchLogsPayload.parse(inflated, collectEvents: needs.events, scanner: &scanner, members: &members) {
                     info.type = .cloudWatchLogs
                     info.cloudWatch = cwl
-                    keepJSON(inflated, into: &info)
+                    if needs.keep || !needs.paths.isEmpty {
+                        keepJSON(inflated, bounds: JSONText.sequenceBounds(inflated, scanner: &scanner, members: &members), into: &info)
+                    }
                     return
                 }
             case .exceedsCap(let cap):
@@ -99,9 +103,9 @@ public final class PayloadDecoder {
             if needs.keep { info.view = .base64(Base64.encode(bytes)) }
             return
         }
-        if JSONText.isJSONSequence(bytes, scanner: &scanner, members: &members) {
+        if JSONText.isJSONSequence(bytes, scanner: &scanner, members: &members, bounds: &bounds) {
             info.type = .json
-            keepJSON(bytes, into: &info)
+            keepJSON(bytes, bounds: bounds, into: &info)
         } else if UTF8Validation.isPrintableText(bytes) {
             info.type = .text
             if needs.keep { info.view = .text(String(decoding: bytes, as: UTF8.self)) }
@@ -113,16 +117,22 @@ public final class PayloadDecoder {
 
     /// Keeps a JSON payload (one value, or a sequence as an array) and extracts the requested paths
     /// from its first value.
-    private func keepJSON(_ bytes: UnsafeBufferPointer<UInt8>, into info: inout PayloadInfo) {
+    private func keepJSON(_ bytes: UnsafeBufferPointer<UInt8>, bounds: [(Int, Int)], into info: inout PayloadInfo) {
         guard needs.keep || !needs.paths.isEmpty else { return }
-        let bounds = JSONText.sequenceBounds(bytes, scanner: &scanner, members: &members)
         guard let first = bounds.first else { return }
         for path in needs.paths {
             info.values[path.joined(separator: ".")] = JSONText.value(at: path, in: bytes, start: first.0, scanner: &scanner, members: &members)
         }
         if needs.keep {
-            let parts = bounds.map { String(decoding: JSONText.compact(UnsafeBufferPointer(rebasing: bytes[$0.0..<$0.1])), as: UTF8.self) }
-            info.view = .json(parts.count == 1 ? parts[0] : "[" + parts.joined(separator: ",") + "]")
+            var json: [UInt8] = []
+            json.reserveCapacity(bytes.count + 2)
+            if bounds.count > 1 { json.append(UInt8(ascii: "[")) }
+            for (k, bound) in bounds.enumerated() {
+                if k > 0 { json.append(UInt8(ascii: ",")) }
+                JSONText.compact(UnsafeBufferPointer(rebasing: bytes[bound.0..<bound.1]), into: &json)
+            }
+            if bounds.count > 1 { json.append(UInt8(ascii: "]")) }
+            info.view = .json(String(decoding: json, as: UTF8.self))
         }
     }
 }

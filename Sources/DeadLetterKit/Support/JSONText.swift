@@ -105,12 +105,21 @@ public enum JSONText {
     /// True if the bytes are one or more JSON values (objects or arrays first) separated by whitespace:
     /// a JSON document, NDJSON, or HEC events back to back.
     public static func isJSONSequence(_ bytes: UnsafeBufferPointer<UInt8>, scanner: inout JSONScanner, members: inout [ScannedMember]) -> Bool {
+        var bounds: [(Int, Int)] = []
+        return isJSONSequence(bytes, scanner: &scanner, members: &members, bounds: &bounds)
+    }
+
+    /// Also gives the (start, end) of each value, so a caller that keeps the values need not scan again.
+    public static func isJSONSequence(_ bytes: UnsafeBufferPointer<UInt8>, scanner: inout JSONScanner, members: inout [ScannedMember],
+                                      bounds: inout [(Int, Int)]) -> Bool {
+        bounds.removeAll(keepingCapacity: true)
         guard let base = bytes.baseAddress, var i = firstNonWhitespace(bytes) else { return false }
         guard bytes[i] == UInt8(ascii: "{") || bytes[i] == UInt8(ascii: "[") else { return false }
         while true {
             guard case .complete(let end, _) = scanner.scan(base, start: i, end: bytes.count, atEOF: true, members: &members) else {
                 return false
             }
+            bounds.append((i, end))
             guard let next = firstNonWhitespace(bytes, from: end) else { return true }
             i = next
         }
@@ -197,44 +206,85 @@ extension JSONText {
     public static func compact(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
-        var inString = false
-        var escape = false
-        var i = 0
+        compact(bytes, into: &out)
+        return out
+    }
+
+    /// Appends `bytes` (valid JSON) without insignificant whitespace, escaping inside strings what
+    /// `JSONOutput` escapes (DEL, C1 controls, line/paragraph separators, bidi controls). Unchanged runs are
+    /// copied whole and string contents skipped eight bytes at a time: every JSON payload `records` shows
+    /// passes through here.
+    public static func compact(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        guard let p = bytes.baseAddress else { return }
         let n = bytes.count
+        var i = 0
+        var runStart = 0
+        @inline(__always) func flush(_ end: Int) {
+            if end > runStart { out.append(contentsOf: UnsafeBufferPointer(start: p + runStart, count: end - runStart)) }
+        }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasByte(_ word: UInt64, _ value: UInt8) -> UInt64 {
+            let x = word ^ (ones &* UInt64(value))
+            return (x &- ones) & ~x & highs
+        }
         while i < n {
-            let b = bytes[i]
-            if inString {
-                if escape {
-                    escape = false
-                } else if b == 0x5C {
-                    escape = true
-                } else if b == 0x22 {
-                    inString = false
-                } else if b == 0x7F {
-                    JSONOutput.appendUnicodeEscape(0x7F, to: &out)
-                    i += 1
-                    continue
-                } else if b == 0xC2, i + 1 < n, bytes[i + 1] >= 0x80, bytes[i + 1] <= 0x9F {
-                    JSONOutput.appendUnicodeEscape(UInt32(bytes[i + 1]), to: &out)
-                    i += 2
-                    continue
-                } else if b == 0xE2, i + 2 < n, bytes[i + 1] == 0x80 || bytes[i + 1] == 0x81 {
-                    let scalar = 0x2000 + (UInt32(bytes[i + 1] & 0x3F) << 6) + UInt32(bytes[i + 2] & 0x3F)
-                    if scalar == 0x2028 || scalar == 0x2029 || (scalar >= 0x202A && scalar <= 0x202E)
-                        || (scalar >= 0x2066 && scalar <= 0x2069) || scalar == 0x200E || scalar == 0x200F {
-                        JSONOutput.appendUnicodeEscape(scalar, to: &out)
-                        i += 3
+            let b = p[i]
+            if b == 0x22 {
+                i += 1
+                while i < n {
+                    // Plain string bytes, eight at a time: no quote, backslash, DEL or non-ASCII byte.
+                    while i + 8 <= n {
+                        let word = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+                        if (word & highs) | hasByte(word, 0x22) | hasByte(word, 0x5C) | hasByte(word, 0x7F) != 0 { break }
+                        i += 8
+                    }
+                    guard i < n else { break }
+                    let c = p[i]
+                    if c == 0x22 {
+                        i += 1
+                        break
+                    }
+                    if c == 0x5C {
+                        i += 2
                         continue
                     }
+                    if c == 0x7F {
+                        flush(i)
+                        JSONOutput.appendUnicodeEscape(0x7F, to: &out)
+                        i += 1
+                        runStart = i
+                        continue
+                    }
+                    if c == 0xC2, i + 1 < n, p[i + 1] >= 0x80, p[i + 1] <= 0x9F {
+                        flush(i)
+                        JSONOutput.appendUnicodeEscape(UInt32(p[i + 1]), to: &out)
+                        i += 2
+                        runStart = i
+                        continue
+                    }
+                    if c == 0xE2, i + 2 < n, p[i + 1] == 0x80 || p[i + 1] == 0x81 {
+                        let scalar = 0x2000 + (UInt32(p[i + 1] & 0x3F) << 6) + UInt32(p[i + 2] & 0x3F)
+                        if scalar == 0x2028 || scalar == 0x2029 || (scalar >= 0x202A && scalar <= 0x202E)
+                            || (scalar >= 0x2066 && scalar <= 0x2069) || scalar == 0x200E || scalar == 0x200F {
+                            flush(i)
+                            JSONOutput.appendUnicodeEscape(scalar, to: &out)
+                            i += 3
+                            runStart = i
+                            continue
+                        }
+                    }
+                    i += 1
                 }
-                out.append(b)
-            } else if !isWhitespace(b) {
-                out.append(b)
-                if b == 0x22 { inString = true }
+            } else if isWhitespace(b) {
+                flush(i)
+                i += 1
+                runStart = i
+            } else {
+                i += 1
             }
-            i += 1
         }
-        return out
+        flush(min(i, n))
     }
 
     /// The JSON values in a sequence (one document, NDJSON, or values back to back), as (start, end) bounds.
