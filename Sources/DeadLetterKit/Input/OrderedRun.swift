@@ -206,8 +206,8 @@ extension InputRun {
         weigh: @escaping @Sendable (Prepared) -> Int,
         take: (PendingEvent<Prepared>, String) -> Bool
     ) -> Bool {
-        // Chunks of about 256 records or 1 MiB, at most 16 waiting: a few MB in flight.
-        let chunks = OrderedChunks<Prepared>(limit: 16)
+        // Chunks of at most 256 records or 256 KiB, at most 4 waiting: a few MB in flight.
+        let chunks = OrderedChunks<Prepared>(limit: 4)
         let nextInput = Lock()
         nonisolated(unsafe) var next = 0
         let group = DispatchGroup()
@@ -237,7 +237,7 @@ extension InputRun {
                         case .repeated, .payloadProblem:
                             return true
                         }
-                        if chunk.count >= 256 || weight >= 1 << 20 {
+                        if chunk.count >= 256 || weight >= 256 << 10 {
                             open = chunks.put(chunk, input: index, done: false)
                             chunk.removeAll(keepingCapacity: true)
                             weight = 0
