@@ -35,6 +35,21 @@ public enum JSONOutput {
         }
     }
 
+    /// The non-ASCII character at `i` if it must be escaped, with its UTF-8 length: only C1 controls
+    /// (C2 80–9F), line and paragraph separators and bidirectional controls (U+200E/F, U+202A–E, U+2066–9).
+    @inline(__always)
+    static func escapedNonASCII(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> (scalar: UInt32, length: Int)? {
+        let n = b.count
+        if b[i] == 0xC2, i + 1 < n, b[i + 1] >= 0x80, b[i + 1] <= 0x9F { return (UInt32(b[i + 1]), 2) }
+        if b[i] == 0xE2, i + 2 < n, b[i + 1] == 0x80 || b[i + 1] == 0x81 {
+            let v = 0x2000 + (UInt32(b[i + 1] & 0x3F) << 6) + UInt32(b[i + 2] & 0x3F)
+            if v == 0x2028 || v == 0x2029 || (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069) || v == 0x200E || v == 0x200F {
+                return (v, 3)
+            }
+        }
+        return nil
+    }
+
     public static func appendQuoted(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { appendQuoted(bytes: $0, to: &out) }
@@ -48,19 +63,13 @@ public enum JSONOutput {
         @inline(__always) func flush(_ upTo: Int) {
             if upTo > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[runStart..<upTo])) }
         }
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func hasByte(_ word: UInt64, _ value: UInt8) -> UInt64 {
-            let x = word ^ (ones &* UInt64(value))
-            return (x &- ones) & ~x & highs
-        }
         while i < n {
             // Eight plain bytes at a time: printable ASCII other than quote and backslash.
             if let base = b.baseAddress {
                 while i + 8 <= n {
-                    let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-                    let control = (word &- ones &* 0x20) & ~word & highs
-                    if (word & highs) | control | hasByte(word, 0x22) | hasByte(word, 0x5C) | hasByte(word, 0x7F) != 0 { break }
+                    let word = SWAR.load(base + i)
+                    if SWAR.nonASCII(word) | SWAR.control(word) | SWAR.equal(word, 0x22) | SWAR.equal(word, 0x5C)
+                        | SWAR.equal(word, 0x7F) != 0 { break }
                     i += 8
                 }
                 if i >= n { break }
@@ -71,23 +80,12 @@ public enum JSONOutput {
                 continue
             }
             if c >= 0x80 {
-                // Only C1 controls (C2 80–9F) and a few U+20xx characters need escaping among non-ASCII.
-                if c == 0xC2, i + 1 < n, b[i + 1] >= 0x80, b[i + 1] <= 0x9F {
+                if let (scalar, length) = escapedNonASCII(b, at: i) {
                     flush(i)
-                    appendUnicodeEscape(UInt32(b[i + 1]), to: &out)
-                    i += 2
+                    appendUnicodeEscape(scalar, to: &out)
+                    i += length
                     runStart = i
                     continue
-                }
-                if c == 0xE2, i + 2 < n, b[i + 1] == 0x80 || b[i + 1] == 0x81 {
-                    let v = 0x2000 + (UInt32(b[i + 1] & 0x3F) << 6) + UInt32(b[i + 2] & 0x3F)
-                    if v == 0x2028 || v == 0x2029 || (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069) || v == 0x200E || v == 0x200F {
-                        flush(i)
-                        appendUnicodeEscape(v, to: &out)
-                        i += 3
-                        runStart = i
-                        continue
-                    }
                 }
                 i += 1
                 continue

@@ -255,18 +255,11 @@ public struct JSONScanner {
     static func scanString(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> StringScan {
         var j = from + 1
         var escaped = false
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
         while true {
-            // SWAR: a lane is flagged if it is < 0x20, == '"' or == '\\'. Bytes >= 0x80 never flag.
+            // Eight bytes at a time until one is a control character, a quote or a backslash.
             while j + 8 <= end {
-                let word = UnsafeRawPointer(p + j).loadUnaligned(as: UInt64.self)
-                let quote = word ^ (ones &* 0x22)
-                let slash = word ^ (ones &* 0x5C)
-                let low = (word &- ones &* 0x20) & ~word
-                let hitQuote = (quote &- ones) & ~quote
-                let hitSlash = (slash &- ones) & ~slash
-                if (low | hitQuote | hitSlash) & highs != 0 { break }
+                let word = SWAR.load(p + j)
+                if SWAR.control(word) | SWAR.equal(word, 0x22) | SWAR.equal(word, 0x5C) != 0 { break }
                 j += 8
             }
             guard j < end else { return .needMore }

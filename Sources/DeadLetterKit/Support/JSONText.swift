@@ -222,12 +222,6 @@ extension JSONText {
         @inline(__always) func flush(_ end: Int) {
             if end > runStart { out.append(contentsOf: UnsafeBufferPointer(start: p + runStart, count: end - runStart)) }
         }
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func hasByte(_ word: UInt64, _ value: UInt8) -> UInt64 {
-            let x = word ^ (ones &* UInt64(value))
-            return (x &- ones) & ~x & highs
-        }
         while i < n {
             let b = p[i]
             if b == 0x22 {
@@ -235,8 +229,8 @@ extension JSONText {
                 while i < n {
                     // Plain string bytes, eight at a time: no quote, backslash, DEL or non-ASCII byte.
                     while i + 8 <= n {
-                        let word = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
-                        if (word & highs) | hasByte(word, 0x22) | hasByte(word, 0x5C) | hasByte(word, 0x7F) != 0 { break }
+                        let word = SWAR.load(p + i)
+                        if SWAR.nonASCII(word) | SWAR.equal(word, 0x22) | SWAR.equal(word, 0x5C) | SWAR.equal(word, 0x7F) != 0 { break }
                         i += 8
                     }
                     guard i < n else { break }
@@ -256,23 +250,12 @@ extension JSONText {
                         runStart = i
                         continue
                     }
-                    if c == 0xC2, i + 1 < n, p[i + 1] >= 0x80, p[i + 1] <= 0x9F {
+                    if c >= 0x80, let (scalar, length) = JSONOutput.escapedNonASCII(bytes, at: i) {
                         flush(i)
-                        JSONOutput.appendUnicodeEscape(UInt32(p[i + 1]), to: &out)
-                        i += 2
+                        JSONOutput.appendUnicodeEscape(scalar, to: &out)
+                        i += length
                         runStart = i
                         continue
-                    }
-                    if c == 0xE2, i + 2 < n, p[i + 1] == 0x80 || p[i + 1] == 0x81 {
-                        let scalar = 0x2000 + (UInt32(p[i + 1] & 0x3F) << 6) + UInt32(p[i + 2] & 0x3F)
-                        if scalar == 0x2028 || scalar == 0x2029 || (scalar >= 0x202A && scalar <= 0x202E)
-                            || (scalar >= 0x2066 && scalar <= 0x2069) || scalar == 0x200E || scalar == 0x200F {
-                            flush(i)
-                            JSONOutput.appendUnicodeEscape(scalar, to: &out)
-                            i += 3
-                            runStart = i
-                            continue
-                        }
                     }
                     i += 1
                 }
