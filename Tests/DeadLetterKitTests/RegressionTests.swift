@@ -127,3 +127,63 @@ import Testing
         #expect(try CLI.run(["summarize", "samples/firehose", "--no-progress", "-q"]).status == 0)
     }
 }
+
+/// The string loops skip plain bytes eight at a time and then jump to the first byte that needs a look.
+/// A special byte in any of the eight positions of a block, or in the tail after the last whole block,
+/// must be found exactly; expectations are written out by hand per special byte.
+@Suite struct ByteSkippingTests {
+    /// (special text, as JSON string content, as JSON output writes it)
+    static let specials: [(raw: String, written: String)] = [
+        ("\"", #"\""#), ("\\", #"\\"#), ("\n", #"\n"#), ("\u{01}", #"\u0001"#), ("\u{01} ", #"\u0001 "#),
+        ("\u{7F}", #"\u007f"#), ("é", "é"), ("\u{2028}", #"\u2028"#), ("\u{9B}", #"\u009b"#),
+    ]
+
+    @Test func quotingFindsTheSpecialByteInEveryPosition() {
+        for lead in 0..<20 {
+            for (raw, written) in Self.specials {
+                var out: [UInt8] = []
+                JSONOutput.appendQuoted(String(repeating: "a", count: lead) + raw + "bbbbb", to: &out)
+                let expected = "\"" + String(repeating: "a", count: lead) + written + "bbbbb\""
+                #expect(String(decoding: out, as: UTF8.self) == expected, "lead \(lead), \(written)")
+            }
+        }
+    }
+
+    @Test func compactionFindsTheSpecialByteInEveryPosition() {
+        // Inside a JSON string only DEL and the terminal-moving characters change; escapes stay as given.
+        let inString: [(json: String, compacted: String)] = [
+            (#"\""#, #"\""#), (#"\\"#, #"\\"#), (#"\n"#, #"\n"#), ("\u{7F}", #"\u007f"#), ("é", "é"),
+            ("\u{2028}", #"\u2028"#), ("\u{9B}", #"\u009b"#), (#"\u0041"#, #"\u0041"#),
+        ]
+        for lead in 0..<20 {
+            for (json, compacted) in inString {
+                let a = String(repeating: "a", count: lead)
+                let input = "{ \"m\" :\n \"\(a)\(json)bbbbb\" , \"n\": [ 1 ,2 ] }"
+                let out = Array(input.utf8).withUnsafeBufferPointer { String(decoding: JSONText.compact($0), as: UTF8.self) }
+                #expect(out == "{\"m\":\"\(a)\(compacted)bbbbb\",\"n\":[1,2]}", "lead \(lead), \(json)")
+            }
+        }
+    }
+
+    @Test func scannerFindsStringEndsEscapesAndControlsInEveryPosition() {
+        for lead in 0..<20 {
+            let a = String(repeating: "a", count: lead)
+            // The closing quote in every position: the value's bounds are exact.
+            var members: [ScannedMember] = []
+            var scanner = JSONScanner()
+            let plain = Array("{\"k\":\"\(a)\",\"z\":1}".utf8)
+            let outcome = plain.withUnsafeBufferPointer { scanner.scan($0.baseAddress!, start: 0, end: $0.count, atEOF: true, members: &members) }
+            #expect(outcome == .complete(end: plain.count, newlines: 0))
+            #expect(members.count == 2 && members[0].valueStart == 6 && members[0].valueEnd == 6 + lead && !members[0].valueEscaped)
+            // An escape in every position is seen, and the string goes on after it.
+            let escaped = Array("{\"k\":\"\(a)\\\"bbbbbbbbbbbb\"}".utf8)
+            _ = escaped.withUnsafeBufferPointer { scanner.scan($0.baseAddress!, start: 0, end: $0.count, atEOF: true, members: &members) }
+            #expect(members.count == 1 && members[0].valueEnd == 6 + lead + 2 + 12 && members[0].valueEscaped)
+            // A raw control character in every position is refused at its own offset, even when a space
+            // (which a borrow from the control lane flags too) follows it.
+            let control = Array("{\"k\":\"\(a)\u{01} bbbbbbbbbb\"}".utf8)
+            let refused = control.withUnsafeBufferPointer { scanner.scan($0.baseAddress!, start: 0, end: $0.count, atEOF: true, members: &members) }
+            #expect(refused == .invalid(at: 6 + lead, reason: "control character 0x1 inside a string"))
+        }
+    }
+}

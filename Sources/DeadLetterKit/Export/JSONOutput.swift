@@ -64,12 +64,17 @@ public enum JSONOutput {
             if upTo > runStart { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[runStart..<upTo])) }
         }
         while i < n {
-            // Eight plain bytes at a time: printable ASCII other than quote and backslash.
+            // Eight plain bytes at a time (printable ASCII other than quote and backslash), then straight to
+            // the first byte that is not.
             if let base = b.baseAddress {
                 while i + 8 <= n {
                     let word = SWAR.load(base + i)
-                    if SWAR.nonASCII(word) | SWAR.control(word) | SWAR.equal(word, 0x22) | SWAR.equal(word, 0x5C)
-                        | SWAR.equal(word, 0x7F) != 0 { break }
+                    let flags = SWAR.nonASCII(word) | SWAR.control(word) | SWAR.equal(word, 0x22) | SWAR.equal(word, 0x5C)
+                        | SWAR.equal(word, 0x7F)
+                    if flags != 0 {
+                        i += SWAR.firstLane(flags)
+                        break
+                    }
                     i += 8
                 }
                 if i >= n { break }

@@ -256,10 +256,15 @@ public struct JSONScanner {
         var j = from + 1
         var escaped = false
         while true {
-            // Eight bytes at a time until one is a control character, a quote or a backslash.
+            // Eight bytes at a time until one is a control character, a quote or a backslash, then straight
+            // to that byte: most strings (keys, ids) end inside their first block.
             while j + 8 <= end {
                 let word = SWAR.load(p + j)
-                if SWAR.control(word) | SWAR.equal(word, 0x22) | SWAR.equal(word, 0x5C) != 0 { break }
+                let flags = SWAR.control(word) | SWAR.equal(word, 0x22) | SWAR.equal(word, 0x5C)
+                if flags != 0 {
+                    j += SWAR.firstLane(flags)
+                    break
+                }
                 j += 8
             }
             guard j < end else { return .needMore }

@@ -12,7 +12,8 @@ public enum Base64 {
         return t
     }()
 
-    /// Decodes `input` into `output` (replacing its contents). Returns false if `input` is not base64.
+    /// Decodes `input` into `output` (replacing its contents). Returns false if `input` is not base64; `output`
+    /// then holds nothing meaningful.
     public static func decode(_ input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) -> Bool {
         var length = input.count
         // Strip up to two padding characters.
@@ -24,14 +25,21 @@ public enum Base64 {
         if length % 4 == 1 { return false }
         if padding > 0 && (length + padding) % 4 != 0 { return false }
         let outLength = length / 4 * 3 + (length % 4 == 0 ? 0 : length % 4 - 1)
-        output.removeAll(keepingCapacity: true)
-        if outLength == 0 { return length == 0 }
-        output.reserveCapacity(outLength)
+        if outLength == 0 {
+            output.removeAll(keepingCapacity: true)
+            return length == 0
+        }
+        // Resize without clearing: every byte is written below, and zero-filling the reused buffer
+        // first cost as much as a tenth of decoding.
+        if output.count > outLength {
+            output.removeLast(output.count - outLength)
+        } else if output.count < outLength {
+            output.append(contentsOf: repeatElement(0, count: outLength - output.count))
+        }
         return table.withUnsafeBufferPointer { t -> Bool in
             var ok = true
             var i = 0
             let fullQuads = length / 4
-            output.append(contentsOf: repeatElement(0, count: outLength))
             output.withUnsafeMutableBufferPointer { out in
                 var o = 0
                 for _ in 0..<fullQuads {

@@ -227,10 +227,15 @@ extension JSONText {
             if b == 0x22 {
                 i += 1
                 while i < n {
-                    // Plain string bytes, eight at a time: no quote, backslash, DEL or non-ASCII byte.
+                    // Plain string bytes, eight at a time (no quote, backslash, DEL or non-ASCII byte), then
+                    // straight to the first byte that is not.
                     while i + 8 <= n {
                         let word = SWAR.load(p + i)
-                        if SWAR.nonASCII(word) | SWAR.equal(word, 0x22) | SWAR.equal(word, 0x5C) | SWAR.equal(word, 0x7F) != 0 { break }
+                        let flags = SWAR.nonASCII(word) | SWAR.equal(word, 0x22) | SWAR.equal(word, 0x5C) | SWAR.equal(word, 0x7F)
+                        if flags != 0 {
+                            i += SWAR.firstLane(flags)
+                            break
+                        }
                         i += 8
                     }
                     guard i < n else { break }
