@@ -4,9 +4,17 @@ public enum CloudWatchLogsPayload {
     /// a subscription payload (no `messageType` and `logEvents`).
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, collectEvents: Bool = false,
                              scanner: inout JSONScanner, members: inout [ScannedMember]) -> CloudWatchLogsInfo? {
+        var span = (0, 0)
+        return parse(bytes, collectEvents: collectEvents, scanner: &scanner, members: &members, span: &span)
+    }
+
+    /// Also gives the bounds of the envelope object, so a caller that keeps the payload need not scan it again.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, collectEvents: Bool,
+                             scanner: inout JSONScanner, members: inout [ScannedMember], span: inout (Int, Int)) -> CloudWatchLogsInfo? {
         guard let base = bytes.baseAddress, let start = JSONText.firstNonWhitespace(bytes),
               bytes[start] == UInt8(ascii: "{") else { return nil }
-        guard case .complete = scanner.scan(base, start: start, end: bytes.count, atEOF: true, members: &members) else { return nil }
+        guard case .complete(let end, _) = scanner.scan(base, start: start, end: bytes.count, atEOF: true, members: &members) else { return nil }
+        span = (start, end)
         var info = CloudWatchLogsInfo()
         var eventsSpan: (Int, Int)?
         var eventCount = 0

@@ -85,11 +85,19 @@ public final class PayloadDecoder {
             switch inflater.inflate(bytes, cap: maxInflatedBytes) {
             case .complete:
                 let inflated = inflater.output
-                if let cwl = CloudWatchLogsPayload.parse(inflated, collectEvents: needs.events, scanner: &scanner, members: &members) {
+                var span = (0, 0)
+                if let cwl = CloudWatchLogsPayload.parse(inflated, collectEvents: needs.events, scanner: &scanner, members: &members, span: &span) {
                     info.type = .cloudWatchLogs
                     info.cloudWatch = cwl
                     if needs.keep || !needs.paths.isEmpty {
-                        keepJSON(inflated, bounds: JSONText.sequenceBounds(inflated, scanner: &scanner, members: &members), into: &info)
+                        // Subscription payloads are one object; anything after it is scanned as before.
+                        if JSONText.firstNonWhitespace(inflated, from: span.1) == nil {
+                            bounds.removeAll(keepingCapacity: true)
+                            bounds.append(span)
+                        } else {
+                            bounds = JSONText.sequenceBounds(inflated, scanner: &scanner, members: &members)
+                        }
+                        keepJSON(inflated, bounds: bounds, into: &info)
                     }
                     return
                 }
