@@ -165,6 +165,20 @@ import Testing
         }
     }
 
+    @Test func unescapingFindsEveryEscapeWhereverItFalls() throws {
+        for lead in 0..<20 {
+            for gap in [0, 1, 7, 8, 9, 23] {
+                let content = String(repeating: "a", count: lead) + #"\""# + String(repeating: "b", count: gap) + #"\u00e9\/\\"#
+                    + String(repeating: "c", count: gap) + #"\n\ud83d\ude00"# + String(repeating: "d", count: lead)
+                // Foundation's JSON parser is the independent reference for what the escapes mean.
+                let expected = try #require(try JSONSerialization.jsonObject(with: Data(("\"" + content + "\"").utf8), options: .fragmentsAllowed) as? String)
+                var out: [UInt8] = []
+                Array(content.utf8).withUnsafeBufferPointer { JSONText.unescape($0, into: &out) }
+                #expect(String(decoding: out, as: UTF8.self) == expected, "lead \(lead), gap \(gap)")
+            }
+        }
+    }
+
     @Test func scannerFindsStringEndsEscapesAndControlsInEveryPosition() {
         for lead in 0..<20 {
             let a = String(repeating: "a", count: lead)

@@ -3,27 +3,91 @@ public enum RecordsFormat: String, CaseIterable, Sendable {
     case ndjson, csv, json
 }
 
-/// One reporter per format, all streaming. Rendering a record's rows is pure, so it runs on the threads
-/// that read; writing the rendered bytes keeps the state of the output (the header, the separators) and
-/// runs in input order.
+/// One reporter per format, all streaming. Rendering a record is pure, so it runs on the threads that
+/// read; writing the rendered bytes keeps the state of the output (the header, the separators) and runs
+/// in input order.
 public protocol RecordReporter: Sendable {
-    /// The bytes of one record's rows.
-    func render(_ rows: [RecordRow]) -> [UInt8]
+    /// The bytes of one record's rows: the record itself, or with `explode` one row per log event.
+    func render(_ record: FailureRecord, rows builder: RowBuilder, explode: Bool) -> [UInt8]
     mutating func write(rendered: [UInt8], to out: OutputStream)
     mutating func finish(_ out: OutputStream)
 }
 
+/// Writes cells as the members of one JSON object, each after its key (rendered once per kind of row).
+struct JSONObjectWriter: CellSink {
+    private let keys: RowKeys
+    private var index = 0
+    private var out: [UInt8] = []
+
+    /// Starts an object at the end of `bytes`, taking the buffer over (no copy); `close` hands it back.
+    init(keys: RowKeys, appendingTo bytes: inout [UInt8]) {
+        self.keys = keys
+        swap(&out, &bytes)
+        if keys.isEmpty { out.append(UInt8(ascii: "{")) }
+    }
+
+    private mutating func key(null: Bool = false) {
+        keys.appendKey(index, null: null, to: &out)
+        index += 1
+    }
+
+    mutating func null() { key(null: true) }
+
+    mutating func string(_ s: String) {
+        key()
+        JSONOutput.appendQuoted(s, to: &out)
+    }
+
+    mutating func number(_ n: Int64) {
+        key()
+        JSONOutput.appendInteger(n, to: &out)
+    }
+
+    mutating func json(_ j: String) {
+        key()
+        out.append(contentsOf: j.utf8)
+    }
+
+    /// Writes the closing brace and hands the buffer back.
+    consuming func close(into bytes: inout [UInt8]) {
+        out.append(UInt8(ascii: "}"))
+        swap(&out, &bytes)
+    }
+}
+
+extension RowBuilder {
+    /// A record's rows as JSON objects, each after `before` and followed by `after`. The full record is
+    /// written straight from its fields; event rows (`explode`) repeat the record's cells, so they are
+    /// collected first.
+    func appendJSON(_ record: FailureRecord, explode: Bool, before: [UInt8], after: [UInt8], to bytes: inout [UInt8]) {
+        if !explode {
+            bytes.append(contentsOf: before)
+            var writer = JSONObjectWriter(keys: recordKeys, appendingTo: &bytes)
+            emit(record, into: &writer)
+            writer.close(into: &bytes)
+            bytes.append(contentsOf: after)
+            return
+        }
+        for row in eventRows(record) {
+            bytes.append(contentsOf: before)
+            var writer = JSONObjectWriter(keys: row.keys, appendingTo: &bytes)
+            for cell in row.cells { writer.cell(cell) }
+            writer.close(into: &bytes)
+            bytes.append(contentsOf: after)
+        }
+    }
+}
+
 /// One JSON object per line.
 public struct NDJSONReporter: RecordReporter {
+    private static let newline: [UInt8] = [0x0A]
+
     public init() {}
 
-    public func render(_ rows: [RecordRow]) -> [UInt8] {
+    public func render(_ record: FailureRecord, rows builder: RowBuilder, explode: Bool) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(rows.count * 1024)
-        for row in rows {
-            JSONReporter.appendObject(row, to: &bytes)
-            bytes.append(0x0A)
-        }
+        bytes.reserveCapacity(2048)
+        builder.appendJSON(record, explode: explode, before: [], after: Self.newline, to: &bytes)
         return bytes
     }
 
@@ -41,24 +105,11 @@ public struct JSONReporter: RecordReporter {
 
     public init() {}
 
-    static func appendObject(_ row: RecordRow, to out: inout [UInt8]) {
-        let prefixes = row.keys.jsonPrefixes
-        if prefixes.isEmpty { out.append(UInt8(ascii: "{")) }
-        for i in prefixes.indices {
-            out.append(contentsOf: prefixes[i])
-            row.cells[i].appendJSON(to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
-    }
-
     /// Each object after a separator; the first written has its separator replaced by the opening bracket.
-    public func render(_ rows: [RecordRow]) -> [UInt8] {
+    public func render(_ record: FailureRecord, rows builder: RowBuilder, explode: Bool) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(rows.count * 1024)
-        for row in rows {
-            bytes.append(contentsOf: Self.separator)
-            Self.appendObject(row, to: &bytes)
-        }
+        bytes.reserveCapacity(2048)
+        builder.appendJSON(record, explode: explode, before: Self.separator, after: [], to: &bytes)
         return bytes
     }
 
@@ -88,9 +139,11 @@ public struct CSVReporter: RecordReporter {
     /// `header`: the column names, written once, before the first row (or alone when there is none).
     public init(header: [String]) { self.header = header }
 
-    public func render(_ rows: [RecordRow]) -> [UInt8] {
+    public func render(_ record: FailureRecord, rows builder: RowBuilder, explode: Bool) -> [UInt8] {
         var text = ""
-        for row in rows { text += CSVOutput.row(row.cells.map(\.csvText)) }
+        for row in explode ? builder.eventRows(record) : [builder.row(record)] {
+            text += CSVOutput.row(row.cells.map(\.csvText))
+        }
         return Array(text.utf8)
     }
 

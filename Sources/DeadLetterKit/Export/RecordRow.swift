@@ -28,17 +28,36 @@ public enum Cell: Sendable, Equatable {
 /// The column names of a kind of row, with their JSON keys rendered once rather than once per row.
 public final class RowKeys: Sendable {
     public let names: [String]
-    /// The JSON before each cell: `{"name":` for the first, `,"name":` for the others.
-    let jsonPrefixes: [[UInt8]]
+    /// For each column, the JSON before its value (`{"name":` for the first, `,"name":` for the others)
+    /// followed by `null`, all in one buffer: a key is one copy from here, and so is a key with a null value.
+    private let json: [UInt8]
+    /// Where each column's key starts in `json`, and where its key and its key with `null` end.
+    private let spans: [(start: Int, keyEnd: Int, nullEnd: Int)]
 
     public init(_ names: [String]) {
         self.names = names
-        jsonPrefixes = names.enumerated().map { i, name in
-            var prefix: [UInt8] = [i == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]
-            JSONOutput.appendQuoted(name, to: &prefix)
-            prefix.append(UInt8(ascii: ":"))
-            return prefix
+        var json: [UInt8] = []
+        var spans: [(start: Int, keyEnd: Int, nullEnd: Int)] = []
+        for (i, name) in names.enumerated() {
+            let start = json.count
+            json.append(i == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            JSONOutput.appendQuoted(name, to: &json)
+            json.append(UInt8(ascii: ":"))
+            let keyEnd = json.count
+            json.append(contentsOf: "null".utf8)
+            spans.append((start, keyEnd, json.count))
         }
+        self.json = json
+        self.spans = spans
+    }
+
+    var isEmpty: Bool { names.isEmpty }
+
+    /// Appends column `i`'s key, and `null` after it when `null` is set.
+    @inline(__always)
+    func appendKey(_ i: Int, null: Bool, to out: inout [UInt8]) {
+        let span = spans[i]
+        json.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[span.start..<(null ? span.nullEnd : span.keyEnd)])) }
     }
 }
 
@@ -49,10 +68,54 @@ public struct RecordRow: Sendable {
     public var names: [String] { keys.names }
 }
 
+/// Takes a row's cells one by one, in column order. `RowBuilder` says what the cells are once, and each
+/// sink decides what to do with them: collect them into a `RecordRow`, or write them straight out as JSON
+/// with no array of cells in between (the `records` hot path).
+public protocol CellSink {
+    mutating func null()
+    mutating func string(_ s: String)
+    mutating func number(_ n: Int64)
+    /// Already valid JSON text.
+    mutating func json(_ j: String)
+}
+
+extension CellSink {
+    mutating func cell(_ c: Cell) {
+        switch c {
+        case .null: null()
+        case .string(let s): string(s)
+        case .number(let n): number(n)
+        case .json(let j): json(j)
+        }
+    }
+
+    mutating func text(_ s: String?) {
+        if let s { string(s) } else { null() }
+    }
+
+    mutating func number(_ n: Int64?) {
+        if let n { number(n) } else { null() }
+    }
+
+    mutating func time(_ ms: Int64?) {
+        if let ms { string(UTCTime.rfc3339(ms)) } else { null() }
+    }
+}
+
+/// Collects cells into an array, for the formats that look at a whole row (CSV) and for `--explode`,
+/// which repeats a record's leading cells on every event row.
+struct CellCollector: CellSink {
+    var cells: [Cell] = []
+    mutating func null() { cells.append(.null) }
+    mutating func string(_ s: String) { cells.append(.string(s)) }
+    mutating func number(_ n: Int64) { cells.append(.number(n)) }
+    mutating func json(_ j: String) { cells.append(.json(j)) }
+}
+
 /// Builds the rows of `records`: the full normalised record, chosen fields, or one row per log event.
 public struct RowBuilder: Sendable {
     public let fields: [RecordField]?
-    private let recordKeys: RowKeys
+    let recordKeys: RowKeys
     private let eventLeading: [RecordField]
     private let eventKeys: RowKeys
 
@@ -72,53 +135,82 @@ public struct RowBuilder: Sendable {
     /// The columns of the rows `row` (or, with `explode`, `eventRows`) builds.
     public func columns(explode: Bool) -> [String] { explode ? eventKeys.names : recordKeys.names }
 
-    static func text(_ s: String?) -> Cell { s.map(Cell.string) ?? .null }
-    static func time(_ ms: Int64?) -> Cell { ms.map { .string(UTCTime.rfc3339($0)) } ?? .null }
-
-    static func payloadCell(_ record: FailureRecord) -> Cell {
-        switch record.payload.view {
-        case .json(let j): return .json(j)
-        case .text(let s), .base64(let s): return .string(s)
-        case nil: return .null
+    func cell<S: CellSink>(_ field: RecordField, _ record: FailureRecord, into sink: inout S) {
+        switch field {
+        case .attempts: sink.number(record.attemptsMade)
+        case .line: sink.number(Int64(record.line))
+        case .payload: Self.payload(record, into: &sink)
+        default: sink.text(field.value(of: record))
         }
     }
 
-    func cell(_ field: RecordField, _ record: FailureRecord) -> Cell {
-        switch field {
-        case .attempts: return record.attemptsMade.map(Cell.number) ?? .null
-        case .line: return .number(Int64(record.line))
-        case .payload: return Self.payloadCell(record)
-        default: return Self.text(field.value(of: record))
+    static func payload<S: CellSink>(_ record: FailureRecord, into sink: inout S) {
+        switch record.payload.view {
+        case .json(let j): sink.json(j)
+        case .text(let s), .base64(let s): sink.string(s)
+        case nil: sink.null()
         }
+    }
+
+    /// The cells of a record's row (columns `columns(explode: false)`), in order.
+    public func emit<S: CellSink>(_ record: FailureRecord, into sink: inout S) {
+        if let fields {
+            for field in fields { cell(field, record, into: &sink) }
+            return
+        }
+        let cwl = record.payload.cloudWatch
+        sink.string(record.kind.rawValue)
+        sink.text(record.errorCode)
+        sink.text(record.errorMessage)
+        sink.number(record.attemptsMade)
+        sink.time(record.arrival)
+        sink.time(record.attemptEnding)
+        sink.string(record.file.path)
+        sink.number(Int64(record.line))
+        sink.text(record.documentId)
+        sink.text(record.indexName)
+        sink.text(record.typeName)
+        sink.text(record.eventId)
+        sink.text(record.dataId)
+        sink.text(record.subsequenceNumber)
+        sink.text(record.sequenceNumber)
+        sink.text(record.lambdaArn)
+        sink.text(record.file.objectKey.stream)
+        sink.text(record.rule)
+        sink.text(record.ruleArn)
+        sink.text(record.target)
+        sink.text(record.retryCondition)
+        sink.text(record.source)
+        sink.text(record.detailType)
+        sink.text(record.messageId)
+        if record.kind == .eventBridgeDLQ {
+            sink.json("[" + record.missingAttributes.map(JSONOutput.quote).joined(separator: ",") + "]")
+        } else {
+            sink.null()
+        }
+        sink.text(record.payload.type?.rawValue)
+        if record.payload.type == nil { sink.null() } else { sink.number(Int64(record.payload.decodedBytes)) }
+        sink.text(cwl?.logGroup.flatMap { $0.isEmpty ? nil : $0 })
+        sink.text(cwl?.logStream.flatMap { $0.isEmpty ? nil : $0 })
+        sink.number(cwl.map { Int64($0.dataEvents) })
+        if let list = record.manifestEntries {
+            sink.json("[" + list.map { "{\"url\":\(JSONOutput.quote($0.url)),\"mandatory\":\($0.mandatory.map { $0 ? "true" : "false" } ?? "null")}" }
+                .joined(separator: ",") + "]")
+        } else {
+            sink.null()
+        }
+        if record.otherFields.isEmpty {
+            sink.null()
+        } else {
+            sink.json("{" + record.otherFields.map { "\(JSONOutput.quote($0.key)):\(JSONOutput.compactValue($0.json))" }.joined(separator: ",") + "}")
+        }
+        Self.payload(record, into: &sink)
     }
 
     public func row(_ record: FailureRecord) -> RecordRow {
-        if let fields {
-            return RecordRow(keys: recordKeys, cells: fields.map { cell($0, record) })
-        }
-        let cwl = record.payload.cloudWatch
-        let entries: Cell = record.manifestEntries.map { list in
-            .json("[" + list.map { "{\"url\":\(JSONOutput.quote($0.url)),\"mandatory\":\($0.mandatory.map { $0 ? "true" : "false" } ?? "null")}" }
-                .joined(separator: ",") + "]")
-        } ?? .null
-        let other: Cell = record.otherFields.isEmpty ? .null
-            : .json("{" + record.otherFields.map { "\(JSONOutput.quote($0.key)):\(JSONOutput.compactValue($0.json))" }.joined(separator: ",") + "}")
-        let cells: [Cell] = [
-            .string(record.kind.rawValue), Self.text(record.errorCode), Self.text(record.errorMessage),
-            record.attemptsMade.map(Cell.number) ?? .null, Self.time(record.arrival), Self.time(record.attemptEnding),
-            .string(record.file.path), .number(Int64(record.line)),
-            Self.text(record.documentId), Self.text(record.indexName), Self.text(record.typeName), Self.text(record.eventId),
-            Self.text(record.dataId), Self.text(record.subsequenceNumber), Self.text(record.sequenceNumber),
-            Self.text(record.lambdaArn), Self.text(record.file.objectKey.stream),
-            Self.text(record.rule), Self.text(record.ruleArn), Self.text(record.target), Self.text(record.retryCondition), Self.text(record.source),
-            Self.text(record.detailType), Self.text(record.messageId),
-            record.kind == .eventBridgeDLQ ? .json("[" + record.missingAttributes.map(JSONOutput.quote).joined(separator: ",") + "]") : .null,
-            Self.text(record.payload.type?.rawValue), record.payload.type == nil ? .null : .number(Int64(record.payload.decodedBytes)),
-            Self.text(cwl?.logGroup.flatMap { $0.isEmpty ? nil : $0 }), Self.text(cwl?.logStream.flatMap { $0.isEmpty ? nil : $0 }),
-            cwl.map { .number(Int64($0.dataEvents)) } ?? .null,
-            entries, other, Self.payloadCell(record),
-        ]
-        return RecordRow(keys: recordKeys, cells: cells)
+        var collector = CellCollector()
+        emit(record, into: &collector)
+        return RecordRow(keys: recordKeys, cells: collector.cells)
     }
 
     static let eventColumns = ["logEventId", "timestamp", "message"]
@@ -126,9 +218,15 @@ public struct RowBuilder: Sendable {
     /// One row per DATA_MESSAGE event; none for records without events.
     public func eventRows(_ record: FailureRecord) -> [RecordRow] {
         guard let cwl = record.payload.cloudWatch, cwl.messageType == "DATA_MESSAGE", let events = cwl.events else { return [] }
-        let base = eventLeading.map { cell($0, record) }
+        var leading = CellCollector()
+        for field in eventLeading { cell(field, record, into: &leading) }
+        let base = leading.cells
         return events.map { event in
-            RecordRow(keys: eventKeys, cells: base + [Self.text(event.id), Self.time(event.timestamp), Self.text(event.message)])
+            var row = CellCollector(cells: base)
+            row.text(event.id)
+            row.time(event.timestamp)
+            row.text(event.message)
+            return RecordRow(keys: eventKeys, cells: row.cells)
         }
     }
 }

@@ -30,7 +30,7 @@ public enum RecordsJob {
         let renderer = reporter
         // Rows are built and rendered on the reading threads; only the writing happens here, in input order.
         let outcome = try InputRun(options: input, diagnostics: diagnostics).run(
-            prepare: { record in renderer.render(explode ? builder.eventRows(record) : [builder.row(record)]) },
+            prepare: { record in renderer.render(record, rows: builder, explode: explode) },
             weigh: { $0.count }
         ) { event in
             guard case .record(let rendered) = event else { return true }

@@ -47,10 +47,27 @@ public enum JSONText {
             }
             return v
         }
+        guard let base = input.baseAddress else { return }
         while i < n {
-            let b = input[i]
-            if b != 0x5C || i + 1 >= n {
-                out.append(b)
+            // The run up to the next backslash is copied whole, found eight bytes at a time: escaped
+            // strings (error messages quoting JSON) are mostly plain text.
+            var runEnd = i
+            while runEnd + 8 <= n {
+                let flags = SWAR.equal(SWAR.load(base + runEnd), 0x5C)
+                if flags != 0 {
+                    runEnd += SWAR.firstLane(flags)
+                    break
+                }
+                runEnd += 8
+            }
+            while runEnd < n && input[runEnd] != 0x5C { runEnd += 1 }
+            if runEnd > i {
+                out.append(contentsOf: UnsafeBufferPointer(start: base + i, count: runEnd - i))
+                i = runEnd
+                continue
+            }
+            if i + 1 >= n {
+                out.append(input[i])
                 i += 1
                 continue
             }
