@@ -19,6 +19,47 @@ public struct BackfillTotals: Sendable, Equatable {
     public var bytes = 0
 }
 
+/// What the engine needs of a record, made on the reading threads: the target's items (or why there are
+/// none), the key that finds repeats, and what a reject line and the totals say of the record. Handing
+/// this on instead of the whole decoded record keeps the in-order thread light.
+public struct PreparedRecord: Sendable {
+    public var items: Result<[BackfillItem], Rejection>
+    /// nil without `--dedupe`, and for records that are never dropped as repeats.
+    public var dedupeKey: [UInt8]?
+    public var file: SourceFile
+    public var line: Int
+    public var kind: FailureKind
+    public var errorCode: String?
+    public var naturalId: String?
+    /// Redshift manifests' entries, merged by the target in input order.
+    public var manifestEntries: [ManifestEntry]?
+
+    public init(_ record: FailureRecord, target: any BackfillTarget, dedupe: Bool) {
+        items = target.items(for: record)
+        if dedupe, case .success = items { dedupeKey = Self.dedupeKey(record) }
+        file = record.file
+        line = record.line
+        kind = record.kind
+        errorCode = record.errorCode
+        naturalId = record.naturalId
+        manifestEntries = record.manifestEntries
+    }
+
+    /// The natural id (document id, EventId, dataId, event id), else a hash of the payload; records with
+    /// neither (Redshift manifests, which de-duplicate by URL) are never dropped.
+    static func dedupeKey(_ record: FailureRecord) -> [UInt8]? {
+        if let id = record.naturalId { return Digest.sha256(Array(("id:" + id).utf8)) }
+        if let bytes = record.payload.bytes { return Digest.sha256(Array("payload:".utf8) + bytes) }
+        return nil
+    }
+
+    /// Roughly the memory it holds, for the read-ahead bound.
+    public var weight: Int {
+        guard case .success(let list) = items else { return 256 }
+        return list.reduce(256) { $0 + $1.bytes.count }
+    }
+}
+
 /// Shared by every target: limits, batching into files, de-duplication, rejects and the manifest.
 /// Records are written in input order, so the same input gives the same bytes.
 public final class BackfillEngine {
@@ -49,16 +90,22 @@ public final class BackfillEngine {
     }
 
     public func add(_ record: FailureRecord) throws(OutputDirectory.Failure) {
+        try add(PreparedRecord(record, target: target, dedupe: dedupe))
+    }
+
+    /// Takes a record prepared on any thread; called in input order.
+    public func add(_ record: PreparedRecord) throws(OutputDirectory.Failure) {
         totals.selected += 1
         let items: [BackfillItem]
-        switch target.items(for: record) {
+        switch record.items {
         case .failure(let rejection):
             try reject(record, rejection)
             return
         case .success(let list):
             items = list
         }
-        if dedupe, let key = Self.dedupeKey(record) {
+        target.absorb(record)
+        if let key = record.dedupeKey {
             if !seen.insert(key).inserted {
                 totals.duplicates += 1
                 return
@@ -90,14 +137,6 @@ public final class BackfillEngine {
         if record.errorCode == "Splunk.AckTimeout" { totals.possiblyDelivered += 1 }
     }
 
-    /// The natural id (document id, EventId, dataId, event id), else a hash of the payload; records with
-    /// neither (Redshift manifests, which de-duplicate by URL) are never dropped.
-    static func dedupeKey(_ record: FailureRecord) -> [UInt8]? {
-        if let id = record.naturalId { return Digest.sha256(Array(("id:" + id).utf8)) }
-        if let bytes = record.payload.bytes { return Digest.sha256(Array("payload:".utf8) + bytes) }
-        return nil
-    }
-
     private var fileCost: Int { target.limitsCountItemSizeOnly ? 0 : target.fileOverhead }
 
     private func itemCost(_ item: BackfillItem) -> Int {
@@ -105,7 +144,7 @@ public final class BackfillEngine {
         target.limitsCountItemSizeOnly ? item.size : item.bytes.count + target.itemSeparator.count
     }
 
-    private func reject(_ record: FailureRecord, _ rejection: Rejection) throws(OutputDirectory.Failure) {
+    private func reject(_ record: PreparedRecord, _ rejection: Rejection) throws(OutputDirectory.Failure) {
         totals.rejected += 1
         rejectCounts[rejection.code, default: 0] += 1
         var line = "{\"file\":\(JSONOutput.quote(record.file.path)),\"line\":\(record.line),\"kind\":\(JSONOutput.quote(record.kind.rawValue))"

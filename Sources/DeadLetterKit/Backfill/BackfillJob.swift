@@ -85,8 +85,10 @@ public enum BackfillJob {
         }
         var writeFailure: OutputDirectory.Failure?
         // Records are read and decoded on several threads; the engine takes them here, in input order.
+        // Items, de-duplication keys and all the engine needs are made on the reading threads.
+        let dedupe = options.dedupe
         let outcome = try InputRun(options: input, diagnostics: diagnostics).run(
-            prepare: { $0 }, weigh: { 512 + ($0.payload.bytes?.count ?? 0) }
+            prepare: { PreparedRecord($0, target: target, dedupe: dedupe) }, weigh: { $0.weight }
         ) { event in
             guard case .record(let record) = event else { return true }
             do throws(OutputDirectory.Failure) {

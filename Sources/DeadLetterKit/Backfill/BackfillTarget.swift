@@ -50,8 +50,10 @@ public struct BatchLimits: Sendable, Equatable {
     }
 }
 
-/// A backfill target: how a record becomes items, and how a batch of items becomes one file.
-public protocol BackfillTarget {
+/// A backfill target: how a record becomes items, and how a batch of items becomes one file. `items(for:)`
+/// runs on the reading threads, so it must not change the target; state gathered across records belongs
+/// in `absorb`, which runs in input order.
+public protocol BackfillTarget: Sendable {
     /// The `--target` name; also the prefix of the files written.
     var name: String { get }
     var fileExtension: String { get }
@@ -71,6 +73,9 @@ public protocol BackfillTarget {
     /// Bytes the file adds around its items (brackets, headers), so byte limits on the file hold exactly.
     var fileOverhead: Int { get }
 
+    /// Takes a record whose items were made, in input order, before de-duplication (Redshift merges the
+    /// manifests' entries here).
+    func absorb(_ record: PreparedRecord)
     /// Extra files written once at the end (Redshift's merged manifest and copy.sql).
     func extraFiles() -> [(name: String, bytes: [UInt8])]
     /// Lines for the manifest's `options` object, `"key": value` JSON.
@@ -84,6 +89,7 @@ extension BackfillTarget {
     public func fileHeader(body: UnsafeBufferPointer<UInt8>, latestArrival: Int64?) -> [UInt8] { [] }
     public var itemSeparator: [UInt8] { [] }
     public var fileFooter: [UInt8] { [] }
+    public func absorb(_ record: PreparedRecord) {}
     public func extraFiles() -> [(name: String, bytes: [UInt8])] { [] }
     public var manifestOptions: [(String, String)] { [] }
     public var limitsCountItemSizeOnly: Bool { false }

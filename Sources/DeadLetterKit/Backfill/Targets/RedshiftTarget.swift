@@ -1,11 +1,14 @@
 /// Redshift: the `errors/manifests/` files merged into one COPY manifest, de-duplicated by URL, and a
 /// `copy.sql` that loads it. Other records cannot be loaded this way and are rejected.
 /// Run with: `aws s3 cp copy-manifest.json s3://BUCKET/PATH/` then `psql -f copy.sql` (or the query editor).
-public final class RedshiftTarget: BackfillTarget {
-    public var table: String?
-    public var iamRole: String?
-    public var manifestURL: String?
-    public var copyOptions: String
+///
+/// Unchecked Sendable: the merged entries change only in `absorb`, which the engine calls on one thread,
+/// in input order; the reading threads call `items(for:)`, which reads nothing that changes.
+public final class RedshiftTarget: BackfillTarget, @unchecked Sendable {
+    public let table: String?
+    public let iamRole: String?
+    public let manifestURL: String?
+    public let copyOptions: String
     private var entries: [ManifestEntry] = []
     private var indexByURL: [String: Int] = [:]
     public private(set) var duplicateURLs = 0
@@ -28,10 +31,14 @@ public final class RedshiftTarget: BackfillTarget {
     }
 
     public func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection> {
-        guard record.kind == .redshiftManifest, let list = record.manifestEntries else {
+        guard record.kind == .redshiftManifest, record.manifestEntries != nil else {
             return .failure(Rejection("not-a-manifest", "only Redshift errors/manifests/ files can be loaded with COPY ... MANIFEST"))
         }
-        for entry in list where !entry.url.isEmpty {
+        return .success([])
+    }
+
+    public func absorb(_ record: PreparedRecord) {
+        for entry in record.manifestEntries ?? [] where !entry.url.isEmpty {
             if let i = indexByURL[entry.url] {
                 duplicateURLs += 1
                 // Mandatory wins: a file one manifest requires stays required.
@@ -41,7 +48,6 @@ public final class RedshiftTarget: BackfillTarget {
                 entries.append(entry)
             }
         }
-        return .success([])
     }
 
     /// GZIP when every entry is a `.gz` object (Redshift cannot detect compression itself).
