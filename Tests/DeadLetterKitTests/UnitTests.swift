@@ -27,6 +27,18 @@ import Testing
         #expect(decode(text) == nil)
     }
 
+    @Test func aCharacterOutsideTheAlphabetIsFoundInEveryPosition() {
+        let valid = Data((0..<30).map { UInt8($0 * 7) }).base64EncodedString()   // 40 characters, no padding
+        #expect(decode(valid) != nil)
+        for position in 0..<valid.utf8.count {
+            for bad in ["!", "-", "_", "\u{7F}", "\u{80}"] {
+                var chars = Array(valid)
+                chars[position] = Character(bad)
+                #expect(decode(String(chars)) == nil, "\(bad) at \(position)")
+            }
+        }
+    }
+
     @Test func agreesWithFoundationOnRandomData() {
         var generator = SystemRandomNumberGenerator()
         for length in 0..<200 {

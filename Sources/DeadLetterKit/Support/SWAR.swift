@@ -26,4 +26,28 @@ enum SWAR {
 
     /// Offset (0...7) of the lowest flagged lane of a non-zero test result.
     @inline(__always) static func firstLane(_ flags: UInt64) -> Int { flags.trailingZeroBitCount &>> 3 }
+
+    /// Lanes a JSON string cannot hold raw or that end it: control characters, quote, backslash.
+    @inline(__always) static func stringSpecials(_ word: UInt64) -> UInt64 {
+        control(word) | equal(word, 0x22) | equal(word, 0x5C)
+    }
+
+    /// The offset of the first control character, quote or backslash from `from`, or where fewer than eight
+    /// bytes are left. Out of line on purpose: inside the scanner's large loop its constants were spilled
+    /// and reloaded on every block; here a long string (a record's base64) costs half the instructions.
+    @inline(never)
+    static func plainStringRun(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int {
+        var j = from
+        while j &+ 16 <= end {
+            let a = stringSpecials(load(p + j)), b = stringSpecials(load(p + (j &+ 8)))
+            if a | b != 0 { return a != 0 ? j &+ firstLane(a) : j &+ 8 &+ firstLane(b) }
+            j &+= 16
+        }
+        if j &+ 8 <= end {
+            let a = stringSpecials(load(p + j))
+            if a != 0 { return j &+ firstLane(a) }
+            j &+= 8
+        }
+        return j
+    }
 }
