@@ -189,6 +189,40 @@ import Testing
         #expect(run.files.reduce(0) { $0 + $1[int: "items"]! } == 3000)
     }
 
+    // MARK: manifest hashes
+
+    /// SHA-256 by the system's tool, so the manifest's hashes are not checked against our own code.
+    static func systemSHA256(_ data: Data) throws -> String {
+        #if os(macOS)
+        let output = try Harness.run("/usr/bin/shasum", ["-a", "256"], input: Array(data))
+        #else
+        let output = try Harness.run("/usr/bin/sha256sum", [], input: Array(data))
+        #endif
+        return String(String(decoding: output, as: UTF8.self).prefix(64))
+    }
+
+    /// Files are hashed as they fill (in 64 KiB steps) unless the header depends on the items: every
+    /// file's hash in the manifest must be that of its bytes, for files spanning many steps, for targets
+    /// with a header and footer, and for the HTTP endpoint, hashed whole.
+    @Test(arguments: [["--target", "raw"], ["--target", "firehose", "--stream", "s"], ["--target", "http-endpoint"],
+                      ["--target", "splunk-hec"], ["--target", "snowflake"]])
+    func manifestHashesAreThoseOfTheFilesWritten(target: [String]) throws {
+        var input = Input()
+        for i in 0..<120 {
+            let text = "{\"n\":\(i),\"pad\":\"" + String(repeating: String(UnicodeScalar(UInt8(65 + i % 26))), count: 9_000 + i * 37) + "\"}\n"
+            input.add(payload: Array(text.utf8), extra: #","EventId":"e\#(i)""#)
+        }
+        let run = try backfill(input.data, target + ["--max-bytes", "300000"])
+        #expect(run.result.status == 0, "\(run.result.stderr)")
+        #expect(run.files.count >= 3)
+        for file in run.files {
+            let name = try #require(file["name"] as? String)
+            let bytes = try run.file(name)
+            #expect(file[int: "bytes"] == bytes.count, "\(name)")
+            #expect(file["sha256"] as? String == (try Self.systemSHA256(bytes)), "\(name)")
+        }
+    }
+
     // MARK: http-endpoint, snowflake, raw, redshift
 
     @Test func httpEndpointRequestsAreDeterministicAndBounded() throws {

@@ -66,6 +66,9 @@ public protocol BackfillTarget: Sendable {
     /// The bytes before a file's items; `body` is the items already joined (the HTTP endpoint derives its
     /// request id from it) and `latestArrival` the latest arrival among them.
     func fileHeader(body: UnsafeBufferPointer<UInt8>, latestArrival: Int64?) -> [UInt8]
+    /// Whether `fileHeader` looks at the items (the HTTP endpoint's request id does). When it does not, the
+    /// engine hashes a file as it fills it.
+    var headerDependsOnItems: Bool { get }
     /// The bytes between two items.
     var itemSeparator: [UInt8] { get }
     /// The bytes after a file's items.
@@ -87,6 +90,7 @@ public protocol BackfillTarget: Sendable {
 extension BackfillTarget {
     public var fileOverhead: Int { 0 }
     public func fileHeader(body: UnsafeBufferPointer<UInt8>, latestArrival: Int64?) -> [UInt8] { [] }
+    public var headerDependsOnItems: Bool { false }
     public var itemSeparator: [UInt8] { [] }
     public var fileFooter: [UInt8] { [] }
     public func absorb(_ record: PreparedRecord) {}

@@ -48,8 +48,37 @@ public enum FailureFamilies {
         SnowflakeFamily(), IcebergFamily(), DecompressionFailedFamily(), EventBridgeDLQFamily(),
     ]
 
+    /// Each kind's family, in the order of `FailureKind.allCases`: looked up once per record, where a search
+    /// through `all` cost a call through the protocol for every family before it.
+    private static let byKind: [(any FailureFamily)?] = {
+        var table = [(any FailureFamily)?](repeating: nil, count: FailureKind.allCases.count)
+        var filled = Set<Int>()
+        for kind in FailureKind.allCases {
+            precondition(filled.insert(kindIndex(kind)).inserted, "two kinds share a slot")
+            table[kindIndex(kind)] = all.first { $0.kind == kind }
+        }
+        return table
+    }()
+
     public static func family(_ kind: FailureKind) -> (any FailureFamily)? {
-        all.first { $0.kind == kind }
+        byKind[kindIndex(kind)]
+    }
+
+    private static func kindIndex(_ kind: FailureKind) -> Int {
+        switch kind {
+        case .processingFailed: return 0
+        case .formatConversionFailed: return 1
+        case .redshiftManifest: return 2
+        case .openSearch: return 3
+        case .openSearchServerless: return 4
+        case .splunk: return 5
+        case .httpEndpoint: return 6
+        case .snowflake: return 7
+        case .iceberg: return 8
+        case .decompressionFailed: return 9
+        case .eventBridgeDLQ: return 10
+        case .unknown: return 11
+        }
     }
 
     /// The family named by the deepest folder of the key that carries a marker.

@@ -28,6 +28,7 @@ public struct HTTPEndpointTarget: BackfillTarget {
             + String(chars[16..<20]) + "-" + String(chars[20..<32])
         return Array("{\"requestId\":\"\(requestId)\",\"timestamp\":\(latestArrival ?? 0),\"records\":[\n".utf8)
     }
+    public var headerDependsOnItems: Bool { true }
     public var itemSeparator: [UInt8] { Array(",\n".utf8) }
     public var fileFooter: [UInt8] { Array("\n]}\n".utf8) }
 }
