@@ -11,6 +11,22 @@ import Testing
         return paths.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
+    /// Times are written straight into the row; the expected texts are worked out by hand from the
+    /// milliseconds (1709647200123 is 2024-03-05 14:00:00.123 UTC; 253402300800000 is the first instant of
+    /// the year 10000, which takes five digits; -1 is the last millisecond of 1969).
+    @Test func recordTimesAreRFC3339InEveryFormat() throws {
+        let input = [
+            #"{"rawData":"aGk=","errorCode":"X","arrivalTimestamp":1709647200123,"attemptEndingTimestamp":253402300800000}"#,
+            #"{"rawData":"aGk=","errorCode":"X","arrivalTimestamp":-1,"attemptEndingTimestamp":0}"#,
+        ].joined(separator: "\n") + "\n"
+        let ndjson = try CLI.run(["records", "-q"], stdin: Data(input.utf8))
+        let rows = try ndjson.stdout.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(rows.map { $0["arrival"] as? String } == ["2024-03-05T14:00:00.123Z", "1969-12-31T23:59:59.999Z"])
+        #expect(rows.map { $0["attemptEnding"] as? String } == ["10000-01-01T00:00:00.000Z", "1970-01-01T00:00:00.000Z"])
+        let csv = try CLI.run(["records", "-q", "--format", "csv", "--fields", "arrival"], stdin: Data(input.utf8))
+        #expect(csv.stdout == "arrival\r\n2024-03-05T14:00:00.123Z\r\n1969-12-31T23:59:59.999Z\r\n")
+    }
+
     @Test func recordsListsExactlyTheRecordsSummarizeCounts() throws {
         let (dir, expected) = try CLI.generateCorpus(records: 2500, seed: 11)
         defer { try? FileManager.default.removeItem(at: dir) }

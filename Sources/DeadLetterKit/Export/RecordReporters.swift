@@ -48,6 +48,13 @@ struct JSONObjectWriter: CellSink {
         out.append(contentsOf: j.utf8)
     }
 
+    mutating func timestamp(_ ms: Int64) {
+        key()
+        out.append(0x22)
+        UTCTime.appendRFC3339(ms, to: &out)
+        out.append(0x22)
+    }
+
     /// Writes the closing brace and hands the buffer back.
     consuming func close(into bytes: inout [UInt8]) {
         out.append(UInt8(ascii: "}"))

@@ -77,6 +77,8 @@ public protocol CellSink {
     mutating func number(_ n: Int64)
     /// Already valid JSON text.
     mutating func json(_ j: String)
+    /// A time, written as `UTCTime.rfc3339` writes it.
+    mutating func timestamp(_ ms: Int64)
 }
 
 extension CellSink {
@@ -97,8 +99,10 @@ extension CellSink {
         if let n { number(n) } else { null() }
     }
 
+    mutating func timestamp(_ ms: Int64) { string(UTCTime.rfc3339(ms)) }
+
     mutating func time(_ ms: Int64?) {
-        if let ms { string(UTCTime.rfc3339(ms)) } else { null() }
+        if let ms { timestamp(ms) } else { null() }
     }
 }
 

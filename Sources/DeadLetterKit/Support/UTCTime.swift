@@ -50,33 +50,47 @@ public enum UTCTime {
     public static func rfc3339(_ millis: Int64) -> String {
         let c = civil(millis)
         if (0...9999).contains(c.year) {
-            // The common case, written digit by digit: `records` formats two times per record.
-            return String(unsafeUninitializedCapacity: 24) { out in
-                func put(_ value: Int, _ width: Int, at start: Int) {
-                    var v = value
-                    for k in stride(from: start + width - 1, through: start, by: -1) {
-                        out[k] = UInt8(truncatingIfNeeded: v % 10) + 0x30
-                        v /= 10
-                    }
-                }
-                put(Int(c.year), 4, at: 0)
-                out[4] = UInt8(ascii: "-")
-                put(c.month, 2, at: 5)
-                out[7] = UInt8(ascii: "-")
-                put(c.day, 2, at: 8)
-                out[10] = UInt8(ascii: "T")
-                put(c.hour, 2, at: 11)
-                out[13] = UInt8(ascii: ":")
-                put(c.minute, 2, at: 14)
-                out[16] = UInt8(ascii: ":")
-                put(c.second, 2, at: 17)
-                out[19] = UInt8(ascii: ".")
-                put(c.millisecond, 3, at: 20)
-                out[23] = UInt8(ascii: "Z")
-                return 24
-            }
+            return String(unsafeUninitializedCapacity: 24) { write(c, into: $0) }
         }
         return "\(pad(c.year, 4))-\(pad(Int64(c.month), 2))-\(pad(Int64(c.day), 2))T\(pad(Int64(c.hour), 2)):\(pad(Int64(c.minute), 2)):\(pad(Int64(c.second), 2)).\(pad(Int64(c.millisecond), 3))Z"
+    }
+
+    /// Appends what `rfc3339` returns, without making a String: `records` writes two times per record.
+    static func appendRFC3339(_ millis: Int64, to out: inout [UInt8]) {
+        let c = civil(millis)
+        guard (0...9999).contains(c.year) else {
+            out.append(contentsOf: rfc3339(millis).utf8)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<write(c, into: buffer)]))
+        }
+    }
+
+    /// The common case (a four-digit year), written digit by digit into `out` (24 bytes); returns 24.
+    private static func write(_ c: Civil, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        func put(_ value: Int, _ width: Int, at start: Int) {
+            var v = value
+            for k in stride(from: start + width - 1, through: start, by: -1) {
+                out[k] = UInt8(truncatingIfNeeded: v % 10) + 0x30
+                v /= 10
+            }
+        }
+        put(Int(c.year), 4, at: 0)
+        out[4] = UInt8(ascii: "-")
+        put(c.month, 2, at: 5)
+        out[7] = UInt8(ascii: "-")
+        put(c.day, 2, at: 8)
+        out[10] = UInt8(ascii: "T")
+        put(c.hour, 2, at: 11)
+        out[13] = UInt8(ascii: ":")
+        put(c.minute, 2, at: 14)
+        out[16] = UInt8(ascii: ":")
+        put(c.second, 2, at: 17)
+        out[19] = UInt8(ascii: ".")
+        put(c.millisecond, 3, at: 20)
+        out[23] = UInt8(ascii: "Z")
+        return 24
     }
 
     /// The arrival hour key: `2024-03-05T14`.
