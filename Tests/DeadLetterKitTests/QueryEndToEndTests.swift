@@ -27,6 +27,20 @@ import Testing
         #expect(csv.stdout == "arrival\r\n2024-03-05T14:00:00.123Z\r\n1969-12-31T23:59:59.999Z\r\n")
     }
 
+    /// Runs of empty columns are written in one piece: at the start of a row, between values, at the end,
+    /// and as the whole row. The expected lines are written out by hand.
+    @Test func emptyColumnsAreNullWhereverTheyFall() throws {
+        let input = Data((#"{"rawData":"aGk=","errorCode":"X","attemptsMade":2}"# + "\n").utf8)
+        for (fields, expected) in [
+            ("documentId,index,errorCode", #"{"documentId":null,"index":null,"errorCode":"X"}"#),
+            ("errorCode,documentId,rule,attempts,index", #"{"errorCode":"X","documentId":null,"rule":null,"attempts":2,"index":null}"#),
+            ("documentId,index", #"{"documentId":null,"index":null}"#),
+        ] {
+            let run = try CLI.run(["records", "-q", "--fields", fields], stdin: input)
+            #expect(run.stdout == expected + "\n")
+        }
+    }
+
     @Test func recordsListsExactlyTheRecordsSummarizeCounts() throws {
         let (dir, expected) = try CLI.generateCorpus(records: 2500, seed: 11)
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -26,12 +26,26 @@ struct JSONObjectWriter: CellSink {
         if keys.isEmpty { out.append(UInt8(ascii: "{")) }
     }
 
-    private mutating func key(null: Bool = false) {
-        keys.appendKey(index, null: null, to: &out)
+    /// The first of the null cells not written yet: a run of them is written in one go.
+    private var nullsFrom: Int?
+
+    private mutating func writeNulls() {
+        if let first = nullsFrom {
+            keys.appendNulls(first..<index, to: &out)
+            nullsFrom = nil
+        }
+    }
+
+    private mutating func key() {
+        writeNulls()
+        keys.appendKey(index, to: &out)
         index += 1
     }
 
-    mutating func null() { key(null: true) }
+    mutating func null() {
+        if nullsFrom == nil { nullsFrom = index }
+        index += 1
+    }
 
     mutating func string(_ s: String) {
         key()
@@ -57,6 +71,7 @@ struct JSONObjectWriter: CellSink {
 
     /// Writes the closing brace and hands the buffer back.
     consuming func close(into bytes: inout [UInt8]) {
+        writeNulls()
         out.append(UInt8(ascii: "}"))
         swap(&out, &bytes)
     }

@@ -53,11 +53,19 @@ public final class RowKeys: Sendable {
 
     var isEmpty: Bool { names.isEmpty }
 
-    /// Appends column `i`'s key, and `null` after it when `null` is set.
+    /// Appends column `i`'s key.
     @inline(__always)
-    func appendKey(_ i: Int, null: Bool, to out: inout [UInt8]) {
+    func appendKey(_ i: Int, to out: inout [UInt8]) {
         let span = spans[i]
-        json.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[span.start..<(null ? span.nullEnd : span.keyEnd)])) }
+        json.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[span.start..<span.keyEnd])) }
+    }
+
+    /// Appends the keys of columns `columns`, each with `null`: one copy, as they follow each other in `json`.
+    /// Most records leave most columns empty, in runs.
+    @inline(__always)
+    func appendNulls(_ columns: Range<Int>, to out: inout [UInt8]) {
+        let from = spans[columns.lowerBound].start, to = spans[columns.upperBound - 1].nullEnd
+        json.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[from..<to])) }
     }
 }
 
