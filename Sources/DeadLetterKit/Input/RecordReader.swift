@@ -112,6 +112,7 @@ public struct RecordReader {
                     keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: line, reason: reason)))
                 case .object(let frame):
                     func deliver(_ record: FailureRecord) {
+                        guard keepGoing else { return }
                         guard let seenMessages else {
                             options.progress?.addRecord()
                             keepGoing = handle(.record(record))
@@ -128,12 +129,7 @@ public struct RecordReader {
                         options.progress?.addRecord()
                         keepGoing = handle(.record(record))
                     }
-                    switch decoder.decode(frame, file: file) {
-                    case .record(let record):
-                        deliver(record)
-                    case .records(let list):
-                        for record in list where keepGoing { deliver(record) }
-                    case .notARecord(let reason):
+                    if let reason = decoder.decode(frame, file: file, each: deliver) {
                         keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: frame.line, reason: reason)))
                     }
                 }
