@@ -196,6 +196,11 @@ import Testing
         #expect(FailureFamilies.kind(forKey: "plain/2020/03/01/00/f") == nil)
         // The file name is not a folder: a stream called splunk-failed-x says nothing.
         #expect(FailureFamilies.kind(forKey: "x/splunk-failed-x-1-2020-03-01-00-00-00-c7cc019b-af51-412d-b641-b3b44ceb3d87") == nil)
+        // Folder names are compared without case, the marker at the very end, or nearly there.
+        #expect(FailureFamilies.kind(forKey: "Bucket/HTTP-Endpoint-Failed/f") == .httpEndpoint)
+        #expect(FailureFamilies.kind(forKey: "a/ourSnowflake-failed/f") == .snowflake)
+        #expect(FailureFamilies.kind(forKey: "a/snowflake-faile/f") == nil)
+        #expect(FailureFamilies.kind(forKey: "a/iceberg-failed/processing-failed/f") == .processingFailed)
     }
 
     @Test func unknownKeysAreKept() throws {

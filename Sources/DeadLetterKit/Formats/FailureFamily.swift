@@ -92,11 +92,27 @@ public enum FailureFamilies {
             if folder == "manifests", index > folders.startIndex, folders[index - 1].hasSuffix("errors") {
                 return .redshiftManifest
             }
-            for family in all {
-                if family.folderMarkers.contains(where: { folder.contains($0) }) { return family.kind }
+            let bytes = Array(folder.utf8)
+            for (kind, markers) in folderMarkers where markers.contains(where: { Self.bytes(bytes, contain: $0) }) {
+                return kind
             }
         }
         return nil
+    }
+
+    /// Every family's folder markers as bytes, in the order of `all`.
+    private static let folderMarkers: [(FailureKind, [[UInt8]])] = all.map { ($0.kind, $0.folderMarkers.map { Array($0.utf8) }) }
+
+    /// Substring search on bytes. `String.contains` resolves to Foundation's here, which cost thousands of
+    /// instructions a call, and every input file asks it for each folder and marker.
+    static func bytes(_ haystack: [UInt8], contain needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty else { return false }
+        guard haystack.count >= needle.count else { return false }
+        let first = needle[0]
+        for start in 0...(haystack.count - needle.count) where haystack[start] == first {
+            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
     }
 
     /// Picks the family: the key's folder first (Firehose chose it), refined by the fields where a folder is
