@@ -96,10 +96,6 @@ public final class BackfillEngine {
         rejects = try directory?.appender(name: "rejects.ndjson")
     }
 
-    public func add(_ record: FailureRecord) throws(OutputDirectory.Failure) {
-        try add(PreparedRecord(record, target: target, dedupe: dedupe))
-    }
-
     /// Takes a record prepared on any thread; called in input order.
     public func add(_ record: PreparedRecord) throws(OutputDirectory.Failure) {
         totals.selected += 1

@@ -6,15 +6,6 @@ public enum Cell: Sendable, Equatable {
     /// Already valid JSON text (a JSON payload, unknown keys, manifest entries).
     case json(String)
 
-    func appendJSON(to out: inout [UInt8]) {
-        switch self {
-        case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
-        case .string(let s): JSONOutput.appendQuoted(s, to: &out)
-        case .number(let n): JSONOutput.appendInteger(n, to: &out)
-        case .json(let j): out.append(contentsOf: j.utf8)
-        }
-    }
-
     /// CSV text: a missing value is `(none)`, as in grouping.
     var csvText: String {
         switch self {
