@@ -67,15 +67,8 @@ public enum JSONOutput {
             // Eight plain bytes at a time (printable ASCII other than quote and backslash), then straight to
             // the first byte that is not.
             if let base = b.baseAddress {
-                while i + 8 <= n {
-                    let word = SWAR.load(base + i)
-                    let flags = SWAR.nonASCII(word) | SWAR.control(word) | SWAR.equal(word, 0x22) | SWAR.equal(word, 0x5C)
-                        | SWAR.equal(word, 0x7F)
-                    if flags != 0 {
-                        i += SWAR.firstLane(flags)
-                        break
-                    }
-                    i += 8
+                i = SWAR.skip(base, from: i, end: n) {
+                    SWAR.nonASCII($0) | SWAR.control($0) | SWAR.equal($0, 0x22) | SWAR.equal($0, 0x5C) | SWAR.equal($0, 0x7F)
                 }
                 if i >= n { break }
             }

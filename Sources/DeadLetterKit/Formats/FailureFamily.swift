@@ -104,7 +104,8 @@ public enum FailureFamilies {
     private static let folderMarkers: [(FailureKind, [[UInt8]])] = all.map { ($0.kind, $0.folderMarkers.map { Array($0.utf8) }) }
 
     /// Substring search on bytes. `String.contains` resolves to Foundation's here, which cost thousands of
-    /// instructions a call, and every input file asks it for each folder and marker.
+    /// instructions a call, and every input file asks it for each folder and marker. The standard library's
+    /// generic `firstRange(of:)` was measured too: it gave back half of the saving (1% of `summarize`).
     static func bytes(_ haystack: [UInt8], contain needle: [UInt8]) -> Bool {
         guard !needle.isEmpty else { return false }
         guard haystack.count >= needle.count else { return false }

@@ -51,15 +51,7 @@ public enum JSONText {
         while i < n {
             // The run up to the next backslash is copied whole, found eight bytes at a time: escaped
             // strings (error messages quoting JSON) are mostly plain text.
-            var runEnd = i
-            while runEnd + 8 <= n {
-                let flags = SWAR.equal(SWAR.load(base + runEnd), 0x5C)
-                if flags != 0 {
-                    runEnd += SWAR.firstLane(flags)
-                    break
-                }
-                runEnd += 8
-            }
+            var runEnd = SWAR.skip(base, from: i, end: n) { SWAR.equal($0, 0x5C) }
             while runEnd < n && input[runEnd] != 0x5C { runEnd += 1 }
             if runEnd > i {
                 out.append(contentsOf: UnsafeBufferPointer(start: base + i, count: runEnd - i))
@@ -246,14 +238,8 @@ extension JSONText {
                 while i < n {
                     // Plain string bytes, eight at a time (no quote, backslash, DEL or non-ASCII byte), then
                     // straight to the first byte that is not.
-                    while i + 8 <= n {
-                        let word = SWAR.load(p + i)
-                        let flags = SWAR.nonASCII(word) | SWAR.equal(word, 0x22) | SWAR.equal(word, 0x5C) | SWAR.equal(word, 0x7F)
-                        if flags != 0 {
-                            i += SWAR.firstLane(flags)
-                            break
-                        }
-                        i += 8
+                    i = SWAR.skip(p, from: i, end: n) {
+                        SWAR.nonASCII($0) | SWAR.equal($0, 0x22) | SWAR.equal($0, 0x5C) | SWAR.equal($0, 0x7F)
                     }
                     guard i < n else { break }
                     let c = p[i]

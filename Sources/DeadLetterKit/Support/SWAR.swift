@@ -27,6 +27,19 @@ enum SWAR {
     /// Offset (0...7) of the lowest flagged lane of a non-zero test result.
     @inline(__always) static func firstLane(_ flags: UInt64) -> Int { flags.trailingZeroBitCount &>> 3 }
 
+    /// The offset of the first byte from `from` that `flags` marks, or where fewer than eight bytes are
+    /// left (the caller looks at those one by one): eight bytes a step, then straight to the flagged lane.
+    @inline(__always)
+    static func skip(_ p: UnsafePointer<UInt8>, from: Int, end: Int, unless flags: (UInt64) -> UInt64) -> Int {
+        var j = from
+        while j &+ 8 <= end {
+            let f = flags(load(p + j))
+            if f != 0 { return j &+ firstLane(f) }
+            j &+= 8
+        }
+        return j
+    }
+
     /// Lanes a JSON string cannot hold raw or that end it: control characters, quote, backslash.
     @inline(__always) static func stringSpecials(_ word: UInt64) -> UInt64 {
         control(word) | equal(word, 0x22) | equal(word, 0x5C)
