@@ -69,16 +69,7 @@ import Testing
                 #expect(committed.contains(String(option.dropFirst(2))), "\(command) \(option) missing from the man page")
             }
         }
-        let render = Process()
-        render.executableURL = URL(fileURLWithPath: "/bin/sh")
-        render.arguments = ["-c", "command -v mandoc >/dev/null && mandoc -T lint -W warning man/deadletter.1; command -v man >/dev/null && MANWIDTH=80 man -l man/deadletter.1 2>&1 >/dev/null"]
-        render.currentDirectoryURL = CLI.packageRoot
-        let err = Pipe()
-        render.standardOutput = err
-        render.standardError = err
-        try render.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        render.waitUntilExit()
+        let (_, text) = try CLI.capture("/bin/sh", ["-c", "command -v mandoc >/dev/null && mandoc -T lint -W warning man/deadletter.1; command -v man >/dev/null && MANWIDTH=80 man -l man/deadletter.1 2>&1 >/dev/null"])
         #expect(!text.contains("warning") && !text.contains("error"), "\(text)")
     }
 

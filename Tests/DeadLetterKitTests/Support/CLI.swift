@@ -104,16 +104,25 @@ enum CLI {
 enum MotoReplay {
     /// Status and output; status 77 means moto could not be installed (the test then says so and skips).
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let (status, text) = try CLI.capture("/usr/bin/env", ["python3", CLI.packageRoot.appendingPathComponent("scripts/replay-moto.py").path] + arguments)
+        if status == 77 { print("skipped moto replay: \(text)") }
+        return (status, text)
+    }
+}
+
+extension CLI {
+    /// Runs a tool (not deadletter) from the package root; its status, and its stdout and stderr together.
+    static func capture(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", CLI.packageRoot.appendingPathComponent("scripts/replay-moto.py").path] + arguments
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = packageRoot
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        if process.terminationStatus == 77 { print("skipped moto replay: \(text)") }
         return (process.terminationStatus, text)
     }
 }
