@@ -19,9 +19,11 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        // Atomic exchange and no-replace renames for the backfill output directory (see its header).
+        .target(name: "CFileSystem"),
         .target(
             name: "DeadLetterKit",
-            dependencies: ["CZlib", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CZlib", "CFileSystem", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "deadletter",

@@ -68,7 +68,8 @@ public enum BackfillJob {
             directory = nil
         } else {
             do {
-                directory = try OutputDirectory(destination: options.out, force: options.force)
+                directory = try OutputDirectory(destination: options.out, force: options.force, inputs: options.input.paths,
+                                            note: { diagnostics.note($0) })
             } catch {
                 if case .usage(let message) = error { throw UsageError(message) }
                 diagnostics.error(error.description)
@@ -105,6 +106,7 @@ public enum BackfillJob {
         if writeFailure == nil, let directory {
             do throws(OutputDirectory.Failure) { try directory.commit() } catch { writeFailure = error }
         }
+        if case .conflict(let message) = writeFailure { throw UsageError(message) }
         if let failure = writeFailure {
             directory?.abandon()
             diagnostics.error("\(failure); nothing was written to '\(options.out)'")

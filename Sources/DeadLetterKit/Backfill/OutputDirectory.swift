@@ -3,35 +3,66 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CFileSystem
 import Dispatch
 
 /// The backfill output directory, which appears complete or not at all: files are written into a hidden
-/// sibling directory that is renamed into place at the end. SIGINT and SIGTERM remove the sibling first.
+/// sibling with a name nobody can predict, which is renamed into place at the end.
+///
+/// What it may touch is narrow on purpose, because `--out` names a place that other people and programs
+/// share: it never replaces what was not there at the start (an `--out` that appears or changes during the
+/// run is left alone and the output is kept beside it), `--force` replaces only a previous backfill output
+/// (a directory holding deadletter's `manifest.json`), and every removal works relative to directory
+/// descriptors this run opened, never through a symbolic link, and only on directories whose identity
+/// (device and inode) it recorded when it made or checked them.
 public final class OutputDirectory: @unchecked Sendable {
+    // @unchecked: the mutable state (`committed`, `kept`, `signalSources`) is touched by the owning thread
+    // and by the signal handlers, and both run their changes on `cleanupQueue`, one at a time.
+
     public enum Failure: Error, CustomStringConvertible {
+        /// Refused before anything was written (exit 64).
         case usage(String)
         case io(String)
+        /// `--out` changed while the run went on; nothing there was touched and the output was kept elsewhere.
+        case conflict(String)
         public var description: String {
             switch self {
-            case .usage(let m), .io(let m): return m
+            case .usage(let m), .io(let m), .conflict(let m): return m
             }
         }
     }
 
+    /// What `--out` was when the run started; the commit replaces only that.
+    enum Start: Equatable {
+        case absent
+        case empty(FileIdentity)
+        case previousOutput(FileIdentity)
+    }
+
     public let destination: String
-    public let staging: String
     private let parent: String
     private let base: String
+    private let parentFD: Int32
+    private let stagingName: String
+    private let stagingFD: Int32
+    private let stagingIdentity: FileIdentity
+    let start: Start
     private var signalSources: [DispatchSourceSignal] = []
     /// Signal cleanup and the final renames run here, one at a time: a signal during `commit` waits for it.
     private let cleanupQueue = DispatchQueue(label: "deadletter.output-cleanup")
     private var committed = false
+    private var kept = false
 
-    /// Checks `destination` and creates the staging directory beside it.
-    public init(destination: String, force: Bool) throws(Failure) {
+    public var staging: String { join(parent, stagingName) }
+
+    /// Checks `destination` against the rules above and creates the staging directory beside it.
+    /// `inputs` are the paths being read: an `--out` that is, contains or lies inside one is refused.
+    /// `note` hears what was found and done about leftovers of earlier runs, also when the run is then refused.
+    public init(destination: String, force: Bool, inputs: [String] = [], note: (String) -> Void = { _ in }) throws(Failure) {
         var path = destination
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        guard !path.isEmpty, path != "." , path != "/" else { throw .usage("--out '\(destination)': name a new or empty directory") }
+        guard path != "/" else { throw .usage("--out '/' is the root directory; name a new or empty directory") }
+        guard !path.isEmpty else { throw .usage("--out '\(destination)': name a new or empty directory") }
         self.destination = path
         if let slash = path.lastIndex(of: "/") {
             parent = slash == path.startIndex ? "/" : String(path[..<slash])
@@ -40,29 +71,35 @@ public final class OutputDirectory: @unchecked Sendable {
             parent = "."
             base = path
         }
-        staging = (parent == "/" ? "" : parent) + "/." + base + ".deadletter-partial-\(getpid())"
-        var st = stat()
-        if lstat(path, &st) == 0 {
-            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .usage("--out '\(path)' exists and is not a directory") }
-            if !Self.isEmptyDirectory(path) && !force {
-                throw .usage("--out '\(path)' is not empty; use --force to replace it")
-            }
-        }
-        Self.removeTree(staging)
+        guard base != ".", base != ".." else { throw .usage("--out '\(destination)': name a new or empty directory, not '\(base)'") }
+        try PathSafety.checkOutput(path, inputs: inputs)
+
         // Like `mkdir -p` for the folders above --out; the output itself still appears all at once.
         var folder = parent.hasPrefix("/") ? "/" : ""
         for part in parent.split(separator: "/") where part != "." {
             folder += (folder.isEmpty || folder.hasSuffix("/") ? "" : "/") + part
             mkdir(folder, 0o755)
         }
-        guard mkdir(staging, 0o755) == 0 else {
-            throw .io("cannot create '\(staging)': \(String(cString: strerror(errno)))")
+        parentFD = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard parentFD >= 0 else { throw .io("cannot open '\(parent)': \(lastError())") }
+        var cleanup = LeftoverCleanup(parentFD: parentFD, parent: parent, base: base)
+        cleanup.run()
+        cleanup.notes.forEach(note)
+
+        do throws(Failure) {
+            start = try Self.inspect(parentFD: parentFD, name: base, shown: path, force: force)
+            (stagingName, stagingFD, stagingIdentity) = try Self.makeStaging(parentFD: parentFD, parent: parent, base: base)
+        } catch {
+            close(parentFD)
+            throw error
         }
         installSignalCleanup()
     }
 
     deinit {
-        if !committed { Self.removeTree(staging) }
+        if !committed && !kept { _ = DirectoryTree.remove(in: parentFD, name: stagingName, identity: stagingIdentity) }
+        close(stagingFD)
+        close(parentFD)
     }
 
     /// Writes a whole file into the staging directory and flushes it to disk.
@@ -72,66 +109,58 @@ public final class OutputDirectory: @unchecked Sendable {
 
     /// Writes a file made of several parts (header, items, footer) without joining them in memory.
     public func write(name: String, parts: [UnsafeBufferPointer<UInt8>]) throws(Failure) {
-        precondition(!name.contains("/") && !name.hasPrefix("."), "file names are generated, never taken from records")
-        let path = staging + "/" + name
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io("cannot create '\(path)': \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        for part in parts where part.count > 0 {
-            var offset = 0
-            while offset < part.count {
-                let n = systemWrite(fd, UnsafeRawPointer(part.baseAddress! + offset), part.count - offset)
-                if n > 0 { offset += n; continue }
-                if n < 0 && errno == EINTR { continue }
-                throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))")
-            }
-        }
-        if fsync(fd) != 0 { throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+        let file = try Appender(directoryFD: stagingFD, name: name, shown: join(staging, name))
+        for part in parts where part.count > 0 { try file.write(part) }
+        try file.finish()
     }
 
     /// A file in the staging directory written a piece at a time (rejects, which can be many).
     public final class Appender {
         private let fd: Int32
-        private let path: String
+        private let shown: String
         private var buffer: [UInt8] = []
 
-        init(path: String) throws(Failure) {
-            self.path = path
-            fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw .io("cannot create '\(path)': \(String(cString: strerror(errno)))") }
-            buffer.reserveCapacity(64 << 10)
+        init(directoryFD: Int32, name: String, shown: String) throws(Failure) {
+            precondition(!name.contains("/") && !name.hasPrefix("."), "file names are generated, never taken from records")
+            self.shown = shown
+            fd = openat(directoryFD, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw .io("cannot create '\(shown)': \(lastError())") }
         }
 
         deinit { close(fd) }
 
         public func append(_ bytes: some Sequence<UInt8>) throws(Failure) {
+            if buffer.isEmpty { buffer.reserveCapacity(64 << 10) }
             buffer.append(contentsOf: bytes)
             if buffer.count >= 64 << 10 { try flush() }
         }
 
         public func finish() throws(Failure) {
             try flush()
-            if fsync(fd) != 0 { throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+            if fsync(fd) != 0 { throw .io("cannot write '\(shown)': \(lastError())") }
+        }
+
+        fileprivate func write(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) {
+            var offset = 0
+            while offset < bytes.count {
+                let n = systemWrite(fd, UnsafeRawPointer(bytes.baseAddress! + offset), bytes.count - offset)
+                if n > 0 { offset += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                throw .io("cannot write '\(shown)': \(lastError())")
+            }
         }
 
         private func flush() throws(Failure) {
-            var offset = 0
-            while offset < buffer.count {
-                let n = buffer.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + offset, $0.count - offset) }
-                if n > 0 { offset += n; continue }
-                if n < 0 && errno == EINTR { continue }
-                throw .io("cannot write '\(path)': \(String(cString: strerror(errno)))")
-            }
+            try buffer.withUnsafeBufferPointer { b throws(Failure) in try write(b) }
             buffer.removeAll(keepingCapacity: true)
         }
     }
 
     public func appender(name: String) throws(Failure) -> Appender {
-        precondition(!name.contains("/") && !name.hasPrefix("."), "file names are generated, never taken from records")
-        return try Appender(path: staging + "/" + name)
+        try Appender(directoryFD: stagingFD, name: name, shown: join(staging, name))
     }
 
-    /// Moves the finished directory into place (replacing an old one under --force).
+    /// Moves the finished directory into place, replacing only what `--out` was at the start.
     public func commit() throws(Failure) {
         let result: Result<Void, Failure> = cleanupQueue.sync {
             do throws(Failure) {
@@ -145,34 +174,91 @@ public final class OutputDirectory: @unchecked Sendable {
     }
 
     private func renameIntoPlace() throws(Failure) {
-        var st = stat()
-        var old: String?
-        if lstat(destination, &st) == 0 {
-            let aside = (parent == "/" ? "" : parent) + "/." + base + ".deadletter-old-\(getpid())"
-            Self.removeTree(aside)
-            guard rename(destination, aside) == 0 else {
-                throw .io("cannot replace '\(destination)': \(String(cString: strerror(errno)))")
+        defer { for source in signalSources { source.cancel() } }
+        let now = FileIdentity(parentFD: parentFD, name: base)
+        switch start {
+        case .absent:
+            guard now == nil else { throw keep(because: "it did not exist when this run started and was created meanwhile") }
+            if deadletter_rename_noreplace(parentFD, stagingName, parentFD, base) != 0 {
+                if errno == EEXIST || errno == ENOTEMPTY { throw keep(because: "it was created meanwhile") }
+                // A file system without RENAME_NOREPLACE: a plain rename can only replace an empty directory.
+                guard errno == EINVAL || errno == ENOSYS || errno == ENOTSUP,
+                      renameat(parentFD, stagingName, parentFD, base) == 0 else {
+                    if errno == EEXIST || errno == ENOTEMPTY { throw keep(because: "it was created meanwhile") }
+                    throw .io("cannot move the output into '\(destination)': \(lastError())")
+                }
             }
-            old = aside
+        case .empty(let identity):
+            guard now == identity, DirectoryTree.isEmpty(in: parentFD, name: base) else {
+                throw keep(because: "it was an empty directory when this run started and has changed since")
+            }
+            // rename(2) replaces an empty directory and fails on a non-empty one: nothing can be lost.
+            guard renameat(parentFD, stagingName, parentFD, base) == 0 else {
+                if errno == EEXIST || errno == ENOTEMPTY { throw keep(because: "files appeared in it meanwhile") }
+                throw .io("cannot move the output into '\(destination)': \(lastError())")
+            }
+        case .previousOutput(let identity):
+            guard now == identity, DirectoryTree.holdsManifest(in: parentFD, name: base) else {
+                throw keep(because: "the previous output that --force was to replace was changed or replaced meanwhile")
+            }
+            try replace(previous: identity)
         }
-        guard rename(staging, destination) == 0 else {
-            let why = String(cString: strerror(errno))
-            if let old { _ = rename(old, destination) }
+        committed = true
+        fsync(parentFD)
+    }
+
+    /// Swaps the new output for the previous one in one step where the file system can; elsewhere in two
+    /// renames, the previous output waiting under a name that the next run recognises and restores.
+    private func replace(previous: FileIdentity) throws(Failure) {
+        if deadletter_rename_exchange(parentFD, stagingName, parentFD, base) == 0 {
+            committed = true
+            fsync(parentFD)
+            _ = DirectoryTree.remove(in: parentFD, name: stagingName, identity: previous)
+            return
+        }
+        guard errno == EINVAL || errno == ENOSYS || errno == ENOTSUP else {
+            throw .io("cannot replace '\(destination)': \(lastError())")
+        }
+        let aside = ".\(base).deadletter-old-\(getpid())-\(RandomName.make())"
+        guard renameat(parentFD, base, parentFD, aside) == 0 else {
+            throw .io("cannot replace '\(destination)': \(lastError())")
+        }
+        guard renameat(parentFD, stagingName, parentFD, base) == 0 else {
+            let why = lastError()
+            _ = renameat(parentFD, aside, parentFD, base)
             throw .io("cannot move the output into '\(destination)': \(why)")
         }
         committed = true
-        if let old { Self.removeTree(old) }
-        for source in signalSources { source.cancel() }
+        fsync(parentFD)
+        _ = DirectoryTree.remove(in: parentFD, name: aside, identity: previous)
+    }
+
+    /// Keeps the finished output under a visible name beside `--out`, for a conflict at commit.
+    private func keep(because why: String) -> Failure {
+        kept = true
+        var place = staging
+        for _ in 0..<8 {
+            let name = "\(base).deadletter-\(RandomName.make())"
+            if deadletter_rename_noreplace(parentFD, stagingName, parentFD, name) == 0 {
+                place = join(parent, name)
+                break
+            }
+            if errno == EEXIST { continue }
+            break
+        }
+        return .conflict("--out '\(destination)' was not replaced: \(why). Nothing there was touched; the finished output is in '\(place)'")
     }
 
     /// Removes the staging directory (on error).
     public func abandon() {
-        Self.removeTree(staging)
-        for source in signalSources { source.cancel() }
+        cleanupQueue.sync {
+            if !committed && !kept { _ = DirectoryTree.remove(in: parentFD, name: stagingName, identity: stagingIdentity) }
+            for source in signalSources { source.cancel() }
+        }
     }
 
     private func installSignalCleanup() {
-        let staging = self.staging
+        let (parentFD, stagingName, identity) = (self.parentFD, self.stagingName, self.stagingIdentity)
         // Dispatch receives the signals only while they are blocked for the threads (Linux: signalfd);
         // threads started after this inherit the mask.
         var set = sigset_t()
@@ -185,7 +271,7 @@ public final class OutputDirectory: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: cleanupQueue)
             source.setEventHandler {
                 // The main thread may still be writing: removing until the directory is gone wins the race.
-                for _ in 0..<100 where Self.removeTree(staging) == false { usleep(1000) }
+                for _ in 0..<100 where !DirectoryTree.remove(in: parentFD, name: stagingName, identity: identity) { usleep(1000) }
                 _exit(status)
             }
             source.resume()
@@ -193,37 +279,217 @@ public final class OutputDirectory: @unchecked Sendable {
         }
     }
 
-    static func isEmptyDirectory(_ path: String) -> Bool {
-        guard let dir = opendir(path) else { return false }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
-            if name != "." && name != ".." { return false }
+    /// What `--out` is now, checked the way the commit will check it again.
+    private static func inspect(parentFD: Int32, name: String, shown: String, force: Bool) throws(Failure) -> Start {
+        var st = stat()
+        guard fstatat(parentFD, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
+            if errno == ENOENT { return .absent }
+            throw .io("cannot look at '\(shown)': \(lastError())")
         }
-        return true
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            let what = (st.st_mode & S_IFMT) == S_IFLNK ? "is a symbolic link" : "exists and is not a directory"
+            throw .usage("--out '\(shown)' \(what); name a new or empty directory")
+        }
+        let identity = FileIdentity(st)
+        if DirectoryTree.isEmpty(in: parentFD, name: name) { return .empty(identity) }
+        guard force else {
+            throw .usage("--out '\(shown)' is not empty; use --force to replace a previous backfill output there")
+        }
+        guard DirectoryTree.holdsManifest(in: parentFD, name: name) else {
+            throw .usage("--out '\(shown)' holds no deadletter manifest.json: --force replaces only a previous backfill output, never another directory; choose a new --out")
+        }
+        return .previousOutput(identity)
     }
 
-    /// Removes a directory and everything below it (links are removed, never followed). Returns true when
-    /// it is gone.
-    @discardableResult
-    static func removeTree(_ path: String) -> Bool {
-        if let dir = opendir(path) {
-            var names: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
-                if name != "." && name != ".." { names.append(name) }
+    private static func makeStaging(parentFD: Int32, parent: String, base: String) throws(Failure) -> (String, Int32, FileIdentity) {
+        for _ in 0..<16 {
+            let name = ".\(base).deadletter-partial-\(getpid())-\(RandomName.make())"
+            guard mkdirat(parentFD, name, 0o700) == 0 else {
+                if errno == EEXIST { continue }
+                throw .io("cannot create a directory beside '\(join(parent, base))': \(lastError())")
             }
-            closedir(dir)
-            for name in names {
-                let child = path + "/" + name
-                var st = stat()
-                if lstat(child, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
-                    removeTree(child)
-                } else {
-                    unlink(child)
-                }
+            let fd = openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            var st = stat()
+            guard fd >= 0, fstat(fd, &st) == 0 else {
+                throw .io("cannot open '\(join(parent, name))': \(lastError())")
             }
+            // Made private (0700) so nothing can be planted in it; it gets the usual mode before it is shown.
+            let mask = umask(0)
+            umask(mask)
+            fchmod(fd, 0o777 & ~mask)
+            return (name, fd, FileIdentity(st))
         }
-        return rmdir(path) == 0 || errno == ENOENT
+        throw .io("cannot create a directory beside '\(join(parent, base))': too many name clashes")
     }
 }
+
+/// A file's device and inode: what a path named when it was checked, so a later step can tell that the
+/// name now leads somewhere else.
+struct FileIdentity: Equatable, Sendable {
+    var device: UInt64
+    var inode: UInt64
+
+    init(_ st: stat) {
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+    }
+
+    /// The entry `name` in the directory `parentFD` itself (a link is not followed), or nil when it is absent.
+    init?(parentFD: Int32, name: String) {
+        var st = stat()
+        guard fstatat(parentFD, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        self.init(st)
+    }
+}
+
+/// Removal and inspection of directories relative to a directory descriptor: a symbolic link is never
+/// followed, at the top or below, so a link planted anywhere cannot lead a removal out of the tree.
+enum DirectoryTree {
+    /// Removes the directory `name` in `parentFD` and everything below it. With `identity`, only if it is
+    /// still that directory. Returns true when it is gone (or was never there).
+    @discardableResult
+    static func remove(in parentFD: Int32, name: String, identity: FileIdentity? = nil) -> Bool {
+        let fd = openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return errno == ENOENT }
+        if let identity {
+            var st = stat()
+            guard fstat(fd, &st) == 0, FileIdentity(st) == identity else {
+                close(fd)
+                return false
+            }
+        }
+        removeContents(of: fd)
+        return unlinkat(parentFD, name, AT_REMOVEDIR) == 0 || errno == ENOENT
+    }
+
+    /// Empties the directory open as `fd` (and closes it).
+    private static func removeContents(of fd: Int32) {
+        let names = entries(of: fd)
+        for name in names where unlinkat(fd, name, 0) != 0 {
+            // A directory: unlink fails with EISDIR on Linux, EPERM elsewhere.
+            if errno == EISDIR || errno == EPERM { remove(in: fd, name: name) }
+        }
+        close(fd)
+    }
+
+    /// The names in the directory open as `fd`, without "." and ".."; `fd` stays open.
+    static func entries(of fd: Int32) -> [String] {
+        let copy = dup(fd)
+        guard copy >= 0, let dir = fdopendir(copy) else {
+            if copy >= 0 { close(copy) }
+            return []
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    static func isEmpty(in parentFD: Int32, name: String) -> Bool {
+        let fd = openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return entries(of: fd).isEmpty
+    }
+
+    /// True when the directory holds a `manifest.json` that deadletter wrote (a regular file, not a link,
+    /// naming the backfill schema near its start).
+    static func holdsManifest(in parentFD: Int32, name: String) -> Bool {
+        let dir = openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard dir >= 0 else { return false }
+        defer { close(dir) }
+        let fd = openat(dir, "manifest.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
+        var head = [UInt8](repeating: 0, count: 512)
+        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        guard n > 0 else { return false }
+        return String(decoding: head[0..<n], as: UTF8.self).contains("\"schema\": \"deadletter.backfill/1\"")
+    }
+}
+
+/// Leftovers of earlier runs into the same `--out` whose process no longer exists: a staging directory
+/// (killed with SIGKILL, a crash, a power cut) is removed; a previous output set aside by an interrupted
+/// `--force` is put back when `--out` is missing, else removed. Each is said in a note.
+struct LeftoverCleanup {
+    let parentFD: Int32
+    let parent: String
+    let base: String
+    var notes: [String] = []
+
+    mutating func run() {
+        let dir = dup(parentFD)
+        guard dir >= 0 else { return }
+        let names = DirectoryTree.entries(of: dir).sorted()
+        close(dir)
+        let partial = ".\(base).deadletter-partial-", old = ".\(base).deadletter-old-"
+        for name in names {
+            if let pid = Self.processID(name, after: old) {
+                handle(name, pid: pid, setAside: true)
+            } else if let pid = Self.processID(name, after: partial) {
+                handle(name, pid: pid, setAside: false)
+            }
+        }
+    }
+
+    private mutating func handle(_ name: String, pid: pid_t, setAside: Bool) {
+        let shown = join(parent, name)
+        guard pid != getpid() else { return }
+        if kill(pid, 0) == 0 || errno == EPERM {
+            notes.append("'\(shown)' belongs to another deadletter run that is still going (process \(pid)); left alone")
+            return
+        }
+        var st = stat()
+        guard fstatat(parentFD, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            notes.append("'\(shown)' has the name of deadletter's working directories but is not a directory; left alone")
+            return
+        }
+        if setAside && FileIdentity(parentFD: parentFD, name: base) == nil {
+            if deadletter_rename_noreplace(parentFD, name, parentFD, base) == 0 || renameat(parentFD, name, parentFD, base) == 0 {
+                notes.append("restored '\(join(parent, base))' from '\(shown)': a --force replacement by process \(pid) was interrupted before it finished")
+                return
+            }
+        }
+        if DirectoryTree.remove(in: parentFD, name: name, identity: FileIdentity(st)) {
+            let process = "process \(pid), which no longer exists"
+            notes.append(setAside ? "removed '\(shown)', the previous output that an interrupted --force (\(process)) had set aside"
+                                  : "removed '\(shown)', left by an interrupted run (\(process))")
+        }
+    }
+
+    /// The process id in `.<out>.deadletter-partial-<pid>[-<random>]`, or nil when `name` is not such a name.
+    static func processID(_ name: String, after prefix: String) -> pid_t? {
+        guard name.hasPrefix(prefix) else { return nil }
+        let rest = name.dropFirst(prefix.count)
+        let digits = rest.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, digits.count <= 9, digits.count == rest.count || rest[digits.endIndex] == "-",
+              let pid = pid_t(digits), pid > 0 else { return nil }
+        return pid
+    }
+}
+
+/// Eight characters from [A-Za-z0-9], from the system's random source: names nobody can guess in advance.
+enum RandomName {
+    static func make() -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<8).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+    }
+}
+
+/// A path for messages: as the user named `--out`, so a relative one stays relative.
+private func join(_ parent: String, _ name: String) -> String {
+    switch parent {
+    case "/": return "/" + name
+    case ".": return name
+    default: return parent + "/" + name
+    }
+}
+
+private func lastError() -> String { String(cString: strerror(errno)) }
