@@ -26,7 +26,7 @@ struct Backfill: ParsableCommand {
     @Option(help: ArgumentHelp("Where the records go.", valueName: "target"))
     var target: BackfillTargetName
 
-    @Option(help: ArgumentHelp("Directory to create (it must not exist, or be empty, unless --force).", valueName: "dir"),
+    @Option(help: ArgumentHelp("Directory to create: it must not exist or be empty (or, with --force, hold an earlier backfill output); never /, $HOME, the working directory or an input.", valueName: "dir"),
             completion: .directory)
     var out: String?
 
@@ -42,7 +42,7 @@ struct Backfill: ParsableCommand {
     @Flag(help: "Print the plan (files, records, bytes, rejects) and write nothing.")
     var dryRun = false
 
-    @Flag(help: "Replace a non-empty --out directory.")
+    @Flag(help: "Replace an earlier backfill output in --out (a directory holding deadletter's manifest.json); nothing else is ever replaced.")
     var force = false
 
     @Flag(help: "raw: write the messages of CloudWatch Logs events, one per line.")

@@ -113,10 +113,12 @@ import Testing
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("out")
+        let line = #"{"rawData":"eA==","errorCode":"Lambda.X"}"# + "\n"
+        // An earlier backfill output (--force replaces nothing else) that folders were added to since.
+        #expect(try CLI.run(["backfill", "-", "--target", "raw", "--out", out.path, "-q"], stdin: Data(line.utf8)).status == 0)
         try FileManager.default.createDirectory(at: out.appendingPathComponent("sub/deeper"), withIntermediateDirectories: true)
         try Data("x".utf8).write(to: out.appendingPathComponent("sub/deeper/keep"))
         try Data("y".utf8).write(to: out.appendingPathComponent("file"))
-        let line = #"{"rawData":"eA==","errorCode":"Lambda.X"}"# + "\n"
         let run = try CLI.run(["backfill", "-", "--target", "raw", "--out", out.path, "--force", "-q"], stdin: Data(line.utf8))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["out"])

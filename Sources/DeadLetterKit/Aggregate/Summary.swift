@@ -19,6 +19,10 @@ public struct SummaryTotals: Sendable, Equatable {
     public var repeats = 0
     /// Records read from SQS messages (EventBridge DLQ).
     public var sqsMessages = 0
+    /// Lines whose JSON object was followed by junk (`{…},`, `{…} x`): the line counts as the object's.
+    public var trailingJunk = 0
+    /// SQS messages whose MessageId was read before with a different body: kept as records of their own.
+    public var messageIdConflicts = 0
 
     public init() {}
 
@@ -38,6 +42,8 @@ public struct SummaryTotals: Sendable, Equatable {
         inputErrors += t.inputErrors
         repeats += t.repeats
         sqsMessages += t.sqsMessages
+        trailingJunk += t.trailingJunk
+        messageIdConflicts += t.messageIdConflicts
         if let a = t.firstArrival { firstArrival = Swift.min(firstArrival ?? a, a) }
         if let a = t.lastArrival { lastArrival = Swift.max(lastArrival ?? a, a) }
     }

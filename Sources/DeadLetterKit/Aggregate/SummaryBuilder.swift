@@ -39,11 +39,14 @@ public struct SummaryBuilder: Sendable {
         for (key, group) in other.groups { groups[key, default: SummaryGroup(key: key)].absorb(group) }
     }
 
-    public mutating func setMalformed(count: Int, samples: [MalformedLine], repeats: Int) {
+    public mutating func setMalformed(count: Int, trailingJunk: Int, samples: [MalformedLine], repeats: Int) {
         totals.malformed = count
+        totals.trailingJunk = trailingJunk
         totals.repeats = repeats
         self.samples = samples
     }
+
+    public mutating func setMessageIdConflicts(_ count: Int) { totals.messageIdConflicts = count }
 
     public func build() -> Summary {
         var summary = Summary(groupBy: groupBy)

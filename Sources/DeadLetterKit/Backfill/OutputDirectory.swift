@@ -323,25 +323,6 @@ public final class OutputDirectory: @unchecked Sendable {
     }
 }
 
-/// A file's device and inode: what a path named when it was checked, so a later step can tell that the
-/// name now leads somewhere else.
-struct FileIdentity: Equatable, Sendable {
-    var device: UInt64
-    var inode: UInt64
-
-    init(_ st: stat) {
-        device = UInt64(st.st_dev)
-        inode = UInt64(st.st_ino)
-    }
-
-    /// The entry `name` in the directory `parentFD` itself (a link is not followed), or nil when it is absent.
-    init?(parentFD: Int32, name: String) {
-        var st = stat()
-        guard fstatat(parentFD, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
-        self.init(st)
-    }
-}
-
 /// Removal and inspection of directories relative to a directory descriptor: a symbolic link is never
 /// followed, at the top or below, so a link planted anywhere cannot lead a removal out of the tree.
 enum DirectoryTree {

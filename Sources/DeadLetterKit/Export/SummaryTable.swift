@@ -29,6 +29,12 @@ public struct SummaryTable {
         if t.controlMessages > 0 {
             out += "note: \(HumanNumber.grouped(t.controlMessages)) CONTROL_MESSAGE records: health checks, not lost data\n"
         }
+        if t.trailingJunk > 0 {
+            out += "note: \(HumanNumber.grouped(t.trailingJunk)) lines had junk after their JSON object (the object was read; see warnings)\n"
+        }
+        if t.messageIdConflicts > 0 {
+            out += "note: \(HumanNumber.grouped(t.messageIdConflicts)) SQS messages reuse a MessageId read before with a different body (each kept as a record)\n"
+        }
         if t.payloadProblems > 0 {
             out += "note: \(HumanNumber.grouped(t.payloadProblems)) gzip payloads could not be inflated (see warnings)\n"
         }

@@ -48,6 +48,8 @@ public struct FailureRecord: Sendable {
     public var source: String?
     public var detailType: String?
     public var messageId: String?
+    /// A digest of the SQS message body, so a MessageId read again with another body is a conflict, not a repeat.
+    public var messageBodyDigest: UInt64?
     public var missingAttributes: [String] = []
     /// The full RULE_ARN (region and account included).
     public var ruleArn: String?

@@ -24,8 +24,10 @@ public struct ObjectFrame {
 /// What the frame reader found in the byte stream.
 public enum FrameEvent {
     case object(ObjectFrame)
-    /// A line or object that is not JSON (or not an object); `line` is where it starts.
-    case malformed(line: Int, reason: String)
+    /// A line or object that is not JSON (or not an object); `line` is where it starts. `trailing`: it
+    /// follows a JSON object on the same line (`{…},`, `{…} x`), so the line is counted once, as the
+    /// object's, and the rest of it as trailing junk.
+    case malformed(line: Int, reason: String, trailing: Bool)
 }
 
 /// Splits a decoded byte stream into top-level JSON objects: one per line, back to back, or the
@@ -54,6 +56,8 @@ public final class FrameReader {
     private var lineNumber = 1
     private var lineHasContent = false
     private var lineHasBytes = false
+    /// A JSON object ended on this line: what follows it on the line is trailing junk.
+    private var lineHasObject = false
     private var inTopLevelArray = false
     private var stopped = false
 
@@ -102,7 +106,7 @@ public final class FrameReader {
                 scanValueFrame(emit, expectObject: true)
             case UInt8(ascii: "[") where inTopLevelArray && !lineHasContent:
                 // A new array starts on a new line while the last one was never closed.
-                emit(.malformed(line: lineNumber, reason: "a JSON array was not closed before this line"))
+                emit(.malformed(line: lineNumber, reason: "a JSON array was not closed before this line", trailing: lineHasObject))
                 inTopLevelArray = false
             case UInt8(ascii: "[") where !inTopLevelArray:
                 // An array of records is framed element by element; any other array (`[1,2,3]`) is one
@@ -133,7 +137,7 @@ public final class FrameReader {
         }
         if stopped { return }
         if inTopLevelArray {
-            emit(.malformed(line: lineNumber, reason: "the input ended inside a JSON array"))
+            emit(.malformed(line: lineNumber, reason: "the input ended inside a JSON array", trailing: false))
         }
         if lineHasBytes || lineHasContent {
             lines += 1
@@ -153,6 +157,7 @@ public final class FrameReader {
         lineNumber += 1
         lineHasContent = false
         lineHasBytes = false
+        lineHasObject = false
     }
 
     /// Reads once into the free tail of the buffer; a read error ends the input and is rethrown at the end.
@@ -233,7 +238,7 @@ public final class FrameReader {
 
     /// Skips to the end of the current line without buffering it (the newline itself is left for the main loop).
     private func skipJunkLine(_ emit: (FrameEvent) -> Void, reason: String) {
-        emit(.malformed(line: lineNumber, reason: reason))
+        emit(.malformed(line: lineNumber, reason: reason, trailing: lineHasObject))
         markContent()
         skipToNewline()
     }
@@ -262,23 +267,24 @@ public final class FrameReader {
                 let line = lineNumber
                 if valueEnd - pos > maxRecordBytes {
                     // The limit holds wherever the record falls in the buffer.
-                    emit(.malformed(line: line, reason: "record larger than \(maxRecordBytes) bytes (--max-record-bytes)"))
+                    emit(.malformed(line: line, reason: "record larger than \(maxRecordBytes) bytes (--max-record-bytes)", trailing: false))
                 } else if expectObject {
                     emit(.object(ObjectFrame(base: UnsafePointer(storage), start: pos, end: valueEnd, members: members, line: line)))
                 } else {
-                    emit(.malformed(line: line, reason: "array element is not a JSON object"))
+                    emit(.malformed(line: line, reason: "array element is not a JSON object", trailing: false))
                 }
                 if newlines > 0 {
                     lines += newlines
                     lineNumber += newlines
                 }
+                if expectObject { lineHasObject = true }
                 markContent()
                 pos = valueEnd
                 shrinkIfIdle()
                 return
             case .incomplete:
                 if available >= maxRecordBytes {
-                    emit(.malformed(line: lineNumber, reason: "record larger than \(maxRecordBytes) bytes (--max-record-bytes); skipped to the end of its line"))
+                    emit(.malformed(line: lineNumber, reason: "record larger than \(maxRecordBytes) bytes (--max-record-bytes); skipped to the end of its line", trailing: lineHasObject))
                     markContent()
                     skipToNewline()
                     shrinkIfIdle()
@@ -292,7 +298,7 @@ public final class FrameReader {
                 } while !eof && end - pos < min(max(lastTriedLength * 2, readChunk), maxRecordBytes)
                     && end < capacity
             case .invalid(let at, let reason):
-                emit(.malformed(line: lineNumber, reason: reason))
+                emit(.malformed(line: lineNumber, reason: reason, trailing: lineHasObject))
                 markContent()
                 // A record cut short is usually followed by good ones: the malformed unit ends with the line it
                 // started on, and every later line is framed again on its own (the scan may have read the next

@@ -36,12 +36,14 @@ public enum ExitStatus: Int32, Sendable {
 public struct RunOutcome: Sendable {
     public var inputErrors = 0
     public var malformed = 0
+    /// Lines whose JSON object was followed by junk (see `MalformedLine.trailing`): malformed input too.
+    public var trailingJunk = 0
     /// The consumer stopped early (closed pipe).
     public var stopped = false
 
     /// `--strict` with malformed input wins over unreadable input: the user asked for that check.
     public func exitStatus(strict: Bool) -> ExitStatus {
-        if strict && malformed > 0 { return .malformedInStrictMode }
+        if strict && malformed + trailingJunk > 0 { return .malformedInStrictMode }
         if inputErrors > 0 { return .inputError }
         return .success
     }
@@ -70,13 +72,22 @@ public struct InputRun {
         return ["-"]
     }
 
+    static func conflictMessage(file: String, line: Int, id: String, earlier: String) -> String {
+        "\(file):\(line): SQS MessageId \(id) was read before (\(earlier)) with a different body; both are kept"
+    }
+
     /// The closing counts of a run, after the first few lines were shown one by one.
-    func reportTail(malformed: Int, payloadProblems: Int, repeats: Int, messagesMissingAttributes: Int, missingAttributes: [String: Int]) {
-        if malformed > Self.reportedMalformedLines {
-            diagnostics.warning("\(malformed - Self.reportedMalformedLines) more malformed lines not shown (\(malformed) in all; --format json lists samples)")
+    func reportTail(malformed: Int, trailingJunk: Int, payloadProblems: Int, repeats: Int, messageIdConflicts: Int, messagesMissingAttributes: Int, missingAttributes: [String: Int]) {
+        if malformed + trailingJunk > Self.reportedMalformedLines {
+            let hidden = malformed + trailingJunk - Self.reportedMalformedLines
+            let all = trailingJunk == 0 ? "\(malformed) in all" : "\(malformed) malformed and \(trailingJunk) with trailing junk in all"
+            diagnostics.warning("\(hidden) more malformed lines not shown (\(all); --format json lists samples)")
         }
         if repeats > 0 {
             diagnostics.note("\(repeats) SQS messages were read more than once (same MessageId) and counted once")
+        }
+        if messageIdConflicts > 0 {
+            diagnostics.warning("\(messageIdConflicts) SQS messages reuse a MessageId read before with a different body; each was kept as a record of its own")
         }
         if messagesMissingAttributes > 0 {
             let names = missingAttributes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")

@@ -49,30 +49,72 @@ public struct InputProblem: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Expands arguments into inputs: directories recursively in sorted order (byte order of names), hidden
-/// entries skipped, symbolic links followed once (a loop is reported, not walked forever).
+/// entries skipped, symbolic links followed. Each file and directory (by device and inode) is read once,
+/// however many links or arguments lead to it, and a second way to one is said in a note; a link loop is
+/// reported, not walked forever. Empty files are noted, with their path.
 public enum InputWalker {
-    public static func expand(_ arguments: [String]) -> (items: [InputItem], problems: [InputProblem]) {
+    /// What a walk has met so far: the first path to each file and directory, and the directories being
+    /// walked (a link back to one of them is a loop).
+    private struct Walk {
         var items: [InputItem] = []
         var problems: [InputProblem] = []
+        var files: [FileIdentity: String] = [:]
+        var directories: [FileIdentity: String] = [:]
+        var ancestors: Set<FileIdentity> = []
+
+        mutating func note(_ path: String, _ reason: String) {
+            problems.append(InputProblem(path: path, reason: reason, isNote: true))
+        }
+
+        /// Adds a regular file unless one of its other names was added already.
+        mutating func addFile(_ path: FilePath, _ st: stat) {
+            let identity = FileIdentity(st)
+            if let first = files[identity] {
+                note(path.display, "the same file as \(first) (another link to it); read once")
+                return
+            }
+            files[identity] = path.display
+            if st.st_size == 0 { note(path.display, "empty file (0 bytes)") }
+            items.append(InputItem(location: .file(path), displayPath: path.display))
+        }
+
+        /// True when the directory is new to this walk (and records it); else says why it is not walked again.
+        mutating func enter(_ path: FilePath, _ identity: FileIdentity) -> Bool {
+            if ancestors.contains(identity) {
+                note(path.display, "directory link loop; not walked again")
+                return false
+            }
+            if let first = directories[identity] {
+                note(path.display, "the same directory as \(first) (another link to it); read once")
+                return false
+            }
+            directories[identity] = path.display
+            return true
+        }
+    }
+
+    public static func expand(_ arguments: [String]) -> (items: [InputItem], problems: [InputProblem]) {
+        var walk = Walk()
         for argument in arguments {
             if argument == "-" {
-                items.append(InputItem(location: .standardInput, displayPath: "-"))
+                walk.items.append(InputItem(location: .standardInput, displayPath: "-"))
                 continue
             }
             var st = stat()
             guard stat(argument, &st) == 0 else {
-                problems.append(InputProblem(path: argument, reason: String(cString: strerror(errno))))
+                walk.problems.append(InputProblem(path: argument, reason: String(cString: strerror(errno))))
                 continue
             }
             if isDirectory(st) {
-                var visited: Set<FileIdentity> = [FileIdentity(st)]
-                walk(directory: FilePath(argument), visited: &visited, items: &items, problems: &problems)
+                if walk.enter(FilePath(argument), FileIdentity(st)) { descend(FilePath(argument), FileIdentity(st), &walk) }
+            } else if isRegular(st) {
+                walk.addFile(FilePath(argument), st)
             } else {
-                // A file, or, named explicitly, a FIFO or character device read as a stream (`<(zcat x)` is a FIFO).
-                items.append(InputItem(location: .file(FilePath(argument)), displayPath: argument))
+                // Named explicitly, a FIFO or character device is read as a stream (`<(zcat x)` is a FIFO).
+                walk.items.append(InputItem(location: .file(FilePath(argument)), displayPath: argument))
             }
         }
-        return (items, problems)
+        return (walk.items, walk.problems)
     }
 
     /// The total size of the inputs, for the progress line's ETA; nil when one is a stream (stdin, a FIFO).
@@ -87,22 +129,12 @@ public enum InputWalker {
         return total
     }
 
-    private struct FileIdentity: Hashable {
-        var device: UInt64
-        var inode: UInt64
-        init(_ st: stat) {
-            device = UInt64(st.st_dev)
-            inode = UInt64(st.st_ino)
-        }
-    }
-
     private static func isDirectory(_ st: stat) -> Bool { (st.st_mode & S_IFMT) == S_IFDIR }
     private static func isRegular(_ st: stat) -> Bool { (st.st_mode & S_IFMT) == S_IFREG }
 
-    private static func walk(directory: FilePath, visited: inout Set<FileIdentity>,
-                             items: inout [InputItem], problems: inout [InputProblem]) {
+    private static func descend(_ directory: FilePath, _ identity: FileIdentity, _ walk: inout Walk) {
         guard let dir = directory.withCString({ opendir($0) }) else {
-            problems.append(InputProblem(path: directory.display, reason: String(cString: strerror(errno))))
+            walk.problems.append(InputProblem(path: directory.display, reason: String(cString: strerror(errno))))
             return
         }
         var names: [[UInt8]] = []
@@ -116,27 +148,23 @@ public enum InputWalker {
         }
         closedir(dir)
         names.sort { $0.lexicographicallyPrecedes($1) }
+        walk.ancestors.insert(identity)
+        defer { walk.ancestors.remove(identity) }
         for name in names {
             let path = directory.appending(name)
             var st = stat()
             guard path.withCString({ stat($0, &st) }) == 0 else {
                 // Vanished since listing, or a dangling link.
-                problems.append(InputProblem(path: path.display, reason: String(cString: strerror(errno))))
+                walk.problems.append(InputProblem(path: path.display, reason: String(cString: strerror(errno))))
                 continue
             }
             if isDirectory(st) {
-                let identity = FileIdentity(st)
-                if visited.contains(identity) {
-                    problems.append(InputProblem(path: path.display, reason: "directory link loop; not walked again", isNote: true))
-                    continue
-                }
-                visited.insert(identity)
-                walk(directory: path, visited: &visited, items: &items, problems: &problems)
-                visited.remove(identity)
+                let child = FileIdentity(st)
+                if walk.enter(path, child) { descend(path, child, &walk) }
             } else if isRegular(st) {
-                items.append(InputItem(location: .file(path), displayPath: path.display))
+                walk.addFile(path, st)
             } else {
-                problems.append(InputProblem(path: path.display, reason: "not a regular file (FIFO, socket or device); skipped", isNote: true))
+                walk.note(path.display, "not a regular file (FIFO, socket or device); skipped")
             }
         }
     }

@@ -15,7 +15,7 @@ public enum OrderedEvent<Prepared> {
 /// the consumer, so that which copy of a message counts never depends on which thread read faster.
 enum PendingEvent<Prepared> {
     /// `prepared` is nil for a record the selection (`--kind`, `--where`, time range) leaves out.
-    case record(Prepared?, messageId: String?, problem: String?, missingAttributes: [String], line: Int)
+    case record(Prepared?, messageId: String?, bodyDigest: UInt64?, problem: String?, missingAttributes: [String], line: Int)
     case malformed(MalformedLine)
     case finished(FileStatistics)
 }
@@ -82,19 +82,29 @@ final class OrderedChunks<Prepared: Sendable>: @unchecked Sendable {
 /// the first few shown on stderr, the rest counted.
 struct OrderedTally {
     var outcome = RunOutcome()
-    var seenMessages = Set<String>()
+    var seenMessages = MessageIdBook()
     var payloadProblems = 0
     var repeats = 0
+    var messageIdConflicts = 0
     var missingAttributes: [String: Int] = [:]
     var messagesMissingAttributes = 0
 
     mutating func take<Prepared>(_ event: PendingEvent<Prepared>, path: String, diagnostics: Diagnostics,
                                  _ consume: (OrderedEvent<Prepared>) -> Bool) -> Bool {
         switch event {
-        case .record(let prepared, let messageId, let problem, let missing, let line):
-            if let messageId, !seenMessages.insert(messageId).inserted {
-                repeats += 1
-                return consume(.repeated(file: path, line: line, id: messageId))
+        case .record(let prepared, let messageId, let digest, let problem, let missing, let line):
+            if let messageId {
+                switch seenMessages.check(messageId, digest: digest, file: path, line: line) {
+                case .first: break
+                case .repeated:
+                    repeats += 1
+                    return consume(.repeated(file: path, line: line, id: messageId))
+                case .conflict(let earlier):
+                    messageIdConflicts += 1
+                    if messageIdConflicts <= InputRun.reportedMalformedLines {
+                        diagnostics.warning(InputRun.conflictMessage(file: path, line: line, id: messageId, earlier: earlier))
+                    }
+                }
             }
             if let problem {
                 payloadProblems += 1
@@ -108,9 +118,9 @@ struct OrderedTally {
             guard let prepared else { return true }
             return consume(.record(prepared))
         case .malformed(let m):
-            outcome.malformed += 1
-            if outcome.malformed <= InputRun.reportedMalformedLines {
-                diagnostics.warning("\(m.file):\(m.line): malformed: \(m.reason)")
+            if m.trailing { outcome.trailingJunk += 1 } else { outcome.malformed += 1 }
+            if outcome.malformed + outcome.trailingJunk <= InputRun.reportedMalformedLines {
+                diagnostics.warning("\(m.file):\(m.line): \(m.message)")
             }
             return consume(.malformed(m))
         case .finished(let stats):
@@ -161,7 +171,7 @@ extension InputRun {
         readOptions.progress = progress?.counters
         let options = self.options
         let pending: @Sendable (FailureRecord) -> PendingEvent<Prepared> = { record in
-            .record(options.selects(record) ? prepare(record) : nil, messageId: record.messageId,
+            .record(options.selects(record) ? prepare(record) : nil, messageId: record.messageId, bodyDigest: record.messageBodyDigest,
                     problem: record.payload.problem, missingAttributes: record.missingAttributes, line: record.line)
         }
 
@@ -177,8 +187,8 @@ extension InputRun {
                         return tally.take(PendingEvent<Prepared>.malformed(m), path: item.displayPath, diagnostics: diagnostics, consume)
                     case .finished(let stats):
                         return tally.take(PendingEvent<Prepared>.finished(stats), path: item.displayPath, diagnostics: diagnostics, consume)
-                    case .repeated, .payloadProblem:
-                        // Without a shared id set the reader reports neither; the tally decides them.
+                    case .repeated, .conflict, .payloadProblem:
+                        // Without a shared id set the reader reports none of these; the tally decides them.
                         return true
                     }
                 }
@@ -193,7 +203,8 @@ extension InputRun {
             }
         }
         tally.outcome.stopped = stopped
-        reportTail(malformed: tally.outcome.malformed, payloadProblems: tally.payloadProblems, repeats: tally.repeats,
+        reportTail(malformed: tally.outcome.malformed, trailingJunk: tally.outcome.trailingJunk, payloadProblems: tally.payloadProblems, repeats: tally.repeats,
+                   messageIdConflicts: tally.messageIdConflicts,
                    messagesMissingAttributes: tally.messagesMissingAttributes, missingAttributes: tally.missingAttributes)
         return tally.outcome
     }
@@ -227,14 +238,14 @@ extension InputRun {
                         switch event {
                         case .record(let record):
                             let event = pending(record)
-                            if case .record(let prepared?, _, _, _, _) = event { weight += weigh(prepared) }
+                            if case .record(let prepared?, _, _, _, _, _) = event { weight += weigh(prepared) }
                             chunk.append(event)
                         case .malformed(let m):
                             chunk.append(.malformed(m))
                             weight += 256
                         case .finished(let stats):
                             chunk.append(.finished(stats))
-                        case .repeated, .payloadProblem:
+                        case .repeated, .conflict, .payloadProblem:
                             return true
                         }
                         if chunk.count >= 256 || weight >= 256 << 10 {

@@ -5,9 +5,11 @@ import Dispatch
 struct FileLog: Sendable {
     var malformed: [MalformedLine] = []
     var malformedCount = 0
+    var trailingJunkCount = 0
     var problems: [String] = []
     var problemCount = 0
     var repeats = 0
+    var messageIdConflicts = 0
     var missingAttributes: [String: Int] = [:]
     var messagesMissingAttributes = 0
     var error: String?
@@ -22,7 +24,7 @@ extension InputRun {
         workers requested: Int, makeState: @Sendable () -> State,
         record: @escaping @Sendable (inout State, FailureRecord) -> Void,
         file: @escaping @Sendable (inout State, FileStatistics) -> Void
-    ) throws(UsageError) -> (outcome: RunOutcome, states: [State], malformedSamples: [MalformedLine], malformedCount: Int, repeats: Int) {
+    ) throws(UsageError) -> (outcome: RunOutcome, states: [State], malformedSamples: [MalformedLine], repeats: Int, messageIdConflicts: Int) {
         let paths = try resolvedPaths()
         var outcome = RunOutcome()
         let (items, problems) = InputWalker.expand(paths)
@@ -64,13 +66,18 @@ extension InputRun {
                         }
                         if options.selects(r) { record(&state, r) }
                     case .malformed(let m):
-                        log.malformedCount += 1
+                        if m.trailing { log.trailingJunkCount += 1 } else { log.malformedCount += 1 }
                         if log.malformed.count < Summary.maxMalformedSamples { log.malformed.append(m) }
                     case .payloadProblem(let f, let line, let problem):
                         log.problemCount += 1
                         if log.problems.count < Self.reportedMalformedLines { log.problems.append("\(f):\(line): \(problem)") }
                     case .repeated:
                         log.repeats += 1
+                    case .conflict(let f, let line, let id, let earlier):
+                        log.messageIdConflicts += 1
+                        if log.problems.count < Self.reportedMalformedLines {
+                            log.problems.append(Self.conflictMessage(file: f, line: line, id: id, earlier: earlier))
+                        }
                     case .finished(let stats):
                         if let error = stats.error { log.error = "\(stats.path): \(error)" }
                         file(&state, stats)
@@ -84,7 +91,7 @@ extension InputRun {
         progress?.finish()
         // Diagnostics in input order.
         var samples: [MalformedLine] = []
-        var shownMalformed = 0, shownProblems = 0, malformed = 0, problemsTotal = 0, repeats = 0
+        var shownMalformed = 0, shownProblems = 0, malformed = 0, trailingJunk = 0, problemsTotal = 0, repeats = 0, conflicts = 0
         var missing: [String: Int] = [:]
         var messagesMissing = 0
         for log in logs {
@@ -94,7 +101,7 @@ extension InputRun {
             }
             for m in log.malformed {
                 if shownMalformed < Self.reportedMalformedLines {
-                    diagnostics.warning("\(m.file):\(m.line): malformed: \(m.reason)")
+                    diagnostics.warning("\(m.file):\(m.line): \(m.message)")
                     shownMalformed += 1
                 }
                 if samples.count < Summary.maxMalformedSamples { samples.append(m) }
@@ -104,14 +111,17 @@ extension InputRun {
                 shownProblems += 1
             }
             malformed += log.malformedCount
+            trailingJunk += log.trailingJunkCount
             problemsTotal += log.problemCount
             repeats += log.repeats
+            conflicts += log.messageIdConflicts
             messagesMissing += log.messagesMissingAttributes
             for (k, v) in log.missingAttributes { missing[k, default: 0] += v }
         }
         outcome.malformed = malformed
-        reportTail(malformed: malformed, payloadProblems: problemsTotal, repeats: repeats,
+        outcome.trailingJunk = trailingJunk
+        reportTail(malformed: malformed, trailingJunk: trailingJunk, payloadProblems: problemsTotal, repeats: repeats, messageIdConflicts: conflicts,
                    messagesMissingAttributes: messagesMissing, missingAttributes: missing)
-        return (outcome, states.compactMap { $0 }, samples, malformed, repeats)
+        return (outcome, states.compactMap { $0 }, samples, repeats, conflicts)
     }
 }

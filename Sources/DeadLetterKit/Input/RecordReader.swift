@@ -29,6 +29,19 @@ public struct MalformedLine: Sendable, Equatable {
     public var file: String
     public var line: Int
     public var reason: String
+    /// Junk after a JSON object on the same line: counted as `trailingJunk`, not as a malformed unit, so
+    /// the line is counted once (as the object's) and `records + malformed + blankLines = lines` holds.
+    public var trailing = false
+
+    public init(file: String, line: Int, reason: String, trailing: Bool = false) {
+        self.file = file
+        self.line = line
+        self.reason = reason
+        self.trailing = trailing
+    }
+
+    /// As shown on stderr after `file:line: `.
+    public var message: String { trailing ? "trailing junk after a JSON object: \(reason)" : "malformed: \(reason)" }
 }
 
 /// What reading one input found, besides its records.
@@ -46,6 +59,8 @@ public enum ReaderEvent {
     case malformed(MalformedLine)
     /// A message read before (the same SQS MessageId): counted once.
     case repeated(file: String, line: Int, id: String)
+    /// A MessageId read before with another body (`earlier` is its `file:line`): the record follows, kept.
+    case conflict(file: String, line: Int, id: String, earlier: String)
     case payloadProblem(file: String, line: Int, problem: String)
     case finished(FileStatistics)
 }
@@ -108,8 +123,8 @@ public struct RecordReader {
             let decoder = self.decoder
             try frames.run { event in
                 switch event {
-                case .malformed(let line, let reason):
-                    keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: line, reason: reason)))
+                case .malformed(let line, let reason, let trailing):
+                    keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: line, reason: reason, trailing: trailing)))
                 case .object(let frame):
                     func deliver(_ record: FailureRecord) {
                         guard keepGoing else { return }
@@ -118,9 +133,16 @@ public struct RecordReader {
                             keepGoing = handle(.record(record))
                             return
                         }
-                        if let id = record.messageId, !seenMessages.insert(id) {
-                            keepGoing = handle(.repeated(file: displayPath, line: record.line, id: id))
-                            return
+                        if let id = record.messageId {
+                            switch seenMessages.check(id, digest: record.messageBodyDigest, file: displayPath, line: record.line) {
+                            case .first: break
+                            case .repeated:
+                                keepGoing = handle(.repeated(file: displayPath, line: record.line, id: id))
+                                return
+                            case .conflict(let earlier):
+                                keepGoing = handle(.conflict(file: displayPath, line: record.line, id: id, earlier: earlier))
+                                if !keepGoing { return }
+                            }
                         }
                         if let problem = record.payload.problem {
                             keepGoing = handle(.payloadProblem(file: displayPath, line: record.line, problem: problem))
@@ -144,11 +166,37 @@ public struct RecordReader {
     }
 }
 
-/// The SQS message ids seen in a run.
+/// The SQS message ids met in a run, each with the bodies read under it and where each was first read:
+/// dumps overlap after visibility timeouts (the same message again, a repeat), but a MessageId with another
+/// body is a different message (hand-edited dumps, several queues mixed) and must not vanish as a repeat.
+struct MessageIdBook {
+    enum Verdict: Equatable {
+        case first
+        case repeated
+        /// Another body than any read before under this id; `earlier` is where the first was read.
+        case conflict(earlier: String)
+    }
+
+    private var seen: [String: [(digest: UInt64?, file: String, line: Int)]] = [:]
+
+    mutating func check(_ id: String, digest: UInt64?, file: String, line: Int) -> Verdict {
+        guard let copies = seen[id] else {
+            seen[id] = [(digest, file, line)]
+            return .first
+        }
+        if copies.contains(where: { $0.digest == digest }) { return .repeated }
+        seen[id]!.append((digest, file, line))
+        return .conflict(earlier: "\(copies[0].file):\(copies[0].line)")
+    }
+}
+
+/// A `MessageIdBook` shared by the readers of one run.
 public final class MessageIdSet: @unchecked Sendable {
-    private var ids = Set<String>()
+    // @unchecked: the book is only touched under `lock`.
+    private var book = MessageIdBook()
     private let lock = Lock()
     public init() {}
-    /// False if the id was seen before.
-    func insert(_ id: String) -> Bool { lock.withLock { ids.insert(id).inserted } }
+    func check(_ id: String, digest: UInt64?, file: String, line: Int) -> MessageIdBook.Verdict {
+        lock.withLock { book.check(id, digest: digest, file: file, line: line) }
+    }
 }

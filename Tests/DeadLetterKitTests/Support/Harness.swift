@@ -8,6 +8,7 @@ struct ReadResult {
     var stats: FileStatistics?
     var payloadProblems: [String] = []
     var repeats: [String] = []
+    var conflicts: [String] = []
 
     var lines: Int { stats?.lines ?? 0 }
     var blankLines: Int { stats?.blankLines ?? 0 }
@@ -26,6 +27,7 @@ enum Harness {
             case .malformed(let m): result.malformed.append(m)
             case .payloadProblem(_, _, let p): result.payloadProblems.append(p)
             case .repeated(_, _, let id): result.repeats.append(id)
+            case .conflict(_, _, let id, _): result.conflicts.append(id)
             case .finished(let s): result.stats = s
             }
             return true
