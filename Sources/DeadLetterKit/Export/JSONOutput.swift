@@ -1,6 +1,6 @@
 /// Writes JSON text. Strings are escaped so that no control character, DEL, C1 control, line/paragraph
-/// separator or bidirectional control appears raw: the output is safe to print on a terminal as well as
-/// valid JSON. Works on UTF-8 bytes, copying unchanged runs whole: record export writes every field of
+/// separator or bidirectional control (U+061C included) appears raw: the output is safe to print on a
+/// terminal as well as valid JSON. Works on UTF-8 bytes, copying unchanged runs whole: record export writes every field of
 /// every record through here.
 public enum JSONOutput {
     public static func quote(_ s: String) -> String {
@@ -36,11 +36,14 @@ public enum JSONOutput {
     }
 
     /// The non-ASCII character at `i` if it must be escaped, with its UTF-8 length: only C1 controls
-    /// (C2 80–9F), line and paragraph separators and bidirectional controls (U+200E/F, U+202A–E, U+2066–9).
+    /// (C2 80–9F), line and paragraph separators and bidirectional controls (U+061C, U+200E/F, U+202A–E,
+    /// U+2066–9), the non-ASCII characters `TerminalText` escapes. They are legal raw in JSON, but U+2028/9
+    /// end a JavaScript string literal and all of them act on a terminal.
     @inline(__always)
     static func escapedNonASCII(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> (scalar: UInt32, length: Int)? {
         let n = b.count
         if b[i] == 0xC2, i + 1 < n, b[i + 1] >= 0x80, b[i + 1] <= 0x9F { return (UInt32(b[i + 1]), 2) }
+        if b[i] == 0xD8, i + 1 < n, b[i + 1] == 0x9C { return (0x61C, 2) }
         if b[i] == 0xE2, i + 2 < n, b[i + 1] == 0x80 || b[i + 1] == 0x81 {
             let v = 0x2000 + (UInt32(b[i + 1] & 0x3F) << 6) + UInt32(b[i + 2] & 0x3F)
             if v == 0x2028 || v == 0x2029 || (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069) || v == 0x200E || v == 0x200F {

@@ -1,8 +1,8 @@
 /// Text bound for a terminal: escaped so record content cannot move the cursor, change colours or
 /// reorder the line, and measured in display columns (CJK and emoji take two).
 public enum TerminalText {
-    /// Replaces control characters (C0, DEL, C1) and bidirectional overrides with visible escapes;
-    /// `keeping` names characters to leave as they are.
+    /// Replaces control characters (C0, DEL, C1), line and paragraph separators and bidirectional controls
+    /// with visible escapes (`\n`, `\r`, `\t`, `\x1B`, `\u{2028}`); `keeping` names characters to leave as they are.
     public static func escape(_ s: String, keeping: Set<Unicode.Scalar> = []) -> String {
         var needs = false
         for scalar in s.unicodeScalars where isUnsafe(scalar) && !keeping.contains(scalar) {
@@ -28,12 +28,17 @@ public enum TerminalText {
         return out
     }
 
+    /// The characters that can move the cursor or reorder what is shown: C0, DEL and C1 controls; U+2028 and
+    /// U+2029, which some terminals and viewers take as a line break; and every bidirectional control
+    /// (Unicode's Bidi_Control: U+061C, U+200E/F, U+202A–E, U+2066–9), which can make text read in a
+    /// different order. The zero-width U+200B–D and U+FEFF stay: they move nothing and reorder nothing, and
+    /// U+200C/D are part of emoji sequences and of Arabic and Indic words, which escaping would garble.
     @inline(__always)
     static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
         let v = scalar.value
         if v < 0x20 || v == 0x7F || (v >= 0x80 && v < 0xA0) { return true }
-        // Bidirectional embeddings, overrides and isolates can make text read in a different order.
-        return (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069) || v == 0x200E || v == 0x200F
+        if v < 0x61C { return false }
+        return v == 0x61C || v == 0x200E || v == 0x200F || (v >= 0x2028 && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069)
     }
 
     /// Display columns of one scalar: 0 for combining marks, 2 for East Asian wide and emoji, else 1.
