@@ -35,3 +35,118 @@ import Testing
         #expect(out == #"{"m":"x\u061cy\u2029z"}"#)
     }
 }
+
+@Suite struct CSVCellEscapingTests {
+    @Test func carriageReturnIsShownEscapedNotRaw() {
+        #expect(CSVOutput.cell("Access granted to 10.0.0.1\rDENIED") == "Access granted to 10.0.0.1\\rDENIED")
+        // Also within CR-LF: the CR is escaped, the LF kept, so the cell is quoted.
+        #expect(CSVOutput.cell("one\r\ntwo") == "\"one\\r\ntwo\"")
+        #expect(CSVOutput.cell("ends with CR\r") == "ends with CR\\r")
+    }
+
+    @Test func lineFeedStaysRawInsideAQuotedCell() {
+        #expect(CSVOutput.cell("two\nlines") == "\"two\nlines\"")
+        // LF alone does not start a formula.
+        #expect(CSVOutput.cell("\nplain") == "\"\nplain\"")
+    }
+
+    @Test func otherControlsAndTerminalCharactersAreEscaped() {
+        #expect(CSVOutput.cell("a\u{1B}[2Jb") == "a\\x1B[2Jb")
+        #expect(CSVOutput.cell("a\u{2028}b\u{2029}c") == "a\\u{2028}b\\u{2029}c")
+        #expect(CSVOutput.cell("a\u{061C}b\u{202E}c") == "a\\u{61C}b\\u{202E}c")
+        #expect(CSVOutput.cell("tab\tinside") == "tab\tinside")
+    }
+
+    @Test func formulaStartersAreNeutralised() {
+        #expect(CSVOutput.cell("=1+1") == "'=1+1")
+        #expect(CSVOutput.cell("+1") == "'+1")
+        #expect(CSVOutput.cell("-1") == "'-1")
+        #expect(CSVOutput.cell("@SUM(A1)") == "'@SUM(A1)")
+        #expect(CSVOutput.cell("＝1+1") == "'＝1+1")
+        #expect(CSVOutput.cell("＋1") == "'＋1")
+        #expect(CSVOutput.cell("－1") == "'－1")
+        #expect(CSVOutput.cell("＠SUM(A1)") == "'＠SUM(A1)")
+        #expect(CSVOutput.cell("=HYPERLINK(\"x\",\"y\")") == "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\"")
+    }
+
+    @Test func formulaStartersAfterLeadingWhitespaceAreNeutralised() {
+        #expect(CSVOutput.cell("  =1") == "'  =1")
+        #expect(CSVOutput.cell("\t=1") == "'\t=1")
+        #expect(CSVOutput.cell("\n=1") == "\"'\n=1\"")
+        #expect(CSVOutput.cell("\r=1") == "'\\r=1")
+        #expect(CSVOutput.cell("\r\n=1") == "\"'\\r\n=1\"")
+        #expect(CSVOutput.cell("\u{A0}=1") == "'\u{A0}=1")
+        #expect(CSVOutput.cell("\u{2003}+1") == "'\u{2003}+1")
+        #expect(CSVOutput.cell("\u{3000}＝1") == "'\u{3000}＝1")
+        #expect(CSVOutput.cell("\u{200B}@x") == "'\u{200B}@x")
+        #expect(CSVOutput.cell("\u{FEFF}-1") == "'\u{FEFF}-1")
+        #expect(CSVOutput.cell(" \t\u{A0}\n ＠x") == "\"' \t\u{A0}\n ＠x\"")
+    }
+
+    /// Every starter after every kind of blank. `shown` is how the blank appears in the cell, and whether the
+    /// cell must be quoted (it holds an LF).
+    @Test(arguments: [
+        (" ", " ", false), ("\t", "\t", false), ("\r", "\\r", false), ("\n", "\n", true), ("\r\n", "\\r\n", true),
+        ("\u{A0}", "\u{A0}", false), ("\u{2003}", "\u{2003}", false), ("\u{202F}", "\u{202F}", false),
+        ("\u{3000}", "\u{3000}", false), ("\u{200B}", "\u{200B}", false), ("\u{FEFF}", "\u{FEFF}", false),
+        ("\u{85}", "\\x85", false),
+    ])
+    func everyStarterAfterEveryBlank(blank: String, shown: String, quoted: Bool) {
+        for starter in ["=", "+", "-", "@", "＝", "＋", "－", "＠"] {
+            let body = "'" + shown + starter + "cmd"
+            #expect(CSVOutput.cell(blank + starter + "cmd") == (quoted ? "\"" + body + "\"" : body), "\(blank.unicodeScalars.map(\.value)) \(starter)")
+        }
+    }
+
+    @Test func tabOrCarriageReturnFirstIsNeutralisedWhateverFollows() {
+        #expect(CSVOutput.cell("\tabc") == "'\tabc")
+        #expect(CSVOutput.cell("\rabc") == "'\\rabc")
+    }
+
+    @Test func negativeNumbersFromIntegerColumnsStayNumbersAndTextIsNeutralised() {
+        #expect(CSVOutput.cell("-5", isNumber: true) == "-5")
+        #expect(CSVOutput.cell("-5") == "'-5")
+        #expect(CSVOutput.cell("-1.5") == "'-1.5")
+    }
+
+    @Test func harmlessCellsAreUnchanged() {
+        for text in ["", "plain text", "Lambda.FunctionError", "a=b", "x-1", "5", "1.5", "ERROR: a-b @ c", "café", "日本語",
+                     "\u{A0}text", "a\u{200B}b", "👩\u{200D}💻"] {
+            #expect(CSVOutput.cell(text) == text)
+        }
+        #expect(CSVOutput.cell("a,b") == "\"a,b\"")
+    }
+}
+
+@Suite(.serialized) struct EscapingEndToEndTests {
+    @Test func recordsCSVEscapesCarriageReturnsAndNeutralisesHiddenFormulas() throws {
+        let message = "Access granted to 10.0.0.1\rDENIED\u{2028}next"
+        let input = [
+            "{\"rawData\":\"\(Harness.base64("\n=HYPERLINK(\"http://evil\",\"x\")"))\",\"errorCode\":\"Lambda.X\",\"errorMessage\":\(JSONOutput.quote(message)),\"attemptsMade\":-5}",
+            "{\"rawData\":\"\(Harness.base64("＝1+1"))\",\"errorCode\":\"\u{A0}=cmd\",\"errorMessage\":\"-5\"}",
+            "{\"rawData\":\"\(Harness.base64("plain text"))\",\"errorCode\":\"\\r\\n+1\",\"errorMessage\":\"\\t@x\"}",
+        ].joined(separator: "\n") + "\n"
+        let csv = try CLI.run(["records", "--format", "csv", "--fields", "errorCode,errorMessage,attempts,payload"], stdin: Data(input.utf8))
+        #expect(csv.status == 0, "\(csv.stderr)")
+        // Every CR in the output ends a row: none inside a cell.
+        let bytes = Array(csv.stdout.utf8)
+        for (i, b) in bytes.enumerated() where b == 0x0D {
+            #expect(i + 1 < bytes.count && bytes[i + 1] == 0x0A)
+        }
+        #expect(!csv.stdout.unicodeScalars.contains("\u{2028}"))
+        let script = """
+        import csv, io, json, sys
+        rows = list(csv.reader(io.StringIO(sys.stdin.buffer.read().decode('utf-8'), newline='')))
+        print(json.dumps(rows))
+        """
+        let parsed = try Harness.run("/usr/bin/env", ["python3", "-c", script], input: bytes)
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(parsed)) as? [[String]])
+        #expect(rows.count == 4)
+        #expect(rows[0] == ["errorCode", "errorMessage", "attempts", "payload"])
+        #expect(rows[1] == ["Lambda.X", "Access granted to 10.0.0.1\\rDENIED\\u{2028}next", "-5", "'\n=HYPERLINK(\"http://evil\",\"x\")"])
+        #expect(rows[2] == ["'\u{A0}=cmd", "'-5", "(none)", "'＝1+1"])
+        #expect(rows[3] == ["'\\r\n+1", "'\t@x", "(none)", "plain text"])
+        // No cell holds a raw CR: the parser saw every one as a line ending.
+        #expect(!rows.joined().contains { $0.unicodeScalars.contains("\r") })
+    }
+}

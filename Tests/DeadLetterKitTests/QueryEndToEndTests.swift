@@ -100,9 +100,10 @@ import Testing
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(parsed)) as? [[String]])
         #expect(rows.count == 3)
         #expect(rows[0] == ["errorCode", "errorMessage", "attempts", "payload"])
-        // The multi-line message survives byte for byte; the one that starts like a formula after
-        // spaces gets a leading quote, as does the formula-looking error code.
-        #expect(rows[1] == ["Lambda.X", message, "2", #"{"a":1}"#])
+        // The multi-line message survives byte for byte but for its CR, shown as `\r` so that it cannot
+        // overwrite the line on a terminal; the one that starts like a formula after spaces gets a leading
+        // quote, as does the formula-looking error code.
+        #expect(rows[1] == ["Lambda.X", "line one, with a comma\nline \"two\"\\r\n=cmd|' /C calc'!A0", "2", #"{"a":1}"#])
         #expect(rows[2] == ["'@SUM(A1)", "'  +1 plain", "(none)", "text"])
     }
 
