@@ -118,6 +118,45 @@ import Testing
     }
 }
 
+@Suite struct ShellQuoteTests {
+    @Test func safeWordsStayReadable() {
+        #expect(ShellQuote.word("plain") == "plain")
+        #expect(ShellQuote.word("/aws/lambda/my-fn_1.2:x@y%z+w=v") == "/aws/lambda/my-fn_1.2:x@y%z+w=v")
+    }
+
+    @Test func everythingElseIsSingleQuoted() {
+        #expect(ShellQuote.word("") == "''")
+        #expect(ShellQuote.word("two words") == "'two words'")
+        #expect(ShellQuote.word("it's") == #"'it'\''s'"#)
+        #expect(ShellQuote.word("a;b") == "'a;b'")
+        #expect(ShellQuote.word("$(id)") == "'$(id)'")
+        #expect(ShellQuote.word("`id`") == "'`id`'")
+        #expect(ShellQuote.word("a\nb") == "'a\nb'")
+        #expect(ShellQuote.word("x; curl 127.0.0.1|sh #") == "'x; curl 127.0.0.1|sh #'")
+        #expect(ShellQuote.word("~") == "'~'")
+        #expect(ShellQuote.word("*") == "'*'")
+        #expect(ShellQuote.word("a\\b") == #"'a\b'"#)
+        #expect(ShellQuote.word("=ls") == "'=ls'")
+        #expect(ShellQuote.word("''") == #"''\'''\'''"#)
+    }
+
+    /// The shell itself reads each quoted word back as the one original argument.
+    @Test func theShellReadsBackTheOriginalValue() throws {
+        for value in ["", "plain", "it's", "a b", "$(id)", "`id`", "a\nb", "x; curl 127.0.0.1|sh #", "'", "\\'", "*", "~root", "\"q\" $HOME"] {
+            let (status, output) = try ShellRun.safely("printf '%s|' " + ShellQuote.word(value))
+            #expect(status == 0)
+            #expect(output == value + "|", "\(value)")
+        }
+    }
+}
+
+/// Runs a shell line with no PATH, so that a line that failed to quote its input runs nothing but builtins.
+enum ShellRun {
+    static func safely(_ line: String) throws -> (status: Int32, output: String) {
+        try CLI.capture("/usr/bin/env", ["-i", "PATH=/nonexistent", "/bin/sh", "-c", line])
+    }
+}
+
 @Suite(.serialized) struct EscapingEndToEndTests {
     @Test func recordsCSVEscapesCarriageReturnsAndNeutralisesHiddenFormulas() throws {
         let message = "Access granted to 10.0.0.1\rDENIED\u{2028}next"
@@ -148,5 +187,37 @@ import Testing
         #expect(rows[3] == ["'\\r\n+1", "'\t@x", "(none)", "plain text"])
         // No cell holds a raw CR: the parser saw every one as a line ending.
         #expect(!rows.joined().contains { $0.unicodeScalars.contains("\r") })
+    }
+
+    @Test func agentSuggestsACommandThatKeepsAHostileGroupNameOneArgument() throws {
+        let groups = ["x; curl 127.0.0.1|sh #", "it's $(id) `uname` \"q\" & *", "/app/$HOME|a\\b"]
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var log = ""
+        for (i, group) in groups.enumerated() {
+            let second = String(format: "%02d", i * 2)
+            log += "2019-08-15 05:00:\(second),500 - cwlogs.push.publisher - INFO - 4399 - Thread-\(i) - Log group: \(group), log stream: s, queue size: 0\n"
+            log += "2019-08-15 05:00:\(second),600 - cwlogs.push.publisher - WARNING - 4399 - Thread-\(i) - Caught exception: An error occurred (ResourceNotFoundException) when calling the PutLogEvents operation: The specified log group does not exist.\n"
+        }
+        try Data(log.utf8).write(to: dir.appendingPathComponent("awslogs.log"))
+        let result = try CLI.run(["agent", dir.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let commands = result.stdout.split(separator: "\n").compactMap { line -> String? in
+            guard let start = line.firstRange(of: "(aws logs create-log-group"), let end = line.firstRange(of: ") or let the agent create it") else { return nil }
+            return String(line[line.index(after: start.lowerBound)..<end.lowerBound])
+        }
+        #expect(commands.count == groups.count, "\(result.stdout)")
+        var seen: [String] = []
+        for command in commands {
+            let syntax = try CLI.capture("/bin/sh", ["-n", "-c", command])
+            #expect(syntax.status == 0, "\(command): \(syntax.output)")
+            let arguments = try #require(command.firstRange(of: "aws ")).upperBound
+            let (status, output) = try ShellRun.safely("printf '%s\\n' " + command[arguments...])
+            #expect(status == 0, "\(command)")
+            let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            #expect(lines.count == 5 && Array(lines.prefix(3)) == ["logs", "create-log-group", "--log-group-name"], "\(command): \(output)")
+            if lines.count == 5 { seen.append(lines[3]) }
+        }
+        #expect(seen.sorted() == groups.sorted())
     }
 }

@@ -69,7 +69,7 @@ public struct AgentAnalyzer {
             let named = group != Self.unknownStream
             findings.append(AgentFinding(
                 code: "missing-group", severity: .error,
-                message: "\(list.count) ResourceNotFoundException for \(named ? "log group \(group)" : "a log group the agent did not name"): the group does not exist, so these events were not delivered. Create it (aws logs create-log-group --log-group-name \(named ? group : "NAME")) or let the agent create it (logs:CreateLogGroup in its role).",
+                message: "\(list.count) ResourceNotFoundException for \(named ? "log group \(group)" : "a log group the agent did not name"): the group does not exist, so these events were not delivered. Create it (aws logs create-log-group --log-group-name \(named ? ShellQuote.word(group) : "NAME")) or let the agent create it (logs:CreateLogGroup in its role).",
                 sources: Array(Set(list.map(\.file))).sorted(), logGroup: named ? group : nil, count: list.count,
                 first: list.compactMap(\.time).min(), last: list.compactMap(\.time).max()))
         }
