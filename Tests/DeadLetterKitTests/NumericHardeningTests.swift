@@ -88,3 +88,143 @@ import Testing
         #expect(try UTCTime.parse(rfc3339: "2024-02-29") == 1_709_164_800_000)
     }
 }
+
+/// Out-of-range numbers in records, read in memory: each is one payload problem and the field is missing.
+@Suite struct OutOfRangeRecordTests {
+    @Test func firehoseFieldsOutOfRangeReadAsMissing() {
+        let r = Harness.read([
+            #"{"rawData":"aGk=","errorCode":"X","arrivalTimestamp":9223372036854775807,"attemptsMade":2}"#,
+            #"{"rawData":"aGk=","errorCode":"X","arrivalTimestamp":-9223372036854775808,"approximateArrivalTimestamp":1709647200000}"#,
+            #"{"rawData":"aGk=","errorCode":"X","attemptEndingTimestamp":"9223372036854775807","attemptsMade":9223372036854775807}"#,
+            #"{"rawData":"aGk=","errorCode":"X","arrivalTimestamp":1e400,"attemptsMade":-3}"#,
+            #"{"rawData":"aGk=","errorCode":"X","arrivalTimestamp":"soon","attemptsMade":null}"#,
+        ].joined(separator: "\n") + "\n")
+        #expect(r.records.count == 5)
+        #expect(r.records.map(\.arrival) == [nil, 1_709_647_200_000, nil, nil, nil])
+        #expect(r.records.map(\.attemptsMade) == [2, nil, nil, nil, nil])
+        #expect(r.records.map(\.attemptEnding) == [nil, nil, nil, nil, nil])
+        let range = "outside the supported range (0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z); read as missing"
+        #expect(r.payloadProblems == [
+            "arrivalTimestamp 9223372036854775807: \(range)",
+            "arrivalTimestamp -9223372036854775808: \(range)",
+            "attemptEndingTimestamp 9223372036854775807: \(range)",
+            "attemptsMade 9223372036854775807: outside 0 to 2147483647; read as missing",
+            "arrivalTimestamp 1e400: \(range)",
+            "attemptsMade -3: outside 0 to 2147483647; read as missing",
+        ])
+    }
+
+    @Test func logEventTimestampsOutOfRangeAreOneProblemOfThePayload() throws {
+        let events = [#"{"id":"1","timestamp":9223372036854775807,"message":"a"}"#, #"{"id":"2","timestamp":1432826855000,"message":"b"}"#,
+                      #"{"id":"3","timestamp":-9223372036854775808,"message":"c"}"#]
+        let json = #"{"owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[],"messageType":"DATA_MESSAGE","logEvents":["# + events.joined(separator: ",") + "]}"
+        let rawData = Data(try Harness.gzip(Array(json.utf8))).base64EncodedString()
+        var options = ReadOptions()
+        options.payloadNeeds = PayloadNeeds(events: true)
+        let r = Harness.read(#"{"rawData":"\#(rawData)","errorCode":"X"}"# + "\n", options: options)
+        #expect(r.records.first?.payload.cloudWatch?.events?.map(\.timestamp) == [nil, 1_432_826_855_000, nil])
+        #expect(r.payloadProblems == ["logEvents[0].timestamp 9223372036854775807 (and 1 more events): outside the supported range (0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z); read as missing"])
+    }
+}
+
+/// The built binary on hostile files, flags and summaries made here: never a crash (status 128 and up),
+/// the right status, a warning naming file:line, and totals that add up.
+@Suite(.serialized) struct NumericHardeningEndToEndTests {
+    static let range = "outside the supported range (0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z); read as missing"
+
+    /// Seven records, ten values out of range; the only good times are 14:00:01.123 (line 1) and 14:00:00.000
+    /// (line 7's SentTimestamp, its `time` being no day).
+    static let hostile = [
+        #"{"rawData":"aGk=","errorCode":"Good","arrivalTimestamp":1709647201123,"attemptsMade":2}"#,
+        #"{"rawData":"aGk=","errorCode":"X","arrivalTimestamp":9223372036854775807}"#,
+        #"{"rawData":"aGk=","errorCode":"X","arrivalTimestamp":-9223372036854775808}"#,
+        #"{"rawData":"aGk=","errorCode":"X","attemptEndingTimestamp":9223372036854775807,"attemptsMade":9223372036854775807}"#,
+        #"{"rawData":"aGk=","errorCode":"X","attemptsMade":-3,"approximateArrivalTimestamp":1e400}"#,
+        #"{"MessageId":"m1","Body":"{\"id\":\"e1\",\"source\":\"s\",\"detail-type\":\"d\",\"time\":\"999999999-12-31T23:59:59Z\",\"detail\":{}}","Attributes":{"SentTimestamp":"9223372036854775807"},"MessageAttributes":{"RETRY_ATTEMPTS":{"StringValue":"99999999999999999999","DataType":"Number"}}}"#,
+        #"{"MessageId":"m2","Body":"{\"id\":\"e2\",\"source\":\"s\",\"detail-type\":\"d\",\"time\":\"2024-02-30T14:00:00Z\",\"detail\":{}}","Attributes":{"SentTimestamp":"1709647200000"},"MessageAttributes":{}}"#,
+    ]
+
+    static let expectedWarnings = [
+        "hostile.json:2: arrivalTimestamp 9223372036854775807: \(range)",
+        "hostile.json:3: arrivalTimestamp -9223372036854775808: \(range)",
+        "hostile.json:4: attemptEndingTimestamp 9223372036854775807: \(range)",
+        "hostile.json:4: attemptsMade 9223372036854775807: outside 0 to 2147483647; read as missing",
+        "hostile.json:5: attemptsMade -3: outside 0 to 2147483647; read as missing",
+        "hostile.json:5: approximateArrivalTimestamp 1e400: \(range)",
+        "hostile.json:6: SentTimestamp 9223372036854775807: \(range)",
+        "hostile.json:6: RETRY_ATTEMPTS 99999999999999999999: outside 0 to 2147483647; read as missing",
+        "hostile.json:6: time '999999999-12-31T23:59:59Z': \(range)",
+        "hostile.json:7: time '2024-02-30T14:00:00Z': no such day (February 2024 has 29 days); read as missing",
+    ]
+
+    func hostileFile() throws -> (dir: URL, file: String) {
+        let dir = try CLI.temporaryDirectory()
+        try Data((Self.hostile.joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent("hostile.json"))
+        return (dir, "hostile.json")
+    }
+
+    func expectNoCrash(_ r: CLI.Result, _ what: String) {
+        #expect(r.status < 128, "\(what) died: \(r.stderr.suffix(2000))")
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("runtime failure"), "\(what): \(r.stderr.suffix(2000))")
+    }
+
+    @Test func hostileRecordNumbersAreCountedReportedAndReadAsMissing() throws {
+        let (dir, file) = try hostileFile()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let json = try CLI.run(["summarize", file, "--format", "json"], cwd: dir)
+        expectNoCrash(json, "summarize")
+        #expect(json.status == 0)
+        let warnings = json.stderr.split(separator: "\n").map { String($0.dropFirst("deadletter: warning: ".count)) }
+        #expect(Array(warnings.prefix(Self.expectedWarnings.count)) == Self.expectedWarnings)
+        let totals = try #require(try json.json()[object: "totals"])
+        #expect(totals[int: "records"] == 7)
+        #expect(totals[int: "lines"] == 7)
+        #expect(totals[int: "malformed"] == 0)
+        #expect(totals[int: "payloadProblems"] == 10)
+        #expect(totals[int: "valuesOutOfRange"] == 10)
+        #expect(totals["firstArrival"] as? String == "2024-03-05T14:00:00.000Z")
+        #expect(totals["lastArrival"] as? String == "2024-03-05T14:00:01.123Z")
+
+        let table = try CLI.run(["summarize", file, "--by", "hour,day,attempts", "--wide"], cwd: dir)
+        expectNoCrash(table, "summarize --by hour,day,attempts")
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("note: 10 numbers or times were out of range and read as missing (see warnings)"))
+        #expect(!table.stdout.contains("gzip payloads"))
+
+        let records = try CLI.run(["records", file, "-q"], cwd: dir)
+        expectNoCrash(records, "records")
+        let rows = try records.stdout.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(rows.count == 7)
+        #expect(rows.map { $0["arrival"] as? String } == ["2024-03-05T14:00:01.123Z", nil, nil, nil, nil, nil, "2024-03-05T14:00:00.000Z"])
+        #expect(rows.map { $0["attemptsMade"] as? Int } == [2, nil, nil, nil, nil, nil, nil])
+
+        for arguments in [["records", file, "--format", "csv"], ["summarize", file, "--format", "csv", "--by", "hour"],
+                          ["summarize", file, "--since", "2024-03-05", "--until", "2024-03-06"],
+                          ["backfill", file, "--target", "splunk-hec", "--dry-run"], ["backfill", file, "--target", "http-endpoint", "--dry-run"],
+                          ["backfill", file, "--target", "eventbridge", "--dry-run"]] {
+            let r = try CLI.run(arguments, cwd: dir)
+            expectNoCrash(r, arguments.joined(separator: " "))
+            #expect(r.status == 0, "\(arguments): \(r.stderr)")
+        }
+    }
+
+    @Test func logEventsWithTimestampsOutOfRangeExplodeWithoutThem() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let events = #"[{"id":"1","timestamp":9223372036854775807,"message":"a"},{"id":"2","timestamp":1432826855000,"message":"b"}]"#
+        let json = #"{"owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[],"messageType":"DATA_MESSAGE","logEvents":"# + events + "}"
+        let rawData = Data(try Harness.gzip(Array(json.utf8))).base64EncodedString()
+        try Data((#"{"rawData":"\#(rawData)","errorCode":"X","arrivalTimestamp":1709647201123}"# + "\n").utf8).write(to: dir.appendingPathComponent("cwl.json"))
+        let exploded = try CLI.run(["records", "cwl.json", "--explode", "--format", "csv"], cwd: dir)
+        expectNoCrash(exploded, "records --explode")
+        #expect(exploded.status == 0)
+        #expect(exploded.stdout == "kind,errorCode,file,line,arrival,logGroup,logStream,logEventId,timestamp,message\r\n"
+            + "unknown,X,cwl.json,1,2024-03-05T14:00:01.123Z,g,s,1,(none),a\r\n"
+            + "unknown,X,cwl.json,1,2024-03-05T14:00:01.123Z,g,s,2,2015-05-28T15:27:35.000Z,b\r\n")
+        #expect(exploded.stderr.contains("cwl.json:1: logEvents[0].timestamp 9223372036854775807: \(Self.range)"))
+        let hec = try CLI.run(["backfill", "cwl.json", "--target", "splunk-hec", "--out", "hec", "-q"], cwd: dir)
+        expectNoCrash(hec, "backfill --target splunk-hec")
+        let body = try String(contentsOf: dir.appendingPathComponent("hec/splunk-hec-00001.json"), encoding: .utf8)
+        #expect(body == #"{"source":"g","event":"a"}"# + "\n" + #"{"time":1432826855.000,"source":"g","event":"b"}"# + "\n")
+    }
+}

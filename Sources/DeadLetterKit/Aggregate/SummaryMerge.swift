@@ -14,6 +14,7 @@ public enum SummaryMerge {
             var files: Int, bytesRead: Int64, records: Int, malformed: Int, payloadBytes: Int64, undecodable: Int, logEvents: Int
             var firstArrival: String?, lastArrival: String?
             var lines: Int?, blankLines: Int?, controlMessages: Int?, payloadProblems: Int?, inputErrors: Int?, repeats: Int?, sqsMessages: Int?
+            var valuesOutOfRange: Int?
         }
         struct MinMax: Decodable { var min: Int64, max: Int64 }
         struct Group: Decodable {
@@ -95,6 +96,7 @@ public enum SummaryMerge {
             (read.payloadBytes, read.undecodable, read.logEvents) = (t.payloadBytes, t.undecodable, t.logEvents)
             (read.lines, read.blankLines, read.controlMessages) = (t.lines ?? 0, t.blankLines ?? 0, t.controlMessages ?? 0)
             (read.payloadProblems, read.inputErrors, read.repeats, read.sqsMessages) = (t.payloadProblems ?? 0, t.inputErrors ?? 0, t.repeats ?? 0, t.sqsMessages ?? 0)
+            read.valuesOutOfRange = t.valuesOutOfRange ?? 0
             read.firstArrival = try time(t.firstArrival, input.name)
             read.lastArrival = try time(t.lastArrival, input.name)
             totals.add(read)

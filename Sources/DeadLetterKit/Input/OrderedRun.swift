@@ -15,7 +15,7 @@ public enum OrderedEvent<Prepared> {
 /// the consumer, so that which copy of a message counts never depends on which thread read faster.
 enum PendingEvent<Prepared> {
     /// `prepared` is nil for a record the selection (`--kind`, `--where`, time range) leaves out.
-    case record(Prepared?, messageId: String?, problem: String?, missingAttributes: [String], line: Int)
+    case record(Prepared?, messageId: String?, problems: [String], missingAttributes: [String], line: Int)
     case malformed(MalformedLine)
     case finished(FileStatistics)
 }
@@ -91,12 +91,12 @@ struct OrderedTally {
     mutating func take<Prepared>(_ event: PendingEvent<Prepared>, path: String, diagnostics: Diagnostics,
                                  _ consume: (OrderedEvent<Prepared>) -> Bool) -> Bool {
         switch event {
-        case .record(let prepared, let messageId, let problem, let missing, let line):
+        case .record(let prepared, let messageId, let problems, let missing, let line):
             if let messageId, !seenMessages.insert(messageId).inserted {
                 repeats += 1
                 return consume(.repeated(file: path, line: line, id: messageId))
             }
-            if let problem {
+            for problem in problems {
                 payloadProblems += 1
                 if payloadProblems <= InputRun.reportedMalformedLines { diagnostics.warning("\(path):\(line): \(problem)") }
                 if !consume(.payloadProblem(file: path, line: line, problem: problem)) { return false }
@@ -162,7 +162,8 @@ extension InputRun {
         let options = self.options
         let pending: @Sendable (FailureRecord) -> PendingEvent<Prepared> = { record in
             .record(options.selects(record) ? prepare(record) : nil, messageId: record.messageId,
-                    problem: record.payload.problem, missingAttributes: record.missingAttributes, line: record.line)
+                    problems: FailureRecord.problems(record.valueProblems, payload: record.payload.problem),
+                    missingAttributes: record.missingAttributes, line: record.line)
         }
 
         var stopped = false
