@@ -89,6 +89,60 @@ import Testing
     }
 }
 
+@Suite struct FlagValueTests {
+    let now: Int64 = 1_709_654_400_000
+
+    func message(_ text: String, flag: String = "--since") -> String? {
+        do {
+            _ = try TimeArgument.parse(text, now: now, flag: flag)
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
+    @Test func timeArgumentsSayWhatIsWrong() throws {
+        #expect(message("2024-02-30") == "--since '2024-02-30': no such day (February 2024 has 29 days)")
+        #expect(message("2024-03-05T00:00:00+99:99", flag: "--until") == "--until '2024-03-05T00:00:00+99:99': no such offset (offsets run from -23:59 to +23:59)")
+        #expect(message("999999999-12-31") == "--since '999999999-12-31': outside the supported range (0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z)")
+        #expect(message("-999999999-01-01")?.contains("outside the supported range") == true)
+        #expect(message("9223372036854775807") == "--since '9223372036854775807': epoch milliseconds outside the supported range (0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z)")
+        #expect(message("99999999999999999999999")?.contains("epoch milliseconds outside") == true)
+        #expect(message("253402300800000")?.contains("epoch milliseconds outside") == true)
+        for overflowing in ["106751991167d", "15250284452w", "9223372036854775807s", "99999999999999999999h", "800000d"] {
+            #expect(message(overflowing) == "--since '\(overflowing)': goes back before 0000-01-01T00:00:00.000Z, the earliest supported time")
+        }
+        #expect(message("yesterday")?.hasPrefix("--since 'yesterday': not a time; use RFC 3339") == true)
+        // Still read: the edges, and a duration back to within the range (2024-03-05T16:00Z minus 700000 days is 0107).
+        #expect(try TimeArgument.parse("253402300799999", now: now) == 253_402_300_799_999)
+        #expect(try TimeArgument.parse("700000d", now: now) == now - 700_000 * 86_400_000)
+        #expect(try TimeArgument.parse("2024-02-29", now: now) == 1_709_164_800_000)
+    }
+
+    @Test func byteSizesAreCheckedAndCapped() throws {
+        #expect(ByteSize.parse("9223372036854775807G") == nil)
+        #expect(ByteSize.parse("9223372036854775807") == 9_223_372_036_854_775_807)
+        #expect(try ByteSize.parse(flag: "--max-record-bytes", "1G", example: "16MiB") == 1 << 30)
+        #expect(try ByteSize.parse(flag: "--max-record-bytes", "64KiB", example: "16MiB") == 65_536)
+        func message(_ text: String) -> String? {
+            do {
+                _ = try ByteSize.parse(flag: "--max-payload-bytes", text, example: "64MiB")
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        let tooLarge = "more than the largest size taken, 1GiB (1073741824 bytes)"
+        #expect(message("9223372036854775807") == "--max-payload-bytes '9223372036854775807': \(tooLarge)")
+        #expect(message("9999999999G") == "--max-payload-bytes '9999999999G': \(tooLarge)")
+        #expect(message("99999999999999999999999") == "--max-payload-bytes '99999999999999999999999': \(tooLarge)")
+        #expect(message("1073741825") == "--max-payload-bytes '1073741825': \(tooLarge)")
+        #expect(message("0") == "--max-payload-bytes '0': must be 1 byte or more")
+        #expect(message("-5M")?.contains("not a size") == true)
+        #expect(message("lots") == "--max-payload-bytes 'lots': not a size; use a number of bytes, or K, M, G (KiB, MiB, GiB) such as 64MiB")
+    }
+}
+
 /// Out-of-range numbers in records, read in memory: each is one payload problem and the field is missing.
 @Suite struct OutOfRangeRecordTests {
     @Test func firehoseFieldsOutOfRangeReadAsMissing() {
@@ -226,5 +280,41 @@ import Testing
         expectNoCrash(hec, "backfill --target splunk-hec")
         let body = try String(contentsOf: dir.appendingPathComponent("hec/splunk-hec-00001.json"), encoding: .utf8)
         #expect(body == #"{"source":"g","event":"a"}"# + "\n" + #"{"time":1432826855.000,"source":"g","event":"b"}"# + "\n")
+    }
+
+    @Test(arguments: [
+        (["summarize", "samples/firehose", "--since", "999999999-12-31"], "--since '999999999-12-31': outside the supported range"),
+        (["summarize", "samples/firehose", "--since=-999999999-01-01"], "--since '-999999999-01-01': outside the supported range"),
+        (["summarize", "samples/firehose", "--since", "2024-02-30"], "--since '2024-02-30': no such day (February 2024 has 29 days)"),
+        (["records", "samples/firehose", "--until", "2024-03-05T00:00:00+99:99"], "--until '2024-03-05T00:00:00+99:99': no such offset"),
+        (["summarize", "samples/firehose", "--until", "9223372036854775807"], "--until '9223372036854775807': epoch milliseconds outside the supported range"),
+        (["summarize", "samples/firehose", "--since", "106751991167d"], "--since '106751991167d': goes back before 0000-01-01T00:00:00.000Z"),
+        (["summarize", "samples/firehose", "--max-payload-bytes", "9223372036854775807"], "--max-payload-bytes '9223372036854775807': more than the largest size taken, 1GiB"),
+        (["records", "samples/firehose", "--max-record-bytes", "9223372036854775807"], "--max-record-bytes '9223372036854775807': more than the largest size taken, 1GiB"),
+        (["summarize", "samples/firehose", "--max-record-bytes", "8G"], "--max-record-bytes '8G': more than the largest size taken, 1GiB"),
+        (["summarize", "samples/firehose", "--max-record-bytes", "0"], "--max-record-bytes '0': must be 1 byte or more"),
+        (["summarize", "samples/firehose", "--top", "9223372036854775807"], "--top '9223372036854775807': takes a number of groups from 1 to 1000000000"),
+        (["merge", "samples/firehose", "--top", "1000000001"], "--top '1000000001': takes a number of groups from 1 to 1000000000"),
+        (["backfill", "samples/firehose", "--target", "raw", "--dry-run", "--max-bytes", "9223372036854775807"], "--max-bytes '9223372036854775807': more than the largest size taken, 1GiB"),
+        (["backfill", "samples/firehose", "--target", "raw", "--dry-run", "--max-records", "9223372036854775807"], "--max-records '9223372036854775807': takes a number of records from 1 to 1000000000"),
+        (["agent", "samples/agent", "--restart-window", "9223372036854775807"], "--restart-window '9223372036854775807': takes seconds from 0 to 86400 (a day)"),
+        (["agent", "samples/agent", "--restart-window=-5"], "--restart-window '-5': takes seconds from 0 to 86400 (a day)"),
+    ])
+    func badNumericAndTimeFlagsAreUsageErrors(arguments: [String], message: String) throws {
+        let r = try CLI.run(arguments)
+        expectNoCrash(r, arguments.joined(separator: " "))
+        #expect(r.status == 64)
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func flagsAtTheEdgesAreAccepted() throws {
+        for arguments in [["summarize", "samples/firehose", "--since", "2024-02-29", "--until", "9999-12-31T23:59:59.999Z", "-q"],
+                          ["summarize", "samples/firehose", "--since", "0000-01-01T00:00:00Z", "--max-record-bytes", "1GiB", "--max-payload-bytes", "1G", "-q"],
+                          ["summarize", "samples/firehose", "--top", "1000000000", "--since", "253402300799999", "-q"],
+                          ["agent", "samples/agent", "--restart-window", "86400"]] {
+            let r = try CLI.run(arguments)
+            #expect(r.status == 0, "\(arguments): \(r.stderr)")
+        }
     }
 }
