@@ -282,6 +282,70 @@ import Testing
         #expect(body == #"{"source":"g","event":"a"}"# + "\n" + #"{"time":1432826855.000,"source":"g","event":"b"}"# + "\n")
     }
 
+    @Test func mergeReadsWhatSummarizeWroteFromHostileInput() throws {
+        let (dir, file) = try hostileFile()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let summary = try CLI.run(["summarize", file, "--format", "json", "-q"], cwd: dir)
+        try Data(summary.stdout.utf8).write(to: dir.appendingPathComponent("a.json"))
+        let merged = try CLI.run(["merge", "a.json", "a.json"], cwd: dir)
+        expectNoCrash(merged, "merge")
+        #expect(merged.status == 0, "\(merged.stderr)")
+        let totals = try #require(try merged.json()[object: "totals"])
+        #expect(totals[int: "records"] == 14)
+        #expect(totals[int: "payloadProblems"] == 20)
+        #expect(totals[int: "valuesOutOfRange"] == 20)
+        let table = try CLI.run(["merge", "a.json", "a.json", "--format", "table", "--top", "1"], cwd: dir)
+        #expect(table.stdout.contains("note: 20 numbers or times were out of range"))
+    }
+
+    /// A summary written by summarize (samples/firehose), with one field changed.
+    func summary(replacing old: String, with new: String, in base: String) throws -> String {
+        #expect(base.contains(old), "the sample summary no longer holds \(old)")
+        return base.replacingOccurrences(of: old, with: new)
+    }
+
+    @Test func mergeRefusesSummariesWithBadNumbersNamingFileAndField() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = try CLI.run(["summarize", "samples/firehose/bucket", "--format", "json", "-q", "--by", "kind"]).stdout
+        try Data(base.utf8).write(to: dir.appendingPathComponent("a.json"))
+        let records = #""records": 56,"#
+        let cases: [(String, String, String)] = [
+            (records, #""records": -3,"#, "b.json: totals.records: -3 is negative"),
+            (#""firstArrival": "2017-09-21T23:09:14.675Z", "lastArrival": "2026-01-01T00:14:13.402Z", "lines""#,
+             #""firstArrival": "-292275055-05-16T16:47:04.193Z", "lastArrival": "2026-01-01T00:14:13.402Z", "lines""#,
+             "b.json: totals.firstArrival: '-292275055-05-16T16:47:04.193Z': outside the supported range (0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z)"),
+            (#""lastArrival": "2026-01-01T00:14:13.402Z", "lines""#, #""lastArrival": "2024-02-30T00:00:00.000Z", "lines""#,
+             "b.json: totals.lastArrival: '2024-02-30T00:00:00.000Z': no such day (February 2024 has 29 days)"),
+            (#""lastArrival": "2026-01-01T00:14:13.402Z", "lines""#, #""lastArrival": "2000-01-01T00:00:00.000Z", "lines""#,
+             "b.json: totals.firstArrival: '2017-09-21T23:09:14.675Z' is after lastArrival '2000-01-01T00:00:00.000Z'"),
+            (records, #""records": 9223372036854775807,"#, "b.json: totals.records: 9223372036854775807 plus the 56 of the summaries before it is too large to count"),
+            (#""count": 15,"#, #""count": 9223372036854775807,"#, "b.json: groups[0].count: the groups add up to more than totals.records (56)"),
+            (#""payloadBytes": 2513,"#, #""payloadBytes": -1,"#, "b.json: groups[0].payloadBytes: -1 is negative"),
+            (#""attempts": {"min": 1, "max": 4}"#, #""attempts": {"min": 4, "max": 1}"#, "b.json: groups[0].attempts: min 4 is more than max 1"),
+            (#""attempts": {"min": 1, "max": 4}"#, #""attempts": {"min": 1, "max": 9223372036854775807}"#,
+             "b.json: groups[0].attempts.max: 9223372036854775807: outside 0 to 2147483647"),
+            (#""payloadProblems": 1,"#, #""payloadProblems": 1, "valuesOutOfRange": 2,"#, "b.json: totals.valuesOutOfRange: 2 is more than totals.payloadProblems (1)"),
+        ]
+        for (old, new, message) in cases {
+            let bad = try summary(replacing: old, with: new, in: base)
+            try Data(bad.utf8).write(to: dir.appendingPathComponent("b.json"))
+            let r = try CLI.run(["merge", "a.json", "b.json"], cwd: dir)
+            expectNoCrash(r, "merge with \(new)")
+            #expect(r.status == 64, "\(new): \(r.stderr)")
+            #expect(r.stderr == "deadletter: \(message)\n", "\(new)")
+            #expect(r.stdout.isEmpty)
+        }
+        // Counts near Int64's limit that fit are fine on their own, and their sum is refused, not wrapped.
+        let huge = try summary(replacing: records, with: #""records": 9223372036854775000,"#, in: base)
+        try Data(huge.utf8).write(to: dir.appendingPathComponent("huge.json"))
+        #expect(try CLI.run(["merge", "huge.json"], cwd: dir).status == 0)
+        let twice = try CLI.run(["merge", "huge.json", "huge.json"], cwd: dir)
+        expectNoCrash(twice, "merge huge twice")
+        #expect(twice.status == 64)
+        #expect(twice.stderr == "deadletter: huge.json: totals.records: 9223372036854775000 plus the 9223372036854775000 of the summaries before it is too large to count\n")
+    }
+
     @Test(arguments: [
         (["summarize", "samples/firehose", "--since", "999999999-12-31"], "--since '999999999-12-31': outside the supported range"),
         (["summarize", "samples/firehose", "--since=-999999999-01-01"], "--since '-999999999-01-01': outside the supported range"),
