@@ -30,8 +30,15 @@ struct Agent: ParsableCommand {
     @Option(help: "Output format.")
     var format: AgentFormat = .table
 
-    @Option(help: ArgumentHelp("Seconds after an agent start in which sequence-token errors are expected.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds after an agent start in which sequence-token errors are expected (0 to 86400).", valueName: "seconds"))
     var restartWindow: Int = 120
+
+    func validate() throws {
+        // Milliseconds are compared with the window: a day is far past any restart and far from overflow.
+        guard (0...86_400).contains(restartWindow) else {
+            throw ValidationError("--restart-window '\(restartWindow)': takes seconds from 0 to 86400 (a day)")
+        }
+    }
 
     func run() throws {
         var options = AgentOptions()

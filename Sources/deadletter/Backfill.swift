@@ -30,10 +30,10 @@ struct Backfill: ParsableCommand {
             completion: .directory)
     var out: String?
 
-    @Option(help: ArgumentHelp("Fewer bytes per file than the service allows.", valueName: "size"))
+    @Option(help: ArgumentHelp("Fewer bytes per file than the service allows (up to 1GiB).", valueName: "size"))
     var maxBytes: String?
 
-    @Option(help: ArgumentHelp("Fewer records per file than the service allows.", valueName: "n"))
+    @Option(help: ArgumentHelp("Fewer records per file than the service allows (1 to 1000000000).", valueName: "n"))
     var maxRecords: Int?
 
     @Flag(help: "Drop repeats by the record's natural id (document id, EventId, dataId), else by payload hash.")
@@ -80,6 +80,9 @@ struct Backfill: ParsableCommand {
 
     func validate() throws {
         if out == nil && !dryRun { throw ValidationError("--out DIR is required (or --dry-run)") }
+        if let maxRecords, !Counts.flag.contains(maxRecords) {
+            throw ValidationError("--max-records '\(maxRecords)': takes a number of records from 1 to \(Counts.flag.upperBound)")
+        }
     }
 
     func run() throws {
@@ -88,8 +91,11 @@ struct Backfill: ParsableCommand {
         options.target = target
         options.out = out ?? ""
         if let maxBytes {
-            guard let bytes = ByteSize.parse(maxBytes), bytes > 0 else { throw ValidationError("--max-bytes takes a size such as 1MiB or 500000") }
-            options.maxBytes = bytes
+            do {
+                options.maxBytes = try ByteSize.parse(flag: "--max-bytes", maxBytes, example: "1MiB")
+            } catch {
+                throw ValidationError(error.message)
+            }
         }
         options.maxRecords = maxRecords
         options.dedupe = dedupe

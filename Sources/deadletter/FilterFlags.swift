@@ -14,7 +14,7 @@ struct FilterFlags: ParsableArguments {
             completion: .list(RecordField.named.map { $0.name + "=" }))
     var conditions: [String] = []
 
-    @Option(help: ArgumentHelp("Arrival at or after T: RFC 3339, a date, epoch milliseconds, or a duration back from now (36h, 7d).", valueName: "T"))
+    @Option(help: ArgumentHelp("Arrival at or after T: RFC 3339, a date, epoch milliseconds, or a duration back from now (36h, 7d); within the years 0000 to 9999.", valueName: "T"))
     var since: String?
 
     @Option(help: ArgumentHelp("Arrival before T (same forms as --since).", valueName: "T"))
@@ -27,8 +27,8 @@ struct FilterFlags: ParsableArguments {
         let nowMillis = Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
         do {
             filter.conditions = try conditions.map { text throws(UsageError) in try Condition(parsing: text) }
-            filter.since = try since.map { text throws(UsageError) in try TimeArgument.parse(text, now: nowMillis) }
-            filter.until = try until.map { text throws(UsageError) in try TimeArgument.parse(text, now: nowMillis) }
+            filter.since = try since.map { text throws(UsageError) in try TimeArgument.parse(text, now: nowMillis, flag: "--since") }
+            filter.until = try until.map { text throws(UsageError) in try TimeArgument.parse(text, now: nowMillis, flag: "--until") }
         } catch {
             throw ValidationError(error.message)
         }

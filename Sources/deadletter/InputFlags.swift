@@ -28,10 +28,10 @@ struct InputFlags: ParsableArguments {
     @Flag(help: "Never draw the progress line (drawn on stderr only when it is a terminal, and not with --quiet).")
     var noProgress = false
 
-    @Option(help: ArgumentHelp("Largest record (one JSON object) to read; longer ones are reported as malformed.", valueName: "size"))
+    @Option(help: ArgumentHelp("Largest record (one JSON object) to read, up to 1GiB; longer ones are reported as malformed.", valueName: "size"))
     var maxRecordBytes: String = "16MiB"
 
-    @Option(help: ArgumentHelp("Largest size a gzip payload inside rawData may inflate to; past it the payload is reported, not inspected.", valueName: "size"))
+    @Option(help: ArgumentHelp("Largest size a gzip payload inside rawData may inflate to, up to 1GiB; past it the payload is reported, not inspected.", valueName: "size"))
     var maxPayloadBytes: String = "64MiB"
 
     @OptionGroup var filters: FilterFlags
@@ -45,14 +45,12 @@ struct InputFlags: ParsableArguments {
         options.quiet = quiet
         options.progress = !noProgress
         options.stdinIsTerminal = isatty(STDIN_FILENO) == 1
-        guard let record = ByteSize.parse(maxRecordBytes), record > 0 else {
-            throw ValidationError("--max-record-bytes takes a size such as 16MiB, 1G or 65536")
+        do {
+            options.read.maxRecordBytes = try ByteSize.parse(flag: "--max-record-bytes", maxRecordBytes, example: "16MiB")
+            options.read.maxPayloadBytes = try ByteSize.parse(flag: "--max-payload-bytes", maxPayloadBytes, example: "64MiB")
+        } catch {
+            throw ValidationError(error.message)
         }
-        guard let payload = ByteSize.parse(maxPayloadBytes), payload > 0 else {
-            throw ValidationError("--max-payload-bytes takes a size such as 64MiB, 1G or 65536")
-        }
-        options.read.maxRecordBytes = record
-        options.read.maxPayloadBytes = payload
         options.read.fallbackKind = kind
         return options
     }

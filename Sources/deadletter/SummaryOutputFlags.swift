@@ -3,7 +3,7 @@ import DeadLetterKit
 
 /// How a summary is shown: shared by `summarize` and `merge`.
 struct SummaryOutputFlags: ParsableArguments {
-    @Option(help: ArgumentHelp("Keep the N largest groups and fold the rest into (other).", valueName: "n"))
+    @Option(help: ArgumentHelp("Keep the N largest groups (1 to 1000000000) and fold the rest into (other).", valueName: "n"))
     var top: Int?
 
     @Flag(help: "Do not shorten table columns to the terminal width.")
@@ -13,6 +13,14 @@ struct SummaryOutputFlags: ParsableArguments {
     var color: ColorChoice = .auto
 
     func validate() throws {
-        if let top, top < 1 { throw ValidationError("--top takes a number of groups, 1 or more") }
+        if let top, !Counts.flag.contains(top) {
+            throw ValidationError("--top '\(top)': takes a number of groups from 1 to \(Counts.flag.upperBound)")
+        }
     }
+}
+
+/// The range of count flags (`--top`, `--max-records`). Larger values would mean the same as no limit, so a
+/// cap of a billion loses nothing and keeps sums of them far from overflow.
+enum Counts {
+    static let flag = 1...1_000_000_000
 }

@@ -111,7 +111,7 @@ import Testing
 
     @Test func readingAheadWaitsAtTheLimit() throws {
         let chunks = OrderedChunks<Int>(limit: 2)
-        let chunk: [PendingEvent<Int>] = [.record(1, messageId: nil, bodyDigest: nil, problem: nil, missingAttributes: [], line: 1)]
+        let chunk: [PendingEvent<Int>] = [.record(1, messageId: nil, bodyDigest: nil, problems: [], missingAttributes: [], line: 1)]
         // Input 1 is ahead of the consumer (on input 0): two chunks fit, the third waits.
         #expect(chunks.put(chunk, input: 1, done: false))
         #expect(chunks.put(chunk, input: 1, done: false))

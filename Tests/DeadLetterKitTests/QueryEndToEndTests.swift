@@ -12,19 +12,22 @@ import Testing
     }
 
     /// Times are written straight into the row; the expected texts are worked out by hand from the
-    /// milliseconds (1709647200123 is 2024-03-05 14:00:00.123 UTC; 253402300800000 is the first instant of
-    /// the year 10000, which takes five digits; -1 is the last millisecond of 1969).
+    /// milliseconds (1709647200123 is 2024-03-05 14:00:00.123 UTC; 253402300799999 is the last millisecond
+    /// of the year 9999, the last RFC 3339 carries; 253402300800000, the first of the year 10000, is out of
+    /// range and reads as missing; -1 is the last millisecond of 1969).
     @Test func recordTimesAreRFC3339InEveryFormat() throws {
         let input = [
-            #"{"rawData":"aGk=","errorCode":"X","arrivalTimestamp":1709647200123,"attemptEndingTimestamp":253402300800000}"#,
+            #"{"rawData":"aGk=","errorCode":"X","arrivalTimestamp":1709647200123,"attemptEndingTimestamp":253402300799999}"#,
             #"{"rawData":"aGk=","errorCode":"X","arrivalTimestamp":-1,"attemptEndingTimestamp":0}"#,
+            #"{"rawData":"aGk=","errorCode":"X","arrivalTimestamp":-1,"attemptEndingTimestamp":253402300800000}"#,
         ].joined(separator: "\n") + "\n"
-        let ndjson = try CLI.run(["records", "-q"], stdin: Data(input.utf8))
+        let ndjson = try CLI.run(["records"], stdin: Data(input.utf8))
         let rows = try ndjson.stdout.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
-        #expect(rows.map { $0["arrival"] as? String } == ["2024-03-05T14:00:00.123Z", "1969-12-31T23:59:59.999Z"])
-        #expect(rows.map { $0["attemptEnding"] as? String } == ["10000-01-01T00:00:00.000Z", "1970-01-01T00:00:00.000Z"])
+        #expect(rows.map { $0["arrival"] as? String } == ["2024-03-05T14:00:00.123Z", "1969-12-31T23:59:59.999Z", "1969-12-31T23:59:59.999Z"])
+        #expect(rows.map { $0["attemptEnding"] as? String } == ["9999-12-31T23:59:59.999Z", "1970-01-01T00:00:00.000Z", nil])
+        #expect(ndjson.stderr.contains("-:3: attemptEndingTimestamp 253402300800000: outside the supported range"))
         let csv = try CLI.run(["records", "-q", "--format", "csv", "--fields", "arrival"], stdin: Data(input.utf8))
-        #expect(csv.stdout == "arrival\r\n2024-03-05T14:00:00.123Z\r\n1969-12-31T23:59:59.999Z\r\n")
+        #expect(csv.stdout == "arrival\r\n2024-03-05T14:00:00.123Z\r\n1969-12-31T23:59:59.999Z\r\n1969-12-31T23:59:59.999Z\r\n")
     }
 
     /// Runs of empty columns are written in one piece: at the start of a row, between values, at the end,

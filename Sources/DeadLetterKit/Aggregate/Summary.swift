@@ -14,6 +14,9 @@ public struct SummaryTotals: Sendable, Equatable {
     public var blankLines = 0
     public var controlMessages = 0
     public var payloadProblems = 0
+    /// How many of `payloadProblems` are numbers or times out of range (read as missing); the rest are
+    /// damaged gzip payloads. Written to JSON only when there are any.
+    public var valuesOutOfRange = 0
     public var inputErrors = 0
     /// SQS messages read again (same MessageId), counted once.
     public var repeats = 0
@@ -39,6 +42,7 @@ public struct SummaryTotals: Sendable, Equatable {
         blankLines += t.blankLines
         controlMessages += t.controlMessages
         payloadProblems += t.payloadProblems
+        valuesOutOfRange += t.valuesOutOfRange
         inputErrors += t.inputErrors
         repeats += t.repeats
         sqsMessages += t.sqsMessages

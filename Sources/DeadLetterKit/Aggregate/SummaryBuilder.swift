@@ -15,7 +15,12 @@ public struct SummaryBuilder: Sendable {
         let events = record.payload.cloudWatch?.dataEvents ?? 0
         totals.logEvents += events
         if record.payload.cloudWatch?.isControlMessage == true { totals.controlMessages += 1 }
+        // One warning and one count per problem: values out of range, then a damaged gzip payload.
         if record.payload.problem != nil { totals.payloadProblems += 1 }
+        if !record.valueProblems.isEmpty {
+            totals.payloadProblems += record.valueProblems.count
+            totals.valuesOutOfRange += record.valueProblems.count
+        }
         if let arrival = record.arrival {
             totals.firstArrival = min(totals.firstArrival ?? arrival, arrival)
             totals.lastArrival = max(totals.lastArrival ?? arrival, arrival)

@@ -14,7 +14,7 @@ public enum SummaryMerge {
             var files: Int, bytesRead: Int64, records: Int, malformed: Int, payloadBytes: Int64, undecodable: Int, logEvents: Int
             var firstArrival: String?, lastArrival: String?
             var lines: Int?, blankLines: Int?, controlMessages: Int?, payloadProblems: Int?, inputErrors: Int?, repeats: Int?, sqsMessages: Int?
-            var messageIdConflicts: Int?, trailingJunk: Int?
+            var valuesOutOfRange: Int?, messageIdConflicts: Int?, trailingJunk: Int?
         }
         struct MinMax: Decodable { var min: Int64, max: Int64 }
         struct Group: Decodable {
@@ -63,15 +63,7 @@ public enum SummaryMerge {
         var inputsWithMessages: [String] = []
 
         for input in inputs {
-            let document: Document
-            do {
-                document = try JSONDecoder().decode(Document.self, from: Data(input.bytes))
-            } catch {
-                throw UsageError("\(input.name): not a deadletter JSON summary (make one with `deadletter summarize --format json`): \(describe(error))")
-            }
-            guard document.schema == Summary.schema else {
-                throw UsageError("\(input.name): schema '\(document.schema)' cannot be merged; this deadletter reads '\(Summary.schema)'")
-            }
+            let document = try decode(input)
             if groupBy != nil {
                 guard document.groupBy == groupByNames else {
                     throw UsageError("\(input.name): grouped by \(document.groupBy.joined(separator: ",")), but \(inputs[0].name) by \(groupByNames.joined(separator: ",")); summaries merge only with the same --by")
@@ -89,35 +81,31 @@ public enum SummaryMerge {
                 || (document.top != nil && document.groups.contains(where: { $0.key.values.allSatisfy { $0 == Summary.otherKey } })) {
                 inexact.append(input.name)
             }
-            if (document.totals.sqsMessages ?? 0) > 0 { inputsWithMessages.append(input.name) }
-            let t = document.totals
-            var read = SummaryTotals()
-            (read.files, read.bytesRead, read.records, read.malformed) = (t.files, t.bytesRead, t.records, t.malformed)
-            (read.payloadBytes, read.undecodable, read.logEvents) = (t.payloadBytes, t.undecodable, t.logEvents)
-            (read.lines, read.blankLines, read.controlMessages) = (t.lines ?? 0, t.blankLines ?? 0, t.controlMessages ?? 0)
-            (read.payloadProblems, read.inputErrors, read.repeats, read.sqsMessages) = (t.payloadProblems ?? 0, t.inputErrors ?? 0, t.repeats ?? 0, t.sqsMessages ?? 0)
-            (read.messageIdConflicts, read.trailingJunk) = (t.messageIdConflicts ?? 0, t.trailingJunk ?? 0)
-            read.firstArrival = try time(t.firstArrival, input.name)
-            read.lastArrival = try time(t.lastArrival, input.name)
-            totals.add(read)
+            let check = Check(file: input.name)
+            let read = try check.totals(document.totals)
+            if read.sqsMessages > 0 { inputsWithMessages.append(input.name) }
+            try check.add(read, to: &totals)
+            try check.groups(document.groups, within: read)
+            if let top = document.top, top < 1 { throw check.fail("top", "\(top) is not a number of groups (1 or more)") }
 
-            for g in document.groups {
+            // Each input's groups add up to no more than its totals (checked above), and the totals' sums did
+            // not overflow, so neither can the groups' sums here nor an (other) group that folds them.
+            for (index, g) in document.groups.enumerated() {
                 let key = try groupByNames.map { name throws(UsageError) -> String in
-                    guard let value = g.key[name] else { throw UsageError("\(input.name): a group has no value for '\(name)'") }
+                    guard let value = g.key[name] else { throw check.fail("groups[\(index)].key", "no value for '\(name)'") }
                     return value
                 }
                 var group = SummaryGroup(key: key)
                 group.count = g.count
                 group.payloadBytes = g.payloadBytes
                 group.logEvents = g.logEvents ?? 0
-                if let first = try time(g.firstArrival, input.name), let last = try time(g.lastArrival, input.name) {
-                    group.arrival = Range64(min: first, max: last)
-                }
-                group.attempts = g.attempts.map { Range64(min: $0.min, max: $0.max) }
+                group.arrival = try check.arrival(g.firstArrival, g.lastArrival, "groups[\(index)]")
+                group.attempts = try g.attempts.map { a throws(UsageError) in try check.attempts(a, "groups[\(index)].attempts") }
                 groups[key, default: SummaryGroup(key: key)].absorb(group)
             }
-            for s in document.malformedSamples ?? [] where samples.count < Summary.maxMalformedSamples {
-                samples.append(MalformedLine(file: s.file, line: s.line, reason: s.reason))
+            for (index, s) in (document.malformedSamples ?? []).enumerated() {
+                guard s.line >= 0 else { throw check.fail("malformedSamples[\(index)].line", "\(s.line) is negative") }
+                if samples.count < Summary.maxMalformedSamples { samples.append(MalformedLine(file: s.file, line: s.line, reason: s.reason)) }
             }
         }
         var summary = Summary(groupBy: groupBy ?? [])
@@ -128,10 +116,133 @@ public enum SummaryMerge {
         return Result(summary: summary, inexactInputs: inexact, sqsInputs: inputsWithMessages.count > 1 ? inputsWithMessages : [])
     }
 
-    private static func time(_ text: String?, _ name: String) throws(UsageError) -> Int64? {
-        guard let text else { return nil }
-        guard let value = UTCTime.parseRFC3339(text) else { throw UsageError("\(name): '\(text)' is not an RFC 3339 time") }
-        return value
+    private static func decode(_ input: Input) throws(UsageError) -> Document {
+        let document: Document
+        do {
+            document = try JSONDecoder().decode(Document.self, from: Data(input.bytes))
+        } catch {
+            throw UsageError("\(input.name): not a deadletter JSON summary (make one with `deadletter summarize --format json`): \(describe(error))")
+        }
+        guard document.schema == Summary.schema else {
+            throw UsageError("\(input.name): schema '\(document.schema)' cannot be merged; this deadletter reads '\(Summary.schema)'")
+        }
+        return document
+    }
+
+    /// The checks on one input. A summary is a file anyone can edit, so every number is checked before it
+    /// is added, and a bad one is a usage error naming the file and the field: `b.json: totals.records: -3 is negative`.
+    private struct Check {
+        let file: String
+
+        func fail(_ field: String, _ why: String) -> UsageError { UsageError("\(file): \(field): \(why)") }
+
+        func count<N: FixedWidthInteger>(_ value: N, _ field: String) throws(UsageError) -> N {
+            guard value >= 0 else { throw fail(field, "\(value) is negative") }
+            return value
+        }
+
+        func time(_ text: String?, _ field: String) throws(UsageError) -> Int64? {
+            guard let text else { return nil }
+            do {
+                return try UTCTime.parse(rfc3339: text)
+            } catch {
+                throw fail(field, "'\(text)': \(error)")
+            }
+        }
+
+        /// A first and last arrival: both or neither, in order.
+        func arrival(_ first: String?, _ last: String?, _ owner: String) throws(UsageError) -> Range64? {
+            let min = try time(first, owner + ".firstArrival"), max = try time(last, owner + ".lastArrival")
+            switch (min, max) {
+            case (nil, nil): return nil
+            case (let min?, let max?):
+                guard min <= max else { throw fail(owner + ".firstArrival", "'\(first!)' is after lastArrival '\(last!)'") }
+                return Range64(min: min, max: max)
+            case (nil, _): throw fail(owner + ".firstArrival", "missing, but lastArrival is set")
+            case (_, nil): throw fail(owner + ".lastArrival", "missing, but firstArrival is set")
+            }
+        }
+
+        func attempts(_ a: Document.MinMax, _ field: String) throws(UsageError) -> Range64 {
+            for (value, name) in [(a.min, "min"), (a.max, "max")] where !OutOfRange.attempts.contains(value) {
+                throw fail("\(field).\(name)", "\(value): \(OutOfRange.attemptsText)")
+            }
+            guard a.min <= a.max else { throw fail(field, "min \(a.min) is more than max \(a.max)") }
+            return Range64(min: a.min, max: a.max)
+        }
+
+        func totals(_ t: Document.Totals) throws(UsageError) -> SummaryTotals {
+            var read = SummaryTotals()
+            read.files = try count(t.files, "totals.files")
+            read.bytesRead = try count(t.bytesRead, "totals.bytesRead")
+            read.records = try count(t.records, "totals.records")
+            read.malformed = try count(t.malformed, "totals.malformed")
+            read.payloadBytes = try count(t.payloadBytes, "totals.payloadBytes")
+            read.undecodable = try count(t.undecodable, "totals.undecodable")
+            read.logEvents = try count(t.logEvents, "totals.logEvents")
+            read.lines = try count(t.lines ?? 0, "totals.lines")
+            read.blankLines = try count(t.blankLines ?? 0, "totals.blankLines")
+            read.controlMessages = try count(t.controlMessages ?? 0, "totals.controlMessages")
+            read.payloadProblems = try count(t.payloadProblems ?? 0, "totals.payloadProblems")
+            read.valuesOutOfRange = try count(t.valuesOutOfRange ?? 0, "totals.valuesOutOfRange")
+            read.inputErrors = try count(t.inputErrors ?? 0, "totals.inputErrors")
+            read.repeats = try count(t.repeats ?? 0, "totals.repeats")
+            read.sqsMessages = try count(t.sqsMessages ?? 0, "totals.sqsMessages")
+            read.messageIdConflicts = try count(t.messageIdConflicts ?? 0, "totals.messageIdConflicts")
+            read.trailingJunk = try count(t.trailingJunk ?? 0, "totals.trailingJunk")
+            guard read.valuesOutOfRange <= read.payloadProblems else {
+                throw fail("totals.valuesOutOfRange", "\(read.valuesOutOfRange) is more than totals.payloadProblems (\(read.payloadProblems))")
+            }
+            let arrival = try arrival(t.firstArrival, t.lastArrival, "totals")
+            (read.firstArrival, read.lastArrival) = (arrival?.min, arrival?.max)
+            return read
+        }
+
+        /// Each group's counts are not negative, and the groups add up to no more than the totals (summarize
+        /// writes them equal), which bounds every sum of groups by a sum of totals.
+        func groups(_ groups: [Document.Group], within t: SummaryTotals) throws(UsageError) {
+            var count = 0, payloadBytes: Int64 = 0, logEvents = 0
+            for (index, g) in groups.enumerated() {
+                let at = "groups[\(index)]"
+                try add(self.count(g.count, at + ".count"), to: &count, at + ".count", bound: t.records, "totals.records")
+                try add(self.count(g.payloadBytes, at + ".payloadBytes"), to: &payloadBytes, at + ".payloadBytes", bound: t.payloadBytes, "totals.payloadBytes")
+                try add(self.count(g.logEvents ?? 0, at + ".logEvents"), to: &logEvents, at + ".logEvents", bound: t.logEvents, "totals.logEvents")
+            }
+        }
+
+        private func add<N: FixedWidthInteger>(_ value: N, to sum: inout N, _ field: String, bound: N, _ boundName: String) throws(UsageError) {
+            let (total, overflow) = sum.addingReportingOverflow(value)
+            guard !overflow, total <= bound else { throw fail(field, "the groups add up to more than \(boundName) (\(bound))") }
+            sum = total
+        }
+
+        /// Adds this input's totals to those of the inputs before it; a sum too large for its type is an error.
+        func add(_ t: SummaryTotals, to sum: inout SummaryTotals) throws(UsageError) {
+            func plus<N: FixedWidthInteger>(_ a: inout N, _ b: N, _ field: String) throws(UsageError) {
+                let (total, overflow) = a.addingReportingOverflow(b)
+                guard !overflow else { throw fail("totals.\(field)", "\(b) plus the \(a) of the summaries before it is too large to count") }
+                a = total
+            }
+            try plus(&sum.files, t.files, "files")
+            try plus(&sum.bytesRead, t.bytesRead, "bytesRead")
+            try plus(&sum.records, t.records, "records")
+            try plus(&sum.malformed, t.malformed, "malformed")
+            try plus(&sum.payloadBytes, t.payloadBytes, "payloadBytes")
+            try plus(&sum.undecodable, t.undecodable, "undecodable")
+            try plus(&sum.logEvents, t.logEvents, "logEvents")
+            try plus(&sum.lines, t.lines, "lines")
+            try plus(&sum.blankLines, t.blankLines, "blankLines")
+            try plus(&sum.controlMessages, t.controlMessages, "controlMessages")
+            try plus(&sum.payloadProblems, t.payloadProblems, "payloadProblems")
+            try plus(&sum.valuesOutOfRange, t.valuesOutOfRange, "valuesOutOfRange")
+            try plus(&sum.inputErrors, t.inputErrors, "inputErrors")
+            try plus(&sum.repeats, t.repeats, "repeats")
+            try plus(&sum.sqsMessages, t.sqsMessages, "sqsMessages")
+            try plus(&sum.messageIdConflicts, t.messageIdConflicts, "messageIdConflicts")
+            try plus(&sum.trailingJunk, t.trailingJunk, "trailingJunk")
+            if let a = t.firstArrival { sum.firstArrival = Swift.min(sum.firstArrival ?? a, a) }
+            if let a = t.lastArrival { sum.lastArrival = Swift.max(sum.lastArrival ?? a, a) }
+        }
     }
 
     private static func describe(_ error: Error) -> String {

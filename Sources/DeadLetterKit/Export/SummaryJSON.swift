@@ -14,8 +14,12 @@ public enum SummaryJSON {
         out += "\"payloadBytes\": \(t.payloadBytes), \"undecodable\": \(t.undecodable), \"logEvents\": \(t.logEvents), "
         out += "\"firstArrival\": \(JSONOutput.time(t.firstArrival)), \"lastArrival\": \(JSONOutput.time(t.lastArrival)), "
         out += "\"lines\": \(t.lines), \"blankLines\": \(t.blankLines), \"controlMessages\": \(t.controlMessages), "
-        out += "\"payloadProblems\": \(t.payloadProblems), \"inputErrors\": \(t.inputErrors), \"repeats\": \(t.repeats), \"sqsMessages\": \(t.sqsMessages), "
-        out += "\"messageIdConflicts\": \(t.messageIdConflicts), \"trailingJunk\": \(t.trailingJunk)},\n"
+        out += "\"payloadProblems\": \(t.payloadProblems), \"inputErrors\": \(t.inputErrors), \"repeats\": \(t.repeats), \"sqsMessages\": \(t.sqsMessages)"
+        // Additive and only when there are any, so summaries of sound input stay as they were.
+        if t.valuesOutOfRange > 0 { out += ", \"valuesOutOfRange\": \(t.valuesOutOfRange)" }
+        if t.messageIdConflicts > 0 { out += ", \"messageIdConflicts\": \(t.messageIdConflicts)" }
+        if t.trailingJunk > 0 { out += ", \"trailingJunk\": \(t.trailingJunk)" }
+        out += "},\n"
         out += "  \"groups\": ["
         for (i, g) in summary.groups.enumerated() {
             out += i == 0 ? "\n" : ",\n"

@@ -81,7 +81,9 @@ struct SQSMessageDecoder {
             case "body": body = m
             case "attributes":
                 for a in children(bytes, m) where key(bytes, a) == "SentTimestamp" {
-                    sentTimestamp = string(bytes, a).flatMap { Int64($0) } ?? JSONText.integer(bytes, a.valueStart, a.valueEnd)
+                    let value = string(bytes, a).flatMap { Int64($0) } ?? JSONText.integer(bytes, a.valueStart, a.valueEnd)
+                    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[a.valueStart..<a.valueEnd]), as: UTF8.self)
+                    sentTimestamp = bounded(value, text, "SentTimestamp", UTCTime.supported, OutOfRange.time, into: &record)
                 }
             case "messageattributes":
                 for a in children(bytes, m) {
@@ -104,7 +106,9 @@ struct SQSMessageDecoder {
         record.errorCode = attributes["ERROR_CODE"]
         record.errorMessage = attributes["ERROR_MESSAGE"]
         record.retryCondition = attributes["EXHAUSTED_RETRY_CONDITION"]
-        record.attemptsMade = attributes["RETRY_ATTEMPTS"].flatMap { Int64($0) }
+        record.attemptsMade = attributes["RETRY_ATTEMPTS"].flatMap {
+            bounded(Int64($0), $0, "RETRY_ATTEMPTS", OutOfRange.attempts, OutOfRange.attemptsText, into: &record)
+        }
         // EXHAUSTED_RETRY_CONDITION is only set for retryable errors, so it is not required.
         record.missingAttributes = EventBridgeDLQFamily.attributes.filter { $0 != "EXHAUSTED_RETRY_CONDITION" && attributes[$0] == nil }
         record.ruleArn = attributes["RULE_ARN"]
@@ -118,7 +122,7 @@ struct SQSMessageDecoder {
             }
             record.messageBodyDigest = Self.digest(text)
             text.withUnsafeBufferPointer { event in
-                record.payload = payloads.decode(plain: event)
+                payloads.decode(plain: event, into: &record)
                 readEvent(event, into: &record)
             }
         } else {
@@ -126,6 +130,28 @@ struct SQSMessageDecoder {
         }
         if record.arrival == nil { record.arrival = sentTimestamp }
         return record
+    }
+
+    /// `value` (read from `text`) if it lies in `range`. A number outside it, or an integer too long for an
+    /// Int64, is a problem of the record and reads as missing; text that is no number reads as missing, as before.
+    private func bounded(_ value: Int64?, _ text: String, _ field: String, _ range: ClosedRange<Int64>, _ why: String,
+                         into record: inout FailureRecord) -> Int64? {
+        if let value, range.contains(value) { return value }
+        if value != nil || OutOfRange.isInteger(text) { record.refuse(field, text, why) }
+        return nil
+    }
+
+    /// The event's `time`. A date that does not exist or lies out of range is a problem of the record; text
+    /// that is no time at all reads as missing, as before (the arrival is then SentTimestamp).
+    private func time(_ text: String, into record: inout FailureRecord) -> Int64? {
+        do {
+            return try UTCTime.parse(rfc3339: text)
+        } catch .notATime {
+            return nil
+        } catch {
+            record.valueProblems.append("time '\(OutOfRange.shown(text))': \(error); read as missing")
+            return nil
+        }
     }
 
     /// The event envelope: `id`, `source`, `detail-type`, `time`.
@@ -139,7 +165,7 @@ struct SQSMessageDecoder {
             case "id": record.eventId = string(event, m)
             case "source": record.source = string(event, m)
             case "detail-type": record.detailType = string(event, m)
-            case "time": record.arrival = string(event, m).flatMap(UTCTime.parseRFC3339)
+            case "time": record.arrival = string(event, m).flatMap { time($0, into: &record) }
             default: break
             }
         }

@@ -56,6 +56,9 @@ public struct FailureRecord: Sendable {
     /// Keys this tool does not interpret, with their raw JSON values, in input order.
     public var otherFields: [(key: String, json: String)] = []
     public var payload = PayloadInfo()
+    /// Numbers and times in the record outside their range (an `arrivalTimestamp` near Int64's limit): each
+    /// such field reads as missing and is reported here, like a damaged payload.
+    public var valueProblems: [String] = []
     public var file: SourceFile
     public var line: Int
 
@@ -64,9 +67,47 @@ public struct FailureRecord: Sendable {
         self.line = line
     }
 
+    /// What is wrong with the record without stopping it being read, one warning and one count each:
+    /// values out of range (event timestamps inside the payload too), then a damaged gzip payload.
+    public var problems: [String] { Self.problems(valueProblems, payload: payload.problem) }
+
+    /// `problems` from the two fields. The readers call this rather than the property: the getter cost every
+    /// record a copy of itself, problems or not (measured: a memcpy of the whole record per record).
+    static func problems(_ values: [String], payload: String?) -> [String] {
+        guard let payload else { return values }
+        return values + [payload]
+    }
+
+    /// Records `field` (as the record spells it in messages) holding `value` as out of range: `why` says so.
+    mutating func refuse(_ field: String, _ value: String, _ why: String) {
+        valueProblems.append("\(field) \(OutOfRange.shown(value)): \(why); read as missing")
+    }
+
     /// The id that identifies the record at its destination, used to drop repeats.
     public var naturalId: String? {
         if let documentId, !documentId.isEmpty { return documentId }
         return eventId ?? dataId ?? messageId
+    }
+}
+
+/// The ranges numbers read from records must lie in. A number outside one is a problem of its record (one
+/// warning, counted in `payloadProblems`) and its field reads as missing, so no later sum or calendar
+/// computation meets it.
+public enum OutOfRange {
+    /// Times: what `UTCTime` supports.
+    static let time = TimeProblem.outOfRange.description
+    /// `attemptsMade`, `RETRY_ATTEMPTS`: a count, which the AWS APIs model as a 32-bit integer.
+    public static let attempts: ClosedRange<Int64> = 0...Int64(Int32.max)
+    static let attemptsText = "outside 0 to \(Int32.max)"
+
+    /// The value as the message shows it: a number that runs on is cut short.
+    static func shown(_ value: String) -> String {
+        value.count <= 40 ? value : value.prefix(40) + "…"
+    }
+
+    /// True for `-?[0-9]+`: a number as text that did not fit an Int64 is out of range, not garbage.
+    static func isInteger(_ text: some StringProtocol) -> Bool {
+        let digits = text.utf8.first == UInt8(ascii: "-") ? text.utf8.dropFirst() : text.utf8[...]
+        return !digits.isEmpty && digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 }

@@ -80,6 +80,16 @@ public struct RecordDecoder {
             default: return nil
             }
         }
+        /// The number in `m` if it lies in its field's range; else `refuse` says why, and it reads as missing.
+        /// The hot path is two comparisons.
+        func checked(_ m: ScannedMember, _ field: Field) -> Int64? {
+            let value = integer(m)
+            if let value, field == .attempts ? value >= 0 && value <= Int64(Int32.max) : value >= UTCTime.earliest && value <= UTCTime.latest {
+                return value
+            }
+            Self.refuse(m, value, field, in: frame, record: &record)
+            return nil
+        }
 
         var fields: [Field?] = []
         fields.reserveCapacity(frame.members.count)
@@ -126,10 +136,10 @@ public struct RecordDecoder {
                 hasErrorField = true
                 if field == .lastErrorMessage { clues.hasLastErrorKeys = true }
                 if keepMessages && (record.errorMessage == nil || field == .lastErrorMessage) { record.errorMessage = text(m) }
-            case .attempts: record.attemptsMade = integer(m)
-            case .arrival: record.arrival = integer(m)
-            case .approximateArrival: approximateArrival = integer(m)
-            case .attemptEnding: record.attemptEnding = integer(m)
+            case .attempts: record.attemptsMade = checked(m, field)
+            case .arrival: record.arrival = checked(m, field)
+            case .approximateArrival: approximateArrival = checked(m, field)
+            case .attemptEnding: record.attemptEnding = checked(m, field)
             case .lambdaArn:
                 clues.hasLambdaArn = true
                 record.lambdaArn = text(m)
@@ -177,7 +187,7 @@ public struct RecordDecoder {
         if let raw = rawData {
             switch raw.valueKind {
             case .string:
-                record.payload = payloads.decode(rawDataString: frame.slice(raw.valueStart, raw.valueEnd), escaped: raw.valueEscaped)
+                payloads.decode(rawDataString: frame.slice(raw.valueStart, raw.valueEnd), escaped: raw.valueEscaped, into: &record)
             case .null:
                 record.payload.type = .empty
             default:
@@ -186,6 +196,21 @@ public struct RecordDecoder {
         }
         body(record)
         return nil
+    }
+
+    /// Records a number out of its field's range (or a JSON number no Int64 holds) as a problem of the record.
+    /// Kept out of line: it runs for hardly any record, and `decode` stays small.
+    @inline(never)
+    private static func refuse(_ m: ScannedMember, _ value: Int64?, _ field: Field, in frame: ObjectFrame, record: inout FailureRecord) {
+        let text = String(decoding: frame.slice(m.valueStart, m.valueEnd), as: UTF8.self)
+        // Not a number at all (`"soon"`, an object): missing, as before.
+        guard value != nil || m.valueKind == .number || (m.valueKind == .string && OutOfRange.isInteger(text)) else { return }
+        switch field {
+        case .attempts: record.refuse("attemptsMade", text, OutOfRange.attemptsText)
+        case .approximateArrival: record.refuse("approximateArrivalTimestamp", text, OutOfRange.time)
+        case .attemptEnding: record.refuse("attemptEndingTimestamp", text, OutOfRange.time)
+        default: record.refuse("arrivalTimestamp", text, OutOfRange.time)
+        }
     }
 
     /// Reads `{"url": ..., "mandatory": ...}` entries. Every object element is an entry (one without a

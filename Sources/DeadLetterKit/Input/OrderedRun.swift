@@ -15,7 +15,7 @@ public enum OrderedEvent<Prepared> {
 /// the consumer, so that which copy of a message counts never depends on which thread read faster.
 enum PendingEvent<Prepared> {
     /// `prepared` is nil for a record the selection (`--kind`, `--where`, time range) leaves out.
-    case record(Prepared?, messageId: String?, bodyDigest: UInt64?, problem: String?, missingAttributes: [String], line: Int)
+    case record(Prepared?, messageId: String?, bodyDigest: UInt64?, problems: [String], missingAttributes: [String], line: Int)
     case malformed(MalformedLine)
     case finished(FileStatistics)
 }
@@ -92,7 +92,7 @@ struct OrderedTally {
     mutating func take<Prepared>(_ event: PendingEvent<Prepared>, path: String, diagnostics: Diagnostics,
                                  _ consume: (OrderedEvent<Prepared>) -> Bool) -> Bool {
         switch event {
-        case .record(let prepared, let messageId, let digest, let problem, let missing, let line):
+        case .record(let prepared, let messageId, let digest, let problems, let missing, let line):
             if let messageId {
                 switch seenMessages.check(messageId, digest: digest, file: path, line: line) {
                 case .first: break
@@ -106,7 +106,7 @@ struct OrderedTally {
                     }
                 }
             }
-            if let problem {
+            for problem in problems {
                 payloadProblems += 1
                 if payloadProblems <= InputRun.reportedMalformedLines { diagnostics.warning("\(path):\(line): \(problem)") }
                 if !consume(.payloadProblem(file: path, line: line, problem: problem)) { return false }
@@ -172,7 +172,8 @@ extension InputRun {
         let options = self.options
         let pending: @Sendable (FailureRecord) -> PendingEvent<Prepared> = { record in
             .record(options.selects(record) ? prepare(record) : nil, messageId: record.messageId, bodyDigest: record.messageBodyDigest,
-                    problem: record.payload.problem, missingAttributes: record.missingAttributes, line: record.line)
+                    problems: FailureRecord.problems(record.valueProblems, payload: record.payload.problem),
+                    missingAttributes: record.missingAttributes, line: record.line)
         }
 
         var stopped = false

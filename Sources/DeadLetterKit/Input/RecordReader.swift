@@ -126,6 +126,13 @@ public struct RecordReader {
                 case .malformed(let line, let reason, let trailing):
                     keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: line, reason: reason, trailing: trailing)))
                 case .object(let frame):
+                    func report(_ values: [String], _ payload: String?, line: Int) -> Bool {
+                        for problem in FailureRecord.problems(values, payload: payload) {
+                            keepGoing = handle(.payloadProblem(file: displayPath, line: line, problem: problem))
+                            if !keepGoing { return false }
+                        }
+                        return true
+                    }
                     func deliver(_ record: FailureRecord) {
                         guard keepGoing else { return }
                         guard let seenMessages else {
@@ -144,10 +151,9 @@ public struct RecordReader {
                                 if !keepGoing { return }
                             }
                         }
-                        if let problem = record.payload.problem {
-                            keepGoing = handle(.payloadProblem(file: displayPath, line: record.line, problem: problem))
-                            if !keepGoing { return }
-                        }
+                        // The fields, not `record.problems`: see there.
+                        if !record.valueProblems.isEmpty || record.payload.problem != nil,
+                           !report(record.valueProblems, record.payload.problem, line: record.line) { return }
                         options.progress?.addRecord()
                         keepGoing = handle(.record(record))
                     }

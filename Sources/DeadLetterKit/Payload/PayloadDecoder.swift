@@ -39,6 +39,26 @@ public final class PayloadDecoder {
 
     /// Decodes the JSON string content of `rawData` (quotes excluded) and types it.
     public func decode(rawDataString: UnsafeBufferPointer<UInt8>, escaped: Bool) -> PayloadInfo {
+        var ignored: String?
+        return decode(rawDataString: rawDataString, escaped: escaped, outOfRange: &ignored)
+    }
+
+    /// Decodes `rawData` into `record`, with the problem of out-of-range values inside it (CloudWatch Logs
+    /// event timestamps, read only when events are kept).
+    func decode(rawDataString: UnsafeBufferPointer<UInt8>, escaped: Bool, into record: inout FailureRecord) {
+        var problem: String?
+        record.payload = decode(rawDataString: rawDataString, escaped: escaped, outOfRange: &problem)
+        if let problem { record.valueProblems.append(problem) }
+    }
+
+    /// Types an SQS message body into `record`, with the problem of out-of-range values inside it.
+    func decode(plain bytes: UnsafeBufferPointer<UInt8>, into record: inout FailureRecord) {
+        var problem: String?
+        record.payload = decode(plain: bytes, outOfRange: &problem)
+        if let problem { record.valueProblems.append(problem) }
+    }
+
+    private func decode(rawDataString: UnsafeBufferPointer<UInt8>, escaped: Bool, outOfRange: inout String?) -> PayloadInfo {
         var info = PayloadInfo()
         var ok: Bool
         if escaped {
@@ -61,20 +81,27 @@ public final class PayloadDecoder {
         }
         info.decodedBytes = decoded.count
         if needs.bytes { info.bytes = decoded }
-        decoded.withUnsafeBufferPointer { classify($0, into: &info) }
+        decoded.withUnsafeBufferPointer { classify($0, into: &info, outOfRange: &outOfRange) }
         return info
     }
 
     /// Types a payload that is not base64 (an SQS message body).
     public func decode(plain bytes: UnsafeBufferPointer<UInt8>) -> PayloadInfo {
+        var ignored: String?
+        return decode(plain: bytes, outOfRange: &ignored)
+    }
+
+    private func decode(plain bytes: UnsafeBufferPointer<UInt8>, outOfRange: inout String?) -> PayloadInfo {
         var info = PayloadInfo()
         info.decodedBytes = bytes.count
         if needs.bytes { info.bytes = Array(bytes) }
-        classify(bytes, into: &info)
+        classify(bytes, into: &info, outOfRange: &outOfRange)
         return info
     }
 
-    private func classify(_ bytes: UnsafeBufferPointer<UInt8>, into info: inout PayloadInfo) {
+    /// `outOfRange` is the problem of out-of-range values inside the payload, kept out of `info`: every record
+    /// carries an info, and a larger one costs every record a little to copy.
+    private func classify(_ bytes: UnsafeBufferPointer<UInt8>, into info: inout PayloadInfo, outOfRange: inout String?) {
         if bytes.isEmpty {
             info.type = .empty
             if needs.keep { info.view = .text("") }
@@ -86,7 +113,8 @@ public final class PayloadDecoder {
             case .complete:
                 let inflated = inflater.output
                 var span = (0, 0)
-                if let cwl = CloudWatchLogsPayload.parse(inflated, collectEvents: needs.events, scanner: &scanner, members: &members, span: &span) {
+                if let cwl = CloudWatchLogsPayload.parse(inflated, collectEvents: needs.events, scanner: &scanner, members: &members,
+                                                         span: &span, outOfRange: &outOfRange) {
                     info.type = .cloudWatchLogs
                     info.cloudWatch = cwl
                     if needs.keep || !needs.paths.isEmpty {

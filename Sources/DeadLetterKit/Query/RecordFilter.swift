@@ -83,31 +83,48 @@ public struct RecordFilter: Sendable {
 }
 
 /// Times for `--since`/`--until`: RFC 3339, a date (UTC midnight), epoch milliseconds, or a duration back
-/// from now (`90s`, `15m`, `36h`, `7d`, `2w`).
+/// from now (`90s`, `15m`, `36h`, `7d`, `2w`). Whatever the form, the time must lie in `UTCTime.supported`.
 public enum TimeArgument {
-    public static func parse(_ text: String, now: Int64) throws(UsageError) -> Int64 {
-        let t = text.trimmingCharacters(in: " ")
-        if let value = UTCTime.parseRFC3339(t) { return value }
-        if !t.isEmpty, t.allSatisfy(\.isASCIIDigitCharacter), let ms = Int64(t) { return ms }
-        if let unit = t.last, let amount = Int64(t.dropLast()), amount >= 0 {
-            let scale: Int64?
-            switch unit {
-            case "s": scale = 1000
-            case "m": scale = 60_000
-            case "h": scale = 3_600_000
-            case "d": scale = 86_400_000
-            case "w": scale = 604_800_000
-            default: scale = nil
-            }
-            if let scale {
-                let (span, overflow) = amount.multipliedReportingOverflow(by: scale)
-                if !overflow { return now - span }
-            }
-        }
-        throw UsageError("'\(text)' is not a time: use RFC 3339 (2024-03-05T14:00:00Z), a date (2024-03-05), epoch milliseconds, or a duration back from now (36h, 7d)")
-    }
-}
+    static let forms = "use RFC 3339 (2024-03-05T14:00:00Z), a date (2024-03-05), epoch milliseconds, or a duration back from now (36h, 7d)"
 
-extension Character {
-    var isASCIIDigitCharacter: Bool { isASCII && isNumber }
+    /// `flag` names the option in messages: `--since '2024-02-30': no such day (February 2024 has 29 days)`.
+    public static func parse(_ text: String, now: Int64, flag: String = "time") throws(UsageError) -> Int64 {
+        let t = text.trimmingCharacters(in: " ")
+        func refuse(_ reason: String) -> UsageError { UsageError("\(flag) '\(text)': \(reason)") }
+        do {
+            return try UTCTime.parse(rfc3339: t)
+        } catch .notATime {
+            // Not RFC 3339: one of the other forms below.
+        } catch {
+            throw refuse(error.description)
+        }
+        if !t.isEmpty, t.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            // Too many digits for an Int64 is out of range too.
+            guard let ms = Int64(t), UTCTime.supported.contains(ms) else {
+                throw refuse("epoch milliseconds \(TimeProblem.outOfRange)")
+            }
+            return ms
+        }
+        if let unit = t.last, let scale = durationScale(unit), !t.dropLast().isEmpty,
+           t.dropLast().utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            // `now - amount * scale`, checked: a duration long enough to overflow goes back past year 0 anyway.
+            guard let amount = Int64(t.dropLast()), case (let span, false) = amount.multipliedReportingOverflow(by: scale),
+                  case (let value, false) = now.subtractingReportingOverflow(span), UTCTime.supported.contains(value) else {
+                throw refuse("goes back before \(UTCTime.rfc3339(UTCTime.earliest)), the earliest supported time")
+            }
+            return value
+        }
+        throw refuse("not a time; \(forms)")
+    }
+
+    private static func durationScale(_ unit: Character) -> Int64? {
+        switch unit {
+        case "s": return 1000
+        case "m": return 60_000
+        case "h": return 3_600_000
+        case "d": return 86_400_000
+        case "w": return 604_800_000
+        default: return nil
+        }
+    }
 }

@@ -1,8 +1,38 @@
-/// Calendar arithmetic for UTC timestamps, done by hand so any Int64 millisecond value formats without
-/// Foundation and without overflow (AWS's own Splunk example is dated in the year 2401).
+/// Calendar arithmetic for UTC timestamps, done by hand without Foundation (AWS's own Splunk example is
+/// dated in the year 2401).
+///
+/// The times the tool reads and writes are those RFC 3339 can carry: years 0000 through 9999 (`supported`).
+/// Within it every time is written with a four-digit year and parses back to the same millisecond; a time
+/// outside it in a record is reported and read as missing, and one in a flag or a summary is refused. Numbers
+/// from records can be anything an Int64 holds, so nothing here traps: formatting is total over Int64, and
+/// parsing checks ranges before it multiplies.
 public enum UTCTime {
-    /// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-    public static func days(year: Int, month: Int, day: Int) -> Int64 {
+    /// 0000-01-01T00:00:00.000Z in epoch milliseconds.
+    public static let earliest: Int64 = -62_167_219_200_000
+    /// 9999-12-31T23:59:59.999Z in epoch milliseconds.
+    public static let latest: Int64 = 253_402_300_799_999
+    public static let supported: ClosedRange<Int64> = earliest...latest
+    /// The supported range as messages name it.
+    public static let supportedRange = "0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z"
+
+    /// The widest year `days` computes (`parseRFC3339` reads up to nine digits): the sums below stay far from
+    /// overflow there.
+    static let widestYear = 999_999_999
+
+    /// Days in `month` of `year` in the proleptic Gregorian calendar; 0 for a month that does not exist.
+    public static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 1, 3, 5, 7, 8, 10, 12: return 31
+        case 4, 6, 9, 11: return 30
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        default: return 0
+        }
+    }
+
+    /// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's `days_from_civil`); nil for a date
+    /// that does not exist (2024-02-30, month 13) or a year beyond ±999,999,999.
+    public static func days(year: Int, month: Int, day: Int) -> Int64? {
+        guard (-widestYear...widestYear).contains(year), day >= 1, day <= daysIn(month: month, year: year) else { return nil }
         let y = Int64(month <= 2 ? year - 1 : year)
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -12,8 +42,20 @@ public enum UTCTime {
         return era * 146_097 + doe - 719_468
     }
 
-    public static func millis(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, millisecond: Int = 0) -> Int64 {
-        let d = days(year: year, month: month, day: day)
+    /// Epoch milliseconds; nil for a date or time of day that does not exist, or a time outside `supported`.
+    /// A second of 60 (a leap second) is read as the first second of the next minute.
+    public static func millis(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, millisecond: Int = 0) -> Int64? {
+        guard (0...9999).contains(year),
+              let value = localMillis(year: year, month: month, day: day, hour: hour, minute: minute, second: second, millisecond: millisecond),
+              supported.contains(value) else { return nil }
+        return value
+    }
+
+    /// `millis` without the range check, for years -1...10000 (a local time whose offset brings it back into
+    /// range): products there are at most about 3.2e14, so nothing can overflow.
+    private static func localMillis(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millisecond: Int) -> Int64? {
+        guard (-1...10_000).contains(year), (0..<24).contains(hour), (0..<60).contains(minute), (0...60).contains(second),
+              (0..<1000).contains(millisecond), let d = days(year: year, month: month, day: day) else { return nil }
         return ((d * 24 + Int64(hour)) * 60 + Int64(minute)) * 60_000 + Int64(second) * 1000 + Int64(millisecond)
     }
 
@@ -112,59 +154,122 @@ public enum UTCTime {
         return "\(pad(c.year, 4))-\(pad(Int64(c.month), 2))-\(pad(Int64(c.day), 2))"
     }
 
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (or with `+HH:MM`, or a bare date) as written by `rfc3339`; the year
-    /// may carry a sign and more than four digits, as `rfc3339` writes far-off times.
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z` (or with `+HH:MM`, or a bare date) as written by `rfc3339`; nil for
+    /// anything `parse(rfc3339:)` refuses.
     public static func parseRFC3339(_ text: String) -> Int64? {
-        let b = Array(text.utf8)
-        var i = 0
-        func digits(_ count: Int) -> Int? {
-            guard i + count <= b.count else { return nil }
-            var v = 0
-            for k in i..<(i + count) {
-                guard b[k] >= 0x30 && b[k] <= 0x39 else { return nil }
-                v = v * 10 + Int(b[k] - 0x30)
+        try? parse(rfc3339: text)
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z`, with `+HH:MM`/`-HH:MM` instead of `Z`, or a bare date (UTC
+    /// midnight), and says what is wrong with anything else. The year may carry a sign and up to nine digits,
+    /// so that a far-off time is refused as out of range rather than as not a time.
+    public static func parse(rfc3339 text: String) throws(TimeProblem) -> Int64 {
+        var b = TimeText(text)
+        let sign = b.sign() ?? 1
+        guard let yearDigits = b.digitRun(), (4...9).contains(yearDigits.count), b.expect("-"),
+              let month = b.digits(2), b.expect("-"), let day = b.digits(2) else { throw .notATime }
+        let year = sign * yearDigits.value
+        var hour = 0, minute = 0, second = 0, millisecond = 0, offsetMinutes = 0
+        if !b.atEnd {
+            guard b.expect("T") || b.expect("t") || b.expect(" "), let h = b.digits(2), b.expect(":"), let mi = b.digits(2),
+                  b.expect(":"), let sec = b.digits(2) else { throw .notATime }
+            (hour, minute, second) = (h, mi, sec)
+            if b.expect(".") {
+                // Digits past milliseconds are dropped, as `rfc3339` never writes them.
+                guard let fraction = b.digitRun() else { throw .notATime }
+                millisecond = fraction.milliseconds
             }
-            i += count
-            return v
+            if b.expect("Z") || b.expect("z") {
+            } else if let east = b.sign() {
+                guard let oh = b.digits(2), b.expect(":"), let om = b.digits(2) else { throw .notATime }
+                guard oh < 24, om < 60 else { throw .noSuchOffset }
+                offsetMinutes = east * (oh * 60 + om)
+            }
+            guard b.atEnd else { throw .notATime }
         }
-        func expect(_ c: UInt8) -> Bool {
-            guard i < b.count, b[i] == c else { return false }
-            i += 1
-            return true
+        guard (1...12).contains(month) else { throw .noSuchMonth(month) }
+        guard day >= 1, day <= daysIn(month: month, year: year) else { throw .noSuchDay(year: year, month: month, day: day) }
+        guard hour < 24, minute < 60, second <= 60 else { throw .noSuchTimeOfDay(hour: hour, minute: minute, second: second) }
+        // One year either side: an offset may bring a local 10000-01-01T00:30+01:00 back into range.
+        guard let local = localMillis(year: year, month: month, day: day, hour: hour, minute: minute, second: second, millisecond: millisecond)
+        else { throw .outOfRange }
+        let value = local - Int64(offsetMinutes) * 60_000
+        guard supported.contains(value) else { throw .outOfRange }
+        return value
+    }
+}
+
+/// Why a text is not a supported time.
+public enum TimeProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    case notATime
+    case noSuchMonth(Int)
+    case noSuchDay(year: Int, month: Int, day: Int)
+    case noSuchTimeOfDay(hour: Int, minute: Int, second: Int)
+    case noSuchOffset
+    case outOfRange
+
+    private static let monthNames = ["January", "February", "March", "April", "May", "June", "July", "August",
+                                     "September", "October", "November", "December"]
+
+    public var description: String {
+        switch self {
+        case .notATime:
+            return "not an RFC 3339 time"
+        case .noSuchMonth:
+            return "no such month (months run from 01 to 12)"
+        case .noSuchDay(let year, let month, _):
+            guard (1...12).contains(month) else { return "no such month (months run from 01 to 12)" }
+            return "no such day (\(Self.monthNames[month - 1]) \(year) has \(UTCTime.daysIn(month: month, year: year)) days)"
+        case .noSuchTimeOfDay:
+            return "no such time of day (hours run to 23, minutes to 59, seconds to 60)"
+        case .noSuchOffset:
+            return "no such offset (offsets run from -23:59 to +23:59)"
+        case .outOfRange:
+            return "outside the supported range (\(UTCTime.supportedRange))"
         }
-        var sign = 1
-        if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") {
-            if b[i] == UInt8(ascii: "-") { sign = -1 }
-            i += 1
-        }
-        var yearLength = 0
-        while i + yearLength < b.count, b[i + yearLength] >= 0x30, b[i + yearLength] <= 0x39 { yearLength += 1 }
-        guard (4...9).contains(yearLength), let year = digits(yearLength), expect(0x2D), let mo = digits(2), expect(0x2D),
-              let d = digits(2), (1...12).contains(mo), (1...31).contains(d) else { return nil }
-        if i == b.count { return millis(year: sign * year, month: mo, day: d) }
-        guard i < b.count, b[i] == UInt8(ascii: "T") || b[i] == UInt8(ascii: "t") || b[i] == UInt8(ascii: " ") else { return nil }
+    }
+}
+
+/// A cursor over the bytes of a time being parsed.
+private struct TimeText {
+    private let bytes: [UInt8]
+    private var i = 0
+
+    init(_ text: String) { bytes = Array(text.utf8) }
+
+    var atEnd: Bool { i == bytes.count }
+
+    mutating func expect(_ c: Unicode.Scalar) -> Bool {
+        guard i < bytes.count, bytes[i] == UInt8(ascii: c) else { return false }
         i += 1
-        guard let h = digits(2), expect(0x3A), let mi = digits(2), expect(0x3A), let sec = digits(2), h < 24, mi < 60, sec < 61 else { return nil }
-        var ms = 0
-        if expect(UInt8(ascii: ".")) {
-            var scale = 100
-            let first = i
-            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
-                ms += Int(b[i] - 0x30) * scale
-                scale /= 10
-                i += 1
-            }
-            if i == first { return nil }
-        }
-        var offset = 0
-        if expect(UInt8(ascii: "Z")) || expect(UInt8(ascii: "z")) {
-        } else if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
-            let east = b[i] == UInt8(ascii: "+")
-            i += 1
-            guard let oh = digits(2), expect(0x3A), let om = digits(2) else { return nil }
-            offset = (oh * 60 + om) * (east ? 1 : -1)
-        }
-        guard i == b.count else { return nil }
-        return millis(year: sign * year, month: mo, day: d, hour: h, minute: mi, second: sec, millisecond: ms) - Int64(offset) * 60_000
+        return true
+    }
+
+    /// 1 for `+`, -1 for `-`, nil (and nothing read) otherwise.
+    mutating func sign() -> Int? {
+        if expect("+") { return 1 }
+        if expect("-") { return -1 }
+        return nil
+    }
+
+    private static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
+    /// Exactly `count` digits.
+    mutating func digits(_ count: Int) -> Int? {
+        guard i + count <= bytes.count, bytes[i..<(i + count)].allSatisfy(Self.isDigit) else { return nil }
+        defer { i += count }
+        return bytes[i..<(i + count)].reduce(0) { $0 * 10 + Int($1 - 0x30) }
+    }
+
+    /// One or more digits: how many, their value (only read for up to nine, where it cannot overflow), and
+    /// the first three as milliseconds of a fraction.
+    mutating func digitRun() -> (count: Int, value: Int, milliseconds: Int)? {
+        let start = i
+        while i < bytes.count, Self.isDigit(bytes[i]) { i += 1 }
+        let run = bytes[start..<i]
+        guard !run.isEmpty else { return nil }
+        let value = run.count <= 9 ? run.reduce(0) { $0 * 10 + Int($1 - 0x30) } : 0
+        let milliseconds = (run.prefix(3) + [0x30, 0x30]).prefix(3).reduce(0) { $0 * 10 + Int($1 - 0x30) }
+        return (run.count, value, milliseconds)
     }
 }
