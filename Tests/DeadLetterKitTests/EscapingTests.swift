@@ -161,7 +161,7 @@ enum ShellRun {
     @Test func recordsCSVEscapesCarriageReturnsAndNeutralisesHiddenFormulas() throws {
         let message = "Access granted to 10.0.0.1\rDENIED\u{2028}next"
         let input = [
-            "{\"rawData\":\"\(Harness.base64("\n=HYPERLINK(\"http://evil\",\"x\")"))\",\"errorCode\":\"Lambda.X\",\"errorMessage\":\(JSONOutput.quote(message)),\"attemptsMade\":-5}",
+            "{\"rawData\":\"\(Harness.base64("\n=HYPERLINK(\"http://evil\",\"x\")"))\",\"errorCode\":\"Lambda.X\",\"errorMessage\":\(JSONOutput.quote(message)),\"attemptsMade\":5}",
             "{\"rawData\":\"\(Harness.base64("＝1+1"))\",\"errorCode\":\"\u{A0}=cmd\",\"errorMessage\":\"-5\"}",
             "{\"rawData\":\"\(Harness.base64("plain text"))\",\"errorCode\":\"\\r\\n+1\",\"errorMessage\":\"\\t@x\"}",
         ].joined(separator: "\n") + "\n"
@@ -182,7 +182,7 @@ enum ShellRun {
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(parsed)) as? [[String]])
         #expect(rows.count == 4)
         #expect(rows[0] == ["errorCode", "errorMessage", "attempts", "payload"])
-        #expect(rows[1] == ["Lambda.X", "Access granted to 10.0.0.1\\rDENIED\\u{2028}next", "-5", "'\n=HYPERLINK(\"http://evil\",\"x\")"])
+        #expect(rows[1] == ["Lambda.X", "Access granted to 10.0.0.1\\rDENIED\\u{2028}next", "5", "'\n=HYPERLINK(\"http://evil\",\"x\")"])
         #expect(rows[2] == ["'\u{A0}=cmd", "'-5", "(none)", "'＝1+1"])
         #expect(rows[3] == ["'\\r\n+1", "'\t@x", "(none)", "plain text"])
         // No cell holds a raw CR: the parser saw every one as a line ending.
