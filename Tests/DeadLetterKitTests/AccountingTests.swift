@@ -13,7 +13,8 @@ import Testing
     @Test func junkAfterARecordCountsTheLineOnceUnderItsOwnTotal() throws {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        // Seven lines: four records followed by junk, one plain record, one junk line, one blank line.
+        // Eight lines: four records followed by junk, one plain record, one junk line, one blank line, and a
+        // record followed by an object that is no failure record.
         var bytes = Data()
         bytes += Data((Self.record + ",\n").utf8)                 // 1: a comma, as in a hand-made array
         bytes += Data((Self.record + " x\n").utf8)                // 2: a word
@@ -22,27 +23,34 @@ import Testing
         bytes += Data((Self.record + "\n").utf8)                  // 5
         bytes += Data("not json at all\n".utf8)                   // 6
         bytes += Data("\n".utf8)                                   // 7
+        bytes += Data((Self.record + #" {"a":1}"# + "\n").utf8)    // 8
         let file = dir.appendingPathComponent("in.json")
         try bytes.write(to: file)
 
         let r = try CLI.run(["summarize", file.path, "--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
         let totals = try #require(try r.json()[object: "totals"])
-        #expect(totals[int: "lines"] == 7)
-        #expect(totals[int: "records"] == 5)
+        #expect(totals[int: "lines"] == 8)
+        #expect(totals[int: "records"] == 6)
         #expect(totals[int: "malformed"] == 1)
         #expect(totals[int: "blankLines"] == 1)
-        #expect(totals[int: "trailingJunk"] == 4)
+        #expect(totals[int: "trailingJunk"] == 5)
         #expect(totals[int: "records"]! + totals[int: "malformed"]! + totals[int: "blankLines"]! == totals[int: "lines"]!)
         for line in 1...4 {
             #expect(r.stderr.contains("in.json:\(line): trailing junk after a JSON object: not JSON"), "line \(line): \(r.stderr)")
         }
         #expect(r.stderr.contains("in.json:6: malformed: not JSON"))
+        #expect(r.stderr.contains("in.json:8: trailing junk after a JSON object: JSON object without failure fields"))
 
-        // records lists the five records; --strict treats trailing junk as malformed input.
+        // records lists the six records (the ordered engine counts alike); --strict treats trailing junk as
+        // malformed input in both engines.
         let rows = try CLI.run(["records", file.path, "-q"])
-        #expect(rows.stdout.split(separator: "\n").count == 5)
+        #expect(rows.stdout.split(separator: "\n").count == 6)
         #expect(try CLI.run(["summarize", file.path, "--strict", "-q"]).status == 2)
+        let junkOnly = dir.appendingPathComponent("junk-only.json")
+        try Data((Self.record + ",\n").utf8).write(to: junkOnly)
+        #expect(try CLI.run(["records", junkOnly.path, "--strict", "-q"]).status == 2)
+        #expect(try CLI.run(["records", junkOnly.path, "-q"]).status == 0)
         let clean = dir.appendingPathComponent("clean.json")
         try Data((Self.record + "\n").utf8).write(to: clean)
         #expect(try CLI.run(["records", clean.path, "--strict", "-q"]).status == 0)

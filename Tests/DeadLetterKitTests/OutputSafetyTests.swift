@@ -61,7 +61,7 @@ import Testing
         func waitForStaging(in parent: URL, out: String) -> String? {
             for _ in 0..<500 {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []
-                if let name = names.first(where: { $0.hasPrefix(".\(out).deadletter-partial-\(pid)") }) { return name }
+                if let name = names.first(where: { $0.hasPrefix(".\(out).deadletter-partial-\(pid)-") }) { return name }
                 usleep(10_000)
             }
             return nil

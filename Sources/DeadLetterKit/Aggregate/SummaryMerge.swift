@@ -24,7 +24,7 @@ public enum SummaryMerge {
             var attempts: MinMax?
             var logEvents: Int?
         }
-        struct Sample: Decodable { var file: String, line: Int, reason: String }
+        struct Sample: Decodable { var file: String, line: Int, reason: String, trailing: Bool? }
         var schema: String
         var groupBy: [String]
         var totals: Totals
@@ -105,7 +105,7 @@ public enum SummaryMerge {
             }
             for (index, s) in (document.malformedSamples ?? []).enumerated() {
                 guard s.line >= 0 else { throw check.fail("malformedSamples[\(index)].line", "\(s.line) is negative") }
-                if samples.count < Summary.maxMalformedSamples { samples.append(MalformedLine(file: s.file, line: s.line, reason: s.reason)) }
+                if samples.count < Summary.maxMalformedSamples { samples.append(MalformedLine(file: s.file, line: s.line, reason: s.reason, trailing: s.trailing ?? false)) }
             }
         }
         var summary = Summary(groupBy: groupBy ?? [])

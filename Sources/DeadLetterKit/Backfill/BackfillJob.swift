@@ -106,7 +106,15 @@ public enum BackfillJob {
         if writeFailure == nil, let directory {
             do throws(OutputDirectory.Failure) { try directory.commit() } catch { writeFailure = error }
         }
-        if case .conflict(let message) = writeFailure { throw UsageError(message) }
+        switch writeFailure {
+        case .conflict(let message)?:
+            throw UsageError(message)
+        case .notPlaced(let message)?:
+            diagnostics.error(message)
+            return .inputError
+        default:
+            break
+        }
         if let failure = writeFailure {
             directory?.abandon()
             diagnostics.error("\(failure); nothing was written to '\(options.out)'")

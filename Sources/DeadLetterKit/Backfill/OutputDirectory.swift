@@ -25,9 +25,11 @@ public final class OutputDirectory: @unchecked Sendable {
         case io(String)
         /// `--out` changed while the run went on; nothing there was touched and the output was kept elsewhere.
         case conflict(String)
+        /// The finished output could not be moved into `--out` (a file system error) and was kept elsewhere.
+        case notPlaced(String)
         public var description: String {
             switch self {
-            case .usage(let m), .io(let m), .conflict(let m): return m
+            case .usage(let m), .io(let m), .conflict(let m), .notPlaced(let m): return m
             }
         }
     }
@@ -52,13 +54,23 @@ public final class OutputDirectory: @unchecked Sendable {
     private let cleanupQueue = DispatchQueue(label: "deadletter.output-cleanup")
     private var committed = false
     private var kept = false
+    private let atomicRenames: Bool
 
     public var staging: String { join(parent, stagingName) }
 
     /// Checks `destination` against the rules above and creates the staging directory beside it.
     /// `inputs` are the paths being read: an `--out` that is, contains or lies inside one is refused.
     /// `note` hears what was found and done about leftovers of earlier runs, also when the run is then refused.
-    public init(destination: String, force: Bool, inputs: [String] = [], note: (String) -> Void = { _ in }) throws(Failure) {
+    public convenience init(destination: String, force: Bool, inputs: [String] = [], note: (String) -> Void = { _ in }) throws(Failure) {
+        try self.init(destination: destination, force: force, inputs: inputs, note: note, atomicRenames: true, handleSignals: true)
+    }
+
+    /// `atomicRenames: false` behaves as on a file system without RENAME_NOREPLACE and RENAME_EXCHANGE, so
+    /// the tests reach the fallbacks on any machine. `handleSignals: false` leaves the process's signal
+    /// dispositions alone: SIGINT and SIGTERM are ignored while Dispatch watches them, and a test process
+    /// that did that would pass the ignoring on to every program it starts.
+    init(destination: String, force: Bool, inputs: [String], note: (String) -> Void, atomicRenames: Bool, handleSignals: Bool) throws(Failure) {
+        self.atomicRenames = atomicRenames
         var path = destination
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         guard path != "/" else { throw .usage("--out '/' is the root directory; name a new or empty directory") }
@@ -93,11 +105,14 @@ public final class OutputDirectory: @unchecked Sendable {
             close(parentFD)
             throw error
         }
-        installSignalCleanup()
+        if handleSignals { installSignalCleanup() }
     }
 
     deinit {
-        if !committed && !kept { _ = DirectoryTree.remove(in: parentFD, name: stagingName, identity: stagingIdentity) }
+        cleanupQueue.sync {
+            if !committed && !kept { _ = DirectoryTree.remove(in: parentFD, name: stagingName, identity: stagingIdentity) }
+            for source in signalSources { source.cancel() }
+        }
         close(stagingFD)
         close(parentFD)
     }
@@ -175,17 +190,18 @@ public final class OutputDirectory: @unchecked Sendable {
 
     private func renameIntoPlace() throws(Failure) {
         defer { for source in signalSources { source.cancel() } }
+        // Shown with the usual mode only now: until the end nothing else could look in or plant anything.
+        fchmod(stagingFD, 0o777 & ~Self.creationMask)
         let now = FileIdentity(parentFD: parentFD, name: base)
         switch start {
         case .absent:
             guard now == nil else { throw keep(because: "it did not exist when this run started and was created meanwhile") }
-            if deadletter_rename_noreplace(parentFD, stagingName, parentFD, base) != 0 {
-                if errno == EEXIST || errno == ENOTEMPTY { throw keep(because: "it was created meanwhile") }
+            if renameNoReplace(stagingName, base) != 0 {
+                if Self.exists(errno) { throw keep(because: "it was created meanwhile") }
                 // A file system without RENAME_NOREPLACE: a plain rename can only replace an empty directory.
-                guard errno == EINVAL || errno == ENOSYS || errno == ENOTSUP,
-                      renameat(parentFD, stagingName, parentFD, base) == 0 else {
-                    if errno == EEXIST || errno == ENOTEMPTY { throw keep(because: "it was created meanwhile") }
-                    throw .io("cannot move the output into '\(destination)': \(lastError())")
+                guard Self.unsupported(errno), renameat(parentFD, stagingName, parentFD, base) == 0 else {
+                    if Self.exists(errno) { throw keep(because: "it was created meanwhile") }
+                    throw keep(because: "cannot move the output there: \(lastError())", conflict: false)
                 }
             }
         case .empty(let identity):
@@ -194,8 +210,8 @@ public final class OutputDirectory: @unchecked Sendable {
             }
             // rename(2) replaces an empty directory and fails on a non-empty one: nothing can be lost.
             guard renameat(parentFD, stagingName, parentFD, base) == 0 else {
-                if errno == EEXIST || errno == ENOTEMPTY { throw keep(because: "files appeared in it meanwhile") }
-                throw .io("cannot move the output into '\(destination)': \(lastError())")
+                if Self.exists(errno) { throw keep(because: "files appeared in it meanwhile") }
+                throw keep(because: "cannot move the output there: \(lastError())", conflict: false)
             }
         case .previousOutput(let identity):
             guard now == identity, DirectoryTree.holdsManifest(in: parentFD, name: base) else {
@@ -208,46 +224,103 @@ public final class OutputDirectory: @unchecked Sendable {
     }
 
     /// Swaps the new output for the previous one in one step where the file system can; elsewhere in two
-    /// renames, the previous output waiting under a name that the next run recognises and restores.
+    /// renames, the previous output waiting under a name that the next run recognises and restores. Either
+    /// way, what was moved out of `--out` is checked to be the previous output the run inspected: another
+    /// process may have put something else there since, and that is put back, never removed.
     private func replace(previous: FileIdentity) throws(Failure) {
-        if deadletter_rename_exchange(parentFD, stagingName, parentFD, base) == 0 {
+        if exchange(stagingName, base) == 0 {
+            guard FileIdentity(parentFD: parentFD, name: stagingName) == previous else {
+                _ = exchange(stagingName, base)
+                throw keep(because: "the previous output that --force was to replace was replaced meanwhile")
+            }
             committed = true
             fsync(parentFD)
             _ = DirectoryTree.remove(in: parentFD, name: stagingName, identity: previous)
             return
         }
-        guard errno == EINVAL || errno == ENOSYS || errno == ENOTSUP else {
-            throw .io("cannot replace '\(destination)': \(lastError())")
+        guard Self.unsupported(errno) else {
+            throw keep(because: "cannot replace it: \(lastError())", conflict: false)
+        }
+        // The previous output is locked while it is set aside, so a later run sees that this run still owns it.
+        let previousFD = openat(parentFD, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        defer { if previousFD >= 0 { close(previousFD) } }
+        var st = stat()
+        guard previousFD >= 0, fstat(previousFD, &st) == 0, FileIdentity(st) == previous, flock(previousFD, LOCK_EX | LOCK_NB) == 0 else {
+            throw keep(because: "the previous output that --force was to replace was replaced meanwhile")
         }
         let aside = ".\(base).deadletter-old-\(getpid())-\(RandomName.make())"
         guard renameat(parentFD, base, parentFD, aside) == 0 else {
-            throw .io("cannot replace '\(destination)': \(lastError())")
+            throw keep(because: "cannot replace it: \(lastError())", conflict: false)
+        }
+        guard FileIdentity(parentFD: parentFD, name: aside) == previous else {
+            // Someone else's directory was moved aside: it goes back where it was.
+            if renameNoReplace(aside, base) != 0, Self.unsupported(errno), FileIdentity(parentFD: parentFD, name: base) == nil {
+                _ = renameat(parentFD, aside, parentFD, base)
+            }
+            throw keep(because: "the previous output that --force was to replace was replaced meanwhile")
         }
         guard renameat(parentFD, stagingName, parentFD, base) == 0 else {
             let why = lastError()
-            _ = renameat(parentFD, aside, parentFD, base)
-            throw .io("cannot move the output into '\(destination)': \(why)")
+            if renameat(parentFD, aside, parentFD, base) == 0 {
+                throw keep(because: "cannot move the output there: \(why)", conflict: false)
+            }
+            let failure = keep(because: "cannot move the output there (\(why)), nor put the previous output back; it is in '\(join(parent, aside))'", conflict: false)
+            throw failure
         }
         committed = true
         fsync(parentFD)
         _ = DirectoryTree.remove(in: parentFD, name: aside, identity: previous)
     }
 
-    /// Keeps the finished output under a visible name beside `--out`, for a conflict at commit.
-    private func keep(because why: String) -> Failure {
+    /// Keeps the finished output under a visible name beside `--out` when it cannot be put in place: a
+    /// conflict (exit 64) or a failed rename (exit 1). Never under a name the leftover cleanup matches.
+    private func keep(because why: String, conflict: Bool = true) -> Failure {
         kept = true
         var place = staging
         for _ in 0..<8 {
             let name = "\(base).deadletter-\(RandomName.make())"
-            if deadletter_rename_noreplace(parentFD, stagingName, parentFD, name) == 0 {
+            if renameNoReplace(stagingName, name) == 0 {
                 place = join(parent, name)
                 break
             }
             if errno == EEXIST { continue }
-            break
+            // Without RENAME_NOREPLACE: a name of eight random characters that is not there now.
+            guard Self.unsupported(errno) else { break }
+            if FileIdentity(parentFD: parentFD, name: name) == nil, renameat(parentFD, stagingName, parentFD, name) == 0 {
+                place = join(parent, name)
+                break
+            }
         }
-        return .conflict("--out '\(destination)' was not replaced: \(why). Nothing there was touched; the finished output is in '\(place)'")
+        let message = "--out '\(destination)' was not replaced: \(why). The finished output is in '\(place)'"
+        return conflict ? .conflict(message + "; nothing in --out was touched") : .notPlaced(message)
     }
+
+    private func renameNoReplace(_ from: String, _ to: String) -> Int32 {
+        guard atomicRenames else {
+            errno = EINVAL
+            return -1
+        }
+        return deadletter_rename_noreplace(parentFD, from, parentFD, to)
+    }
+
+    private func exchange(_ a: String, _ b: String) -> Int32 {
+        guard atomicRenames else {
+            errno = EINVAL
+            return -1
+        }
+        return deadletter_rename_exchange(parentFD, a, parentFD, b)
+    }
+
+    private static func exists(_ code: Int32) -> Bool { code == EEXIST || code == ENOTEMPTY || code == ENOTDIR }
+    private static func unsupported(_ code: Int32) -> Bool { code == EINVAL || code == ENOSYS || code == ENOTSUP }
+
+    /// The process's file creation mask, read once before any thread that creates files is started
+    /// (`umask` can only be read by setting it).
+    private static let creationMask: mode_t = {
+        let mask = umask(0o077)
+        umask(mask)
+        return mask
+    }()
 
     /// Removes the staging directory (on error).
     public func abandon() {
@@ -302,21 +375,23 @@ public final class OutputDirectory: @unchecked Sendable {
     }
 
     private static func makeStaging(parentFD: Int32, parent: String, base: String) throws(Failure) -> (String, Int32, FileIdentity) {
+        _ = creationMask
         for _ in 0..<16 {
             let name = ".\(base).deadletter-partial-\(getpid())-\(RandomName.make())"
+            // Private (0700) until the commit, so nothing can be planted in it or read from it meanwhile.
             guard mkdirat(parentFD, name, 0o700) == 0 else {
                 if errno == EEXIST { continue }
                 throw .io("cannot create a directory beside '\(join(parent, base))': \(lastError())")
             }
             let fd = openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             var st = stat()
-            guard fd >= 0, fstat(fd, &st) == 0 else {
-                throw .io("cannot open '\(join(parent, name))': \(lastError())")
+            // Locked for the whole run: a later run's cleanup takes only what no live run holds.
+            guard fd >= 0, fstat(fd, &st) == 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+                let why = lastError()
+                if fd >= 0 { close(fd) }
+                unlinkat(parentFD, name, AT_REMOVEDIR)
+                throw .io("cannot open '\(join(parent, name))': \(why)")
             }
-            // Made private (0700) so nothing can be planted in it; it gets the usual mode before it is shown.
-            let mask = umask(0)
-            umask(mask)
-            fchmod(fd, 0o777 & ~mask)
             return (name, fd, FileIdentity(st))
         }
         throw .io("cannot create a directory beside '\(join(parent, base))': too many name clashes")
@@ -329,7 +404,9 @@ enum DirectoryTree {
     /// Removes the directory `name` in `parentFD` and everything below it. With `identity`, only if it is
     /// still that directory. Returns true when it is gone (or was never there).
     @discardableResult
-    static func remove(in parentFD: Int32, name: String, identity: FileIdentity? = nil) -> Bool {
+    static func remove(in parentFD: Int32, name: String, identity: FileIdentity? = nil, depth: Int = 0) -> Bool {
+        // deadletter writes no folders: a deep tree here was planted, and is left rather than followed down.
+        guard depth < 32 else { return false }
         let fd = openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return errno == ENOENT }
         if let identity {
@@ -339,16 +416,16 @@ enum DirectoryTree {
                 return false
             }
         }
-        removeContents(of: fd)
+        removeContents(of: fd, depth: depth)
         return unlinkat(parentFD, name, AT_REMOVEDIR) == 0 || errno == ENOENT
     }
 
     /// Empties the directory open as `fd` (and closes it).
-    private static func removeContents(of fd: Int32) {
+    private static func removeContents(of fd: Int32, depth: Int) {
         let names = entries(of: fd)
         for name in names where unlinkat(fd, name, 0) != 0 {
             // A directory: unlink fails with EISDIR on Linux, EPERM elsewhere.
-            if errno == EISDIR || errno == EPERM { remove(in: fd, name: name) }
+            if errno == EISDIR || errno == EPERM { remove(in: fd, name: name, depth: depth + 1) }
         }
         close(fd)
     }
@@ -420,25 +497,41 @@ struct LeftoverCleanup {
 
     private mutating func handle(_ name: String, pid: pid_t, setAside: Bool) {
         let shown = join(parent, name)
-        guard pid != getpid() else { return }
-        if kill(pid, 0) == 0 || errno == EPERM {
+        // A run holds a lock on its staging directory (and on an output it set aside) until it ends, so a
+        // lock that can be taken means the run is over, whichever machine or process namespace it ran in.
+        let fd = openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ELOOP || errno == ENOTDIR {
+                notes.append("'\(shown)' has the name of deadletter's working directories but is not a directory; left alone")
+            }
+            return
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             notes.append("'\(shown)' belongs to another deadletter run that is still going (process \(pid)); left alone")
             return
         }
-        var st = stat()
-        guard fstatat(parentFD, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return }
-        guard (st.st_mode & S_IFMT) == S_IFDIR else {
-            notes.append("'\(shown)' has the name of deadletter's working directories but is not a directory; left alone")
-            return
-        }
-        if setAside && FileIdentity(parentFD: parentFD, name: base) == nil {
-            if deadletter_rename_noreplace(parentFD, name, parentFD, base) == 0 || renameat(parentFD, name, parentFD, base) == 0 {
-                notes.append("restored '\(join(parent, base))' from '\(shown)': a --force replacement by process \(pid) was interrupted before it finished")
+        let identity = FileIdentity(st)
+        if setAside {
+            if FileIdentity(parentFD: parentFD, name: base) == nil {
+                let moved = deadletter_rename_noreplace(parentFD, name, parentFD, base) == 0
+                    || ((errno == EINVAL || errno == ENOSYS || errno == ENOTSUP) && renameat(parentFD, name, parentFD, base) == 0)
+                if moved {
+                    notes.append("restored '\(join(parent, base))' from '\(shown)': a --force replacement by process \(pid) was interrupted before it finished")
+                }
+                return
+            }
+            // The replacement finished (--out holds a backfill output): this is the output it replaced.
+            // Anything else in --out now is not known to be its successor, so the old one is kept.
+            guard DirectoryTree.holdsManifest(in: parentFD, name: base) else {
+                notes.append("'\(shown)' holds the output an interrupted --force (process \(pid)) set aside, and --out is not a backfill output now; left alone for you to look at")
                 return
             }
         }
-        if DirectoryTree.remove(in: parentFD, name: name, identity: FileIdentity(st)) {
-            let process = "process \(pid), which no longer exists"
+        if DirectoryTree.remove(in: parentFD, name: name, identity: identity) {
+            let process = "process \(pid), which is no longer running"
             notes.append(setAside ? "removed '\(shown)', the previous output that an interrupted --force (\(process)) had set aside"
                                   : "removed '\(shown)', left by an interrupted run (\(process))")
         }

@@ -35,7 +35,8 @@ public enum SummaryJSON {
         out += "  \"malformedSamples\": ["
         for (i, m) in summary.malformedSamples.enumerated() {
             out += i == 0 ? "\n" : ",\n"
-            out += "    {\"file\": \(JSONOutput.quote(m.file)), \"line\": \(m.line), \"reason\": \(JSONOutput.quote(m.reason))}"
+            out += "    {\"file\": \(JSONOutput.quote(m.file)), \"line\": \(m.line), \"reason\": \(JSONOutput.quote(m.reason))"
+            out += m.trailing ? ", \"trailing\": true}" : "}"
         }
         out += summary.malformedSamples.isEmpty ? "]\n" : "\n  ]\n"
         out += "}\n"

@@ -12,6 +12,8 @@ public struct ObjectFrame {
     public let members: [ScannedMember]
     /// 1-based line on which the object starts.
     public let line: Int
+    /// Another object ended earlier on the same line: if this one is no record, it is that line's trailing junk.
+    public var followsObject = false
 
     public var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base + start, count: end - start) }
 
@@ -269,7 +271,9 @@ public final class FrameReader {
                     // The limit holds wherever the record falls in the buffer.
                     emit(.malformed(line: line, reason: "record larger than \(maxRecordBytes) bytes (--max-record-bytes)", trailing: false))
                 } else if expectObject {
-                    emit(.object(ObjectFrame(base: UnsafePointer(storage), start: pos, end: valueEnd, members: members, line: line)))
+                    var frame = ObjectFrame(base: UnsafePointer(storage), start: pos, end: valueEnd, members: members, line: line)
+                    frame.followsObject = lineHasObject
+                    emit(.object(frame))
                 } else {
                     emit(.malformed(line: line, reason: "array element is not a JSON object", trailing: false))
                 }

@@ -8,6 +8,7 @@ struct FileLog: Sendable {
     var trailingJunkCount = 0
     var problems: [String] = []
     var problemCount = 0
+    var conflicts: [String] = []
     var repeats = 0
     var messageIdConflicts = 0
     var missingAttributes: [String: Int] = [:]
@@ -75,8 +76,8 @@ extension InputRun {
                         log.repeats += 1
                     case .conflict(let f, let line, let id, let earlier):
                         log.messageIdConflicts += 1
-                        if log.problems.count < Self.reportedMalformedLines {
-                            log.problems.append(Self.conflictMessage(file: f, line: line, id: id, earlier: earlier))
+                        if log.conflicts.count < Self.reportedMalformedLines {
+                            log.conflicts.append(Self.conflictMessage(file: f, line: line, id: id, earlier: earlier))
                         }
                     case .finished(let stats):
                         if let error = stats.error { log.error = "\(stats.path): \(error)" }
@@ -91,7 +92,7 @@ extension InputRun {
         progress?.finish()
         // Diagnostics in input order.
         var samples: [MalformedLine] = []
-        var shownMalformed = 0, shownProblems = 0, malformed = 0, trailingJunk = 0, problemsTotal = 0, repeats = 0, conflicts = 0
+        var shownMalformed = 0, shownProblems = 0, shownConflicts = 0, malformed = 0, trailingJunk = 0, problemsTotal = 0, repeats = 0, conflicts = 0
         var missing: [String: Int] = [:]
         var messagesMissing = 0
         for log in logs {
@@ -109,6 +110,10 @@ extension InputRun {
             for p in log.problems where shownProblems < Self.reportedMalformedLines {
                 diagnostics.warning(p)
                 shownProblems += 1
+            }
+            for c in log.conflicts where shownConflicts < Self.reportedMalformedLines {
+                diagnostics.warning(c)
+                shownConflicts += 1
             }
             malformed += log.malformedCount
             trailingJunk += log.trailingJunkCount

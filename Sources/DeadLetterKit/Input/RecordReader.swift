@@ -158,7 +158,7 @@ public struct RecordReader {
                         keepGoing = handle(.record(record))
                     }
                     if let reason = decoder.decode(frame, file: file, each: deliver) {
-                        keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: frame.line, reason: reason)))
+                        keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: frame.line, reason: reason, trailing: frame.followsObject)))
                     }
                 }
                 return keepGoing
