@@ -24,6 +24,17 @@ import Testing
         return directory
     }
 
+    /// A --force run over an earlier output ("old"), with its new file ("new") written, not yet committed.
+    func forceOverPreviousOutput(atomic: Bool) throws -> (root: URL, out: URL, directory: OutputDirectory) {
+        let root = try CLI.temporaryDirectory()
+        let out = root.appendingPathComponent("out")
+        try makePreviousOutput(out, marker: "old")
+        var notes: [String] = []
+        let directory = try open(out, force: true, atomic: atomic, notes: &notes)
+        try directory.write(name: "raw-00001.txt", bytes: Array("new".utf8))
+        return (root, out, directory)
+    }
+
     @Test(arguments: [true, false])
     func aNewOutAppearsWhole(atomic: Bool) throws {
         let root = try CLI.temporaryDirectory()
@@ -45,13 +56,8 @@ import Testing
 
     @Test(arguments: [true, false])
     func forceReplacesThePreviousOutputAndRemovesIt(atomic: Bool) throws {
-        let root = try CLI.temporaryDirectory()
+        let (root, out, directory) = try forceOverPreviousOutput(atomic: atomic)
         defer { try? FileManager.default.removeItem(at: root) }
-        let out = root.appendingPathComponent("out")
-        try makePreviousOutput(out, marker: "old")
-        var notes: [String] = []
-        let directory = try open(out, force: true, atomic: atomic, notes: &notes)
-        try directory.write(name: "raw-00001.txt", bytes: Array("new".utf8))
         try directory.commit()
         #expect(try names(root) == ["out"])
         #expect(try names(out) == ["raw-00001.txt"])
@@ -81,13 +87,8 @@ import Testing
 
     @Test(arguments: [true, false])
     func aPreviousOutputSwappedMeanwhileIsNotReplaced(atomic: Bool) throws {
-        let root = try CLI.temporaryDirectory()
+        let (root, out, directory) = try forceOverPreviousOutput(atomic: atomic)
         defer { try? FileManager.default.removeItem(at: root) }
-        let out = root.appendingPathComponent("out")
-        try makePreviousOutput(out, marker: "old")
-        var notes: [String] = []
-        let directory = try open(out, force: true, atomic: atomic, notes: &notes)
-        try directory.write(name: "raw-00001.txt", bytes: Array("new".utf8))
         // Another run replaces --out with its own output before this one commits.
         try FileManager.default.moveItem(at: out, to: root.appendingPathComponent("moved"))
         try makePreviousOutput(out, marker: "another run's")
