@@ -152,6 +152,12 @@ import Testing
         stdin.fileHandleForWriting.write(Data(#"{"rawData":"YQ==","errorCode":"X"}"#.utf8 + [0x0A]))
         usleep(300_000)
         kill(process.processIdentifier, signal)
+        // A child that ignores the signal (it inherited SIG_IGN) would read forever: fail instead of hanging.
+        for _ in 0..<1000 where process.isRunning { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("the run ignored signal \(signal)")
+        }
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
         #expect(try Data(contentsOf: output).isEmpty)
