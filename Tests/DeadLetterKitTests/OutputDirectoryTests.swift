@@ -24,25 +24,22 @@ import Testing
         return directory
     }
 
-    /// A --force run over an earlier output ("old"), with its new file ("new") written, not yet committed.
-    func forceOverPreviousOutput(atomic: Bool) throws -> (root: URL, out: URL, directory: OutputDirectory) {
+    /// A run into a new `--out`, or with `--force` over an earlier output ("old"), with its new file ("new")
+    /// written, not yet committed.
+    func started(atomic: Bool, overPreviousOutput: Bool) throws -> (root: URL, out: URL, directory: OutputDirectory) {
         let root = try CLI.temporaryDirectory()
         let out = root.appendingPathComponent("out")
-        try makePreviousOutput(out, marker: "old")
+        if overPreviousOutput { try makePreviousOutput(out, marker: "old") }
         var notes: [String] = []
-        let directory = try open(out, force: true, atomic: atomic, notes: &notes)
+        let directory = try open(out, force: overPreviousOutput, atomic: atomic, notes: &notes)
         try directory.write(name: "raw-00001.txt", bytes: Array("new".utf8))
         return (root, out, directory)
     }
 
     @Test(arguments: [true, false])
     func aNewOutAppearsWhole(atomic: Bool) throws {
-        let root = try CLI.temporaryDirectory()
+        let (root, out, directory) = try started(atomic: atomic, overPreviousOutput: false)
         defer { try? FileManager.default.removeItem(at: root) }
-        let out = root.appendingPathComponent("out")
-        var notes: [String] = []
-        let directory = try open(out, atomic: atomic, notes: &notes)
-        try directory.write(name: "raw-00001.txt", bytes: Array("new".utf8))
         // Private while it is being written.
         let staging = try #require(try names(root).first)
         let mode = try FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(staging).path)[.posixPermissions] as? Int
@@ -56,7 +53,7 @@ import Testing
 
     @Test(arguments: [true, false])
     func forceReplacesThePreviousOutputAndRemovesIt(atomic: Bool) throws {
-        let (root, out, directory) = try forceOverPreviousOutput(atomic: atomic)
+        let (root, out, directory) = try started(atomic: atomic, overPreviousOutput: true)
         defer { try? FileManager.default.removeItem(at: root) }
         try directory.commit()
         #expect(try names(root) == ["out"])
@@ -66,12 +63,8 @@ import Testing
 
     @Test(arguments: [true, false])
     func anOutCreatedMeanwhileIsLeftAndTheOutputKeptBeside(atomic: Bool) throws {
-        let root = try CLI.temporaryDirectory()
+        let (root, out, directory) = try started(atomic: atomic, overPreviousOutput: false)
         defer { try? FileManager.default.removeItem(at: root) }
-        let out = root.appendingPathComponent("out")
-        var notes: [String] = []
-        let directory = try open(out, atomic: atomic, notes: &notes)
-        try directory.write(name: "raw-00001.txt", bytes: Array("new".utf8))
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: false)
         try Data("theirs".utf8).write(to: out.appendingPathComponent("theirs.txt"))
         #expect(throws: OutputDirectory.Failure.self) { try directory.commit() }
@@ -87,7 +80,7 @@ import Testing
 
     @Test(arguments: [true, false])
     func aPreviousOutputSwappedMeanwhileIsNotReplaced(atomic: Bool) throws {
-        let (root, out, directory) = try forceOverPreviousOutput(atomic: atomic)
+        let (root, out, directory) = try started(atomic: atomic, overPreviousOutput: true)
         defer { try? FileManager.default.removeItem(at: root) }
         // Another run replaces --out with its own output before this one commits.
         try FileManager.default.moveItem(at: out, to: root.appendingPathComponent("moved"))

@@ -35,8 +35,8 @@ public enum SummarizeJob {
             file: { builder, stats in builder.addFile(stats) })
         let outcome = result.outcome
         for partial in result.states { builder.merge(partial) }
-        builder.setMalformed(count: outcome.malformed, trailingJunk: outcome.trailingJunk, samples: result.malformedSamples, repeats: result.repeats)
-        builder.setMessageIdConflicts(result.messageIdConflicts)
+        builder.setReadTallies(malformed: outcome.malformed, trailingJunk: outcome.trailingJunk, repeats: result.repeats,
+                               messageIdConflicts: result.messageIdConflicts, samples: result.malformedSamples)
         var summary = builder.build()
         summary.totals.inputErrors = outcome.inputErrors
         if let top = options.top { summary.keepTop(top) }

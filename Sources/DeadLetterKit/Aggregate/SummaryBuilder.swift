@@ -44,14 +44,15 @@ public struct SummaryBuilder: Sendable {
         for (key, group) in other.groups { groups[key, default: SummaryGroup(key: key)].absorb(group) }
     }
 
-    public mutating func setMalformed(count: Int, trailingJunk: Int, samples: [MalformedLine], repeats: Int) {
-        totals.malformed = count
+    /// What the run decided outside the per-record fold: malformed units, trailing junk, SQS repeats and
+    /// conflicts, and the samples in input order.
+    public mutating func setReadTallies(malformed: Int, trailingJunk: Int, repeats: Int, messageIdConflicts: Int, samples: [MalformedLine]) {
+        totals.malformed = malformed
         totals.trailingJunk = trailingJunk
         totals.repeats = repeats
+        totals.messageIdConflicts = messageIdConflicts
         self.samples = samples
     }
-
-    public mutating func setMessageIdConflicts(_ count: Int) { totals.messageIdConflicts = count }
 
     public func build() -> Summary {
         var summary = Summary(groupBy: groupBy)

@@ -225,9 +225,13 @@ public final class BackfillEngine {
         try directory?.write(name: "manifest.json", bytes: Array(manifest().utf8))
     }
 
+    /// The first member of every manifest, as written: `OutputDirectory` looks for it to tell an earlier
+    /// backfill output (the only thing `--force` may replace) from any other directory.
+    static let schemaMember = "\"schema\": \"deadletter.backfill/1\""
+
     public func manifest() -> String {
         var out = "{\n"
-        out += "  \"schema\": \"deadletter.backfill/1\",\n"
+        out += "  \(Self.schemaMember),\n"
         out += "  \"target\": \(JSONOutput.quote(target.name)),\n"
         var options = target.manifestOptions
         options.append(("maxRecords", limits.maxRecords.map(String.init) ?? "null"))

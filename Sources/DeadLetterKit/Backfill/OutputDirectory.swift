@@ -109,10 +109,7 @@ public final class OutputDirectory: @unchecked Sendable {
     }
 
     deinit {
-        cleanupQueue.sync {
-            if !committed && !kept { _ = DirectoryTree.remove(in: parentFD, name: stagingName, identity: stagingIdentity) }
-            for source in signalSources { source.cancel() }
-        }
+        abandon()
         close(stagingFD)
         close(parentFD)
     }
@@ -322,7 +319,7 @@ public final class OutputDirectory: @unchecked Sendable {
         return mask
     }()
 
-    /// Removes the staging directory (on error).
+    /// Removes the staging directory unless it was put in place or kept (on error, and at the end).
     public func abandon() {
         cleanupQueue.sync {
             if !committed && !kept { _ = DirectoryTree.remove(in: parentFD, name: stagingName, identity: stagingIdentity) }
@@ -467,7 +464,7 @@ enum DirectoryTree {
         var head = [UInt8](repeating: 0, count: 512)
         let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
         guard n > 0 else { return false }
-        return String(decoding: head[0..<n], as: UTF8.self).contains("\"schema\": \"deadletter.backfill/1\"")
+        return String(decoding: head[0..<n], as: UTF8.self).contains(BackfillEngine.schemaMember)
     }
 }
 

@@ -67,12 +67,10 @@ public struct FailureRecord: Sendable {
         self.line = line
     }
 
-    /// What is wrong with the record without stopping it being read, one warning and one count each:
-    /// values out of range (event timestamps inside the payload too), then a damaged gzip payload.
-    public var problems: [String] { Self.problems(valueProblems, payload: payload.problem) }
-
-    /// `problems` from the two fields. The readers call this rather than the property: the getter cost every
-    /// record a copy of itself, problems or not (measured: a memcpy of the whole record per record).
+    /// What is wrong with a record without stopping it being read, one warning and one count each: values
+    /// out of range (event timestamps inside the payload too), then a damaged gzip payload. Static, from the
+    /// two fields: a property on the record cost every record a copy of itself, problems or not (measured: a
+    /// memcpy of the whole record per record).
     static func problems(_ values: [String], payload: String?) -> [String] {
         guard let payload else { return values }
         return values + [payload]

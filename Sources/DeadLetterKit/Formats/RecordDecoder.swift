@@ -84,7 +84,7 @@ public struct RecordDecoder {
         /// The hot path is two comparisons.
         func checked(_ m: ScannedMember, _ field: Field) -> Int64? {
             let value = integer(m)
-            if let value, field == .attempts ? value >= 0 && value <= Int64(Int32.max) : value >= UTCTime.earliest && value <= UTCTime.latest {
+            if let value, (field == .attempts ? OutOfRange.attempts : UTCTime.supported).contains(value) {
                 return value
             }
             Self.refuse(m, value, field, in: frame, record: &record)

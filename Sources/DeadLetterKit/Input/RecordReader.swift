@@ -151,7 +151,7 @@ public struct RecordReader {
                                 if !keepGoing { return }
                             }
                         }
-                        // The fields, not `record.problems`: see there.
+                        // The fields, not the record: see `FailureRecord.problems`.
                         if !record.valueProblems.isEmpty || record.payload.problem != nil,
                            !report(record.valueProblems, record.payload.problem, line: record.line) { return }
                         options.progress?.addRecord()
@@ -183,16 +183,25 @@ struct MessageIdBook {
         case conflict(earlier: String)
     }
 
-    private var seen: [String: [(digest: UInt64?, file: String, line: Int)]] = [:]
+    /// Where an id was first read and its bodies' digests. Nearly every id has one body, so the first digest
+    /// is kept inline and `others` stays empty: no array is allocated per message.
+    private struct Entry {
+        var file: String
+        var line: Int
+        var digest: UInt64?
+        var others: [UInt64?] = []
+    }
+
+    private var seen: [String: Entry] = [:]
 
     mutating func check(_ id: String, digest: UInt64?, file: String, line: Int) -> Verdict {
-        guard let copies = seen[id] else {
-            seen[id] = [(digest, file, line)]
+        guard let entry = seen[id] else {
+            seen[id] = Entry(file: file, line: line, digest: digest)
             return .first
         }
-        if copies.contains(where: { $0.digest == digest }) { return .repeated }
-        seen[id]!.append((digest, file, line))
-        return .conflict(earlier: "\(copies[0].file):\(copies[0].line)")
+        if entry.digest == digest || entry.others.contains(digest) { return .repeated }
+        seen[id]!.others.append(digest)
+        return .conflict(earlier: "\(entry.file):\(entry.line)")
     }
 }
 
