@@ -66,6 +66,21 @@ import Testing
         #expect(result.malformed.map(\.trailing) == [true, false, true])
     }
 
+    @Test func linesHoldingOnlyTheBracketsOfAnArrayAreBlank() {
+        // Found by the framing fuzzer: `[]` was a line with no record, no malformed unit and not blank.
+        let empty = Harness.read("[]")
+        #expect((empty.lines, empty.blankLines, empty.records.count, empty.malformed.count) == (1, 1, 0, 0))
+        // A pretty-printed array of one-line records: the bracket lines are blank, so the identity holds.
+        let pretty = Harness.read("[\n" + Self.record + ",\n" + Self.record + "\n]\n")
+        #expect((pretty.lines, pretty.blankLines, pretty.records.count, pretty.malformed.count) == (4, 2, 2, 0))
+        let oneLine = Harness.read("[" + Self.record + ",\n" + Self.record + "]\n")
+        #expect((oneLine.lines, oneLine.blankLines, oneLine.records.count) == (2, 0, 2))
+        // An array left open is a malformed unit of the line where the next one starts, not also a blank line.
+        let unclosed = Harness.read("[\n" + Self.record + "\n[\n" + Self.record + "\n]\n")
+        #expect(unclosed.malformed.map(\.line) == [3])
+        #expect(unclosed.records.count + unclosed.malformed.count + unclosed.blankLines == unclosed.lines)
+    }
+
     // MARK: 10. empty files
 
     @Test func anEmptyFileIsNotedWithItsPath() throws {

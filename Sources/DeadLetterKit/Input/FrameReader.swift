@@ -53,10 +53,14 @@ public final class FrameReader {
 
     /// Physical lines read (a last line without a newline counts too).
     public private(set) var lines = 0
-    /// Lines holding nothing but whitespace (or a BOM).
+    /// Lines holding nothing but whitespace (or a BOM), or only the brackets and commas of a top-level array.
     public private(set) var blankLines = 0
     private var lineNumber = 1
     private var lineHasContent = false
+    /// The line holds (the start of) an object or a malformed unit: it is not blank. A line holding only the
+    /// brackets and commas of a top-level array has content but no unit, and counts as blank, so every line
+    /// is a record, a malformed unit or blank, in arrays too.
+    private var lineHasUnit = false
     private var lineHasBytes = false
     /// A JSON object ended on this line: what follows it on the line is trailing junk.
     private var lineHasObject = false
@@ -109,23 +113,24 @@ public final class FrameReader {
             case UInt8(ascii: "[") where inTopLevelArray && !lineHasContent:
                 // A new array starts on a new line while the last one was never closed.
                 emit(.malformed(line: lineNumber, reason: "a JSON array was not closed before this line", trailing: lineHasObject))
+                lineHasUnit = true
                 inTopLevelArray = false
             case UInt8(ascii: "[") where !inTopLevelArray:
                 // An array of records is framed element by element; any other array (`[1,2,3]`) is one
                 // malformed line, like any other JSON value that is not an object.
                 if arrayHoldsObjects() {
                     inTopLevelArray = true
-                    markContent()
+                    markContent(unit: false)
                     pos += 1
                 } else {
                     skipJunkLine(emit, reason: "JSON array of values that are not objects")
                 }
             case UInt8(ascii: ",") where inTopLevelArray:
-                markContent()
+                markContent(unit: false)
                 pos += 1
             case UInt8(ascii: "]") where inTopLevelArray:
                 inTopLevelArray = false
-                markContent()
+                markContent(unit: false)
                 pos += 1
             default:
                 if inTopLevelArray {
@@ -140,23 +145,26 @@ public final class FrameReader {
         if stopped { return }
         if inTopLevelArray {
             emit(.malformed(line: lineNumber, reason: "the input ended inside a JSON array", trailing: false))
+            lineHasUnit = true
         }
         if lineHasBytes || lineHasContent {
             lines += 1
-            if !lineHasContent { blankLines += 1 }
+            if !lineHasUnit { blankLines += 1 }
         }
         if let error = sourceError { throw error }
     }
 
-    @inline(__always) private func markContent() {
+    @inline(__always) private func markContent(unit: Bool = true) {
+        if unit { lineHasUnit = true }
         lineHasContent = true
         lineHasBytes = true
     }
 
     @inline(__always) private func endLine() {
         lines += 1
-        if !lineHasContent { blankLines += 1 }
+        if !lineHasUnit { blankLines += 1 }
         lineNumber += 1
+        lineHasUnit = false
         lineHasContent = false
         lineHasBytes = false
         lineHasObject = false
