@@ -8,7 +8,7 @@
       every entries file is sent with put_events; all COUNT events must be accepted.
 
 EXPECTED_PAYLOADS.ndjson: one JSON string per line, the base64 of each payload in order.
-Installs moto[server] with pip when missing; exits 77 (skip) with a message only if pip is unavailable.
+Installs moto[server] with pip when missing; exits 77 with a message only if that fails (the tests then fail).
 """
 import base64, glob, json, os, socket, subprocess, sys, time
 

@@ -174,8 +174,15 @@ import Testing
     @Test func colorAlwaysColoursAndNoColorWinsOverAuto() throws {
         let coloured = try CLI.run(["summarize", "samples/firehose", "--color", "always"])
         #expect(coloured.stdout.contains("\u{1B}["))
-        let plain = try CLI.run(["summarize", "samples/firehose"], environment: ["NO_COLOR": "1"])
-        #expect(!plain.stdout.contains("\u{1B}["))
+        // On a pipe auto is off anyway: NO_COLOR and --color never are only tested where auto would colour.
+        let summarize = CLI.shellQuoted(CLI.binary.path) + " summarize samples/firehose -q"
+        let terminal = try CLI.underTerminal(summarize)
+        #expect(terminal.contains("\u{1B}[1mKIND"), "no colour on a terminal: \(terminal)")
+        for (label, screen) in [("NO_COLOR=1", try CLI.underTerminal(summarize, environment: ["NO_COLOR": "1"])),
+                                ("--color never", try CLI.underTerminal(summarize + " --color never"))] {
+            #expect(screen.contains("KIND"), "\(label): no table: \(screen)")
+            #expect(!screen.contains("\u{1B}["), "\(label): colour on a terminal")
+        }
     }
 
     @Test func hostileErrorCodesCannotDriveTheTerminal() throws {

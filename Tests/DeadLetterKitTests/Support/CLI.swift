@@ -47,6 +47,15 @@ enum CLI {
 
     @discardableResult
     static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], cwd: URL? = nil) throws -> Result {
+        let bytes = try runCapturingBytes(arguments, stdin: stdin, environment: environment, cwd: cwd)
+        return Result(status: bytes.status,
+                      stdout: String(decoding: bytes.stdout, as: UTF8.self),
+                      stderr: String(decoding: bytes.stderr, as: UTF8.self))
+    }
+
+    /// `run`, with stdout and stderr exactly as written (golden files compare bytes, not decoded text).
+    static func runCapturingBytes(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
+                                  cwd: URL? = nil) throws -> (status: Int32, stdout: Data, stderr: Data) {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -73,10 +82,7 @@ enum CLI {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         try err.close()
-        let errData = try Data(contentsOf: errURL)
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return (process.terminationStatus, outData, try Data(contentsOf: errURL))
     }
 
     static func temporaryDirectory() throws -> URL {
@@ -102,10 +108,18 @@ enum CLI {
 
 /// scripts/replay-moto.py: backfill files through boto3 to a local moto server.
 enum MotoReplay {
-    /// Status and output; status 77 means moto could not be installed (the test then says so and skips).
+    struct MotoMissing: Error, CustomStringConvertible {
+        var output: String
+        var description: String {
+            "moto is not installed and pip could not install it, so the replay could not run "
+                + "(.ci/run installs it; by hand: python3 -m pip install 'moto[server]' boto3): \(output)"
+        }
+    }
+
+    /// Status and output. Status 77 (moto could not be installed) throws: a replay test that did not replay fails.
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let (status, text) = try CLI.capture("/usr/bin/env", ["python3", CLI.packageRoot.appendingPathComponent("scripts/replay-moto.py").path] + arguments)
-        if status == 77 { print("skipped moto replay: \(text)") }
+        if status == 77 { throw MotoMissing(output: text) }
         return (status, text)
     }
 }
@@ -124,6 +138,32 @@ extension CLI {
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, text)
+    }
+}
+
+extension CLI {
+    /// Runs `command` under a pseudo-terminal (util-linux `script`), so stdout and stderr are terminals;
+    /// returns what the terminal showed. NO_COLOR is removed from the inherited environment, as in `run`.
+    static func underTerminal(_ command: String, environment: [String: String] = [:]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-q", "-e", "-c", command, "/dev/null"]
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "NO_COLOR")
+        process.environment = env.merging(environment) { $1 }
+        process.currentDirectoryURL = packageRoot
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// `text` as one single-quoted word for /bin/sh.
+    static func shellQuoted(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }
 
