@@ -40,31 +40,37 @@ struct DeadLetter: ParsableCommand {
         sigemptyset(&interrupts)
         for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&interrupts, sig) }
         pthread_sigmask(SIG_UNBLOCK, &interrupts, nil)
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let message = SubcommandSuggestion.message(for: arguments) {
+            UsageFailure.exit(message, command: DeadLetter.self)
+        }
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
-            try command.run()
+            command = try parseAsRoot(arguments)
         } catch {
             Self.exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch {
+            // ArgumentParser would show the root's usage for an error thrown by run(): show the subcommand's.
+            guard let message = UsageFailure.message(of: error) else { Self.exit(withError: error) }
+            UsageFailure.exit(message, command: type(of: command))
         }
     }
 }
 
-/// Runs a library job and turns its outcome into the process's exit status.
-func finish(_ body: (OutputStream, Diagnostics) throws(UsageError) -> ExitStatus) throws -> Never {
+/// Runs a library job and turns its outcome into the process's exit status; a usage error goes back to
+/// `main`, which knows the subcommand whose usage to show.
+func finish(_ body: (any TextSink, Diagnostics) throws(UsageError) -> ExitStatus) throws(UsageError) -> Never {
     let diagnostics = Diagnostics()
-    let output = OutputStream.standardOutput
-    do {
-        let status = try body(output, diagnostics)
-        output.flush()
-        if let failure = output.failure {
-            diagnostics.error("cannot write output: \(failure)")
-            terminate(ExitStatus.inputError.rawValue)
-        }
-        terminate(status.rawValue)
-    } catch {
-        diagnostics.error(error.message)
-        terminate(ExitStatus.usage.rawValue)
+    let output = FileDescriptorSink(fd: STDOUT_FILENO)
+    let status = try body(output, diagnostics)
+    if case .failed(let reason) = output.state {
+        diagnostics.report(.error(.outputFailed, "cannot write output: \(reason)"))
+        terminate(diagnostics.exitStatus.rawValue)
     }
+    terminate(status.rawValue)
 }
 
 func terminate(_ status: Int32) -> Never {

@@ -333,7 +333,7 @@ import Testing
             let r = try CLI.run(["merge", "a.json", "b.json"], cwd: dir)
             expectNoCrash(r, "merge with \(new)")
             #expect(r.status == 64, "\(new): \(r.stderr)")
-            #expect(r.stderr == "deadletter: \(message)\n", "\(new)")
+            #expect(r.stderr == "Error: \(message)\n" + UsageErrorTests.mergeUsage, "\(new)")
             #expect(r.stdout.isEmpty)
         }
         // Counts near Int64's limit that fit are fine on their own, and their sum is refused, not wrapped.
@@ -343,7 +343,8 @@ import Testing
         let twice = try CLI.run(["merge", "huge.json", "huge.json"], cwd: dir)
         expectNoCrash(twice, "merge huge twice")
         #expect(twice.status == 64)
-        #expect(twice.stderr == "deadletter: huge.json: totals.records: 9223372036854775000 plus the 9223372036854775000 of the summaries before it is too large to count\n")
+        #expect(twice.stderr == "Error: huge.json: totals.records: 9223372036854775000 plus the 9223372036854775000 of the summaries before it is too large to count\n"
+            + UsageErrorTests.mergeUsage)
     }
 
     @Test(arguments: [

@@ -20,17 +20,15 @@ public enum AgentJob {
     static let detectLines = 40
     static let maxConfigBytes = 16 << 20
 
-    public static func run(_ options: AgentOptions, output: OutputStream, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+    public static func run(_ options: AgentOptions, output: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
         var paths = options.paths
         if paths.isEmpty {
             if options.stdinIsTerminal { throw UsageError("no input: give agent logs or configs, or pipe one on stdin") }
             paths = ["-"]
         }
         let (items, problems) = InputWalker.expand(paths)
-        var status = ExitStatus.success
         for p in problems where !p.isNote {
-            diagnostics.error(p.description)
-            status = .inputError
+            diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: p.path), p.reason))
         }
         var analyzer = AgentAnalyzer()
         analyzer.restartWindow = Int64(options.restartWindowSeconds) * 1000
@@ -41,11 +39,11 @@ public enum AgentJob {
             var summary = AgentInputSummary(file: item.displayPath, form: .unknown)
             read(item, into: &summary, analyzer: &analyzer, threadStreams: &threadStreams, unresolved: &unresolved)
             if let error = summary.error {
-                diagnostics.error("\(item.displayPath): \(error)")
-                status = .inputError
+                diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: item.displayPath), error))
             }
             if summary.form == .unknown && summary.lines > 0 {
-                diagnostics.warning("\(item.displayPath): not an agent log or config this tool knows; its \(summary.lines) lines are counted as unknown")
+                diagnostics.report(.warning(.unknownAgentInput, at: SourceLocation(file: item.displayPath),
+                                            "not an agent log or config this tool knows; its \(summary.lines) lines are counted as unknown"))
             }
             inputs.append(summary)
         }
@@ -66,12 +64,13 @@ public enum AgentJob {
             }
         }
         let findings = analyzer.findings()
-        switch options.format {
-        case .json: output.write(AgentReport.json(inputs: inputs, events: analyzer.events, findings: findings))
-        case .table: output.write(AgentReport.table(inputs: inputs, events: analyzer.events, findings: findings))
+        BufferedOutput.writing(to: output) { output in
+            switch options.format {
+            case .json: output.write(AgentReport.json(inputs: inputs, events: analyzer.events, findings: findings))
+            case .table: output.write(AgentReport.table(inputs: inputs, events: analyzer.events, findings: findings))
+            }
         }
-        output.flush()
-        return status
+        return diagnostics.exitStatus
     }
 
     static func threadKey(_ file: String, _ pid: String?, _ thread: String) -> String { file + "\u{0}" + (pid ?? "") + "\u{0}" + thread }

@@ -19,7 +19,8 @@ public struct SummarizeOptions: Sendable {
 
 /// `deadletter summarize`: reads the inputs into one summary and prints it.
 public enum SummarizeJob {
-    public static func run(_ options: SummarizeOptions, output: OutputStream, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+    public static func run(_ options: SummarizeOptions, output: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+        diagnostics.strict = options.input.strict
         var builder = SummaryBuilder(groupBy: options.groupBy)
         var input = options.input
         let wanted = options.groupBy + input.filter.fields
@@ -40,12 +41,15 @@ public enum SummarizeJob {
         var summary = builder.build()
         summary.totals.inputErrors = outcome.inputErrors
         if let top = options.top { summary.keepTop(top) }
-        write(summary, format: options.format, wide: options.wide, color: options.color, to: output)
-        return outcome.exitStatus(strict: options.input.strict)
+        BufferedOutput.writing(to: output) { output in
+            write(summary, format: options.format, wide: options.wide, color: options.color, to: output)
+        }
+        diagnostics.countMalformedInput(of: outcome)
+        return diagnostics.exitStatus
     }
 
     /// The summary is written only once complete, so a redirected file never holds half of one.
-    public static func write(_ summary: Summary, format: SummaryFormat, wide: Bool, color: ColorChoice, to output: OutputStream) {
+    public static func write(_ summary: Summary, format: SummaryFormat, wide: Bool, color: ColorChoice, to output: BufferedOutput) {
         switch format {
         case .json: output.write(SummaryJSON.render(summary))
         case .csv: output.write(SummaryCSV.render(summary))

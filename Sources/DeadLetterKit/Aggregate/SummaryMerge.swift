@@ -271,28 +271,28 @@ public struct MergeOptions: Sendable {
 }
 
 public enum MergeJob {
-    public static func run(_ options: MergeOptions, output: OutputStream, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+    public static func run(_ options: MergeOptions, output: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
         var inputs: [SummaryMerge.Input] = []
-        var status = ExitStatus.success
         for path in options.paths {
             guard let bytes = FileContents.read(path) else {
-                diagnostics.error("\(path): cannot read: \(FileContents.lastError())")
-                status = .inputError
+                diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: path), "cannot read: \(FileContents.lastError())"))
                 continue
             }
             inputs.append(SummaryMerge.Input(name: path, bytes: bytes))
         }
-        if inputs.isEmpty { return status }
+        if inputs.isEmpty { return diagnostics.exitStatus }
         var result = try SummaryMerge.merge(inputs)
         for name in result.inexactInputs {
-            diagnostics.warning("\(name) was made with --top: its (other) group mixes keys, so merged group counts are not exact (totals are)")
+            diagnostics.report(.warning(.inexactMerge, "\(name) was made with --top: its (other) group mixes keys, so merged group counts are not exact (totals are)"))
         }
         if let top = options.top { result.summary.keepTop(top) }
         if !result.sqsInputs.isEmpty {
-            diagnostics.warning("\(result.sqsInputs.joined(separator: ", ")) hold SQS messages; summaries carry no message ids, so a message in two of them is counted twice (summarize the dumps together to count repeats once)")
+            diagnostics.report(.warning(.inexactMerge, "\(result.sqsInputs.joined(separator: ", ")) hold SQS messages; summaries carry no message ids, so a message in two of them is counted twice (summarize the dumps together to count repeats once)"))
         }
         result.summary.inexact = !result.inexactInputs.isEmpty || !result.sqsInputs.isEmpty
-        SummarizeJob.write(result.summary, format: options.format, wide: options.wide, color: options.color, to: output)
-        return status
+        BufferedOutput.writing(to: output) { output in
+            SummarizeJob.write(result.summary, format: options.format, wide: options.wide, color: options.color, to: output)
+        }
+        return diagnostics.exitStatus
     }
 }

@@ -50,7 +50,7 @@ public struct BackfillOptions: Sendable {
 
 /// `deadletter backfill`: ready-to-send files for a target, a manifest and the rejects, all or nothing.
 public enum BackfillJob {
-    public static func run(_ options: BackfillOptions, output: OutputStream, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+    public static func run(_ options: BackfillOptions, output: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
         let target = try options.makeTarget()
         if let n = options.maxRecords, n < 1 { throw UsageError("--max-records takes a number, 1 or more") }
         if let n = options.maxBytes, n < 1 { throw UsageError("--max-bytes takes a size, 1 or more") }
@@ -120,11 +120,11 @@ public enum BackfillJob {
             diagnostics.error("\(failure); nothing was written to '\(options.out)'")
             return .inputError
         }
-        report(engine, options: options, diagnostics: diagnostics, output: output)
+        report(engine, options: options, diagnostics: diagnostics, output: BufferedOutput(output))
         return outcome.exitStatus(strict: options.input.strict)
     }
 
-    static func report(_ engine: BackfillEngine, options: BackfillOptions, diagnostics: Diagnostics, output: OutputStream) {
+    static func report(_ engine: BackfillEngine, options: BackfillOptions, diagnostics: Diagnostics, output: BufferedOutput) {
         let t = engine.totals
         if t.possiblyDelivered > 0 {
             diagnostics.warning("\(t.possiblyDelivered) records failed with Splunk.AckTimeout and may already be indexed; re-sending them can duplicate events (see possiblyDelivered in manifest.json)")

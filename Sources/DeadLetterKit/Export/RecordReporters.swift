@@ -9,8 +9,8 @@ public enum RecordsFormat: String, CaseIterable, Sendable {
 public protocol RecordReporter: Sendable {
     /// The bytes of one record's rows: the record itself, or with `explode` one row per log event.
     func render(_ record: FailureRecord, rows builder: RowBuilder, explode: Bool) -> [UInt8]
-    mutating func write(rendered: [UInt8], to out: OutputStream)
-    mutating func finish(_ out: OutputStream)
+    mutating func write(rendered: [UInt8], to out: BufferedOutput)
+    mutating func finish(_ out: BufferedOutput)
 }
 
 /// Writes cells as the members of one JSON object, each after its key (rendered once per kind of row).
@@ -113,11 +113,11 @@ public struct NDJSONReporter: RecordReporter {
         return bytes
     }
 
-    public mutating func write(rendered: [UInt8], to out: OutputStream) {
+    public mutating func write(rendered: [UInt8], to out: BufferedOutput) {
         rendered.withUnsafeBufferPointer { out.write(bytes: $0) }
     }
 
-    public mutating func finish(_ out: OutputStream) {}
+    public mutating func finish(_ out: BufferedOutput) {}
 }
 
 /// One JSON array, streamed element by element.
@@ -135,7 +135,7 @@ public struct JSONReporter: RecordReporter {
         return bytes
     }
 
-    public mutating func write(rendered: [UInt8], to out: OutputStream) {
+    public mutating func write(rendered: [UInt8], to out: BufferedOutput) {
         guard !rendered.isEmpty else { return }
         rendered.withUnsafeBufferPointer { bytes in
             if started {
@@ -148,7 +148,7 @@ public struct JSONReporter: RecordReporter {
         }
     }
 
-    public mutating func finish(_ out: OutputStream) {
+    public mutating func finish(_ out: BufferedOutput) {
         out.write(started ? "\n]\n" : "[]\n")
     }
 }
@@ -169,14 +169,14 @@ public struct CSVReporter: RecordReporter {
         return Array(text.utf8)
     }
 
-    public mutating func write(rendered: [UInt8], to out: OutputStream) {
+    public mutating func write(rendered: [UInt8], to out: BufferedOutput) {
         writeHeader(out)
         rendered.withUnsafeBufferPointer { out.write(bytes: $0) }
     }
 
-    public mutating func finish(_ out: OutputStream) { writeHeader(out) }
+    public mutating func finish(_ out: BufferedOutput) { writeHeader(out) }
 
-    private mutating func writeHeader(_ out: OutputStream) {
+    private mutating func writeHeader(_ out: BufferedOutput) {
         guard !headerWritten else { return }
         headerWritten = true
         out.write(CSVOutput.row(header.map { CSVOutput.cell($0) }))

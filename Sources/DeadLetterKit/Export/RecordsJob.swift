@@ -12,7 +12,8 @@ public struct RecordsOptions: Sendable {
 
 /// `deadletter records`: streams normalised records (or their log events) as they are read.
 public enum RecordsJob {
-    public static func run(_ options: RecordsOptions, output: OutputStream, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+    public static func run(_ options: RecordsOptions, output sink: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+        diagnostics.strict = options.input.strict
         var input = options.input
         let wanted = (options.fields ?? []) + input.filter.fields
         input.read.payloadNeeds = PayloadNeeds(
@@ -28,6 +29,7 @@ public enum RecordsJob {
         }
         let explode = options.explode
         let renderer = reporter
+        let output = BufferedOutput(sink)
         // Rows are built and rendered on the reading threads; only the writing happens here, in input order.
         let outcome = try InputRun(options: input, diagnostics: diagnostics).run(
             prepare: { record in renderer.render(record, rows: builder, explode: explode) },
@@ -40,6 +42,7 @@ public enum RecordsJob {
         }
         if !outcome.stopped { reporter.finish(output) }
         output.flush()
-        return outcome.exitStatus(strict: options.input.strict)
+        diagnostics.countMalformedInput(of: outcome)
+        return diagnostics.exitStatus
     }
 }

@@ -41,11 +41,9 @@ public struct RunOutcome: Sendable {
     /// The consumer stopped early (closed pipe).
     public var stopped = false
 
-    /// `--strict` with malformed input wins over unreadable input: the user asked for that check.
+    /// The rule is `DiagnosticTally.exitStatus`, applied to these counts.
     public func exitStatus(strict: Bool) -> ExitStatus {
-        if strict && malformed + trailingJunk > 0 { return .malformedInStrictMode }
-        if inputErrors > 0 { return .inputError }
-        return .success
+        DiagnosticTally(self).exitStatus(strict: strict)
     }
 }
 
