@@ -24,7 +24,7 @@ struct Backfill: ParsableCommand {
     @OptionGroup var input: InputFlags
 
     @Option(help: ArgumentHelp("Where the records go.", valueName: "target"))
-    var target: BackfillTargetName
+    var target: NamedChoice<BackfillTargetName>
 
     @Option(help: ArgumentHelp("Directory to create: it must not exist or be empty (or, with --force, hold an earlier backfill output); never /, $HOME, the working directory or an input.", valueName: "dir"),
             completion: .directory)
@@ -45,6 +45,42 @@ struct Backfill: ParsableCommand {
     @Flag(help: "Replace an earlier backfill output in --out (a directory holding deadletter's manifest.json); nothing else is ever replaced.")
     var force = false
 
+    @OptionGroup var settings: BackfillTargetFlags
+
+    func validate() throws {
+        _ = try target.value(for: "--target <target>")
+        if out == nil && !dryRun { throw ValidationError("--out DIR is required (or --dry-run)") }
+        if let maxRecords, !Counts.flag.contains(maxRecords) {
+            throw ValidationError("--max-records '\(maxRecords)': takes a number of records from 1 to \(Counts.flag.upperBound)")
+        }
+    }
+
+    func run() throws {
+        var options = BackfillOptions()
+        options.input = try input.options()
+        options.target = try target.value(for: "--target <target>")
+        options.out = out ?? ""
+        if let maxBytes {
+            do {
+                options.maxBytes = try ByteSize.parse(flag: "--max-bytes", maxBytes, example: "1MiB")
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
+        options.maxRecords = maxRecords
+        options.dedupe = dedupe
+        options.dryRun = dryRun
+        options.force = force
+        options.settings = settings.settings
+        try finish { output, diagnostics throws(UsageError) in
+            try BackfillJob.run(options, output: output, diagnostics: diagnostics)
+        }
+    }
+}
+
+/// The flags that shape one target's files, declared where the help lists them and turned into the library's
+/// plain settings in one place.
+struct BackfillTargetFlags: ParsableArguments {
     @Flag(help: "raw: write the messages of CloudWatch Logs events, one per line.")
     var explode = false
 
@@ -76,44 +112,11 @@ struct Backfill: ParsableCommand {
     var manifestUrl: String?
 
     @Option(help: ArgumentHelp("redshift: format options for COPY.", valueName: "sql"))
-    var copyOptions: String = "FORMAT AS JSON 'auto'"
+    var copyOptions: String = BackfillTargetSettings.defaultCopyOptions
 
-    func validate() throws {
-        if out == nil && !dryRun { throw ValidationError("--out DIR is required (or --dry-run)") }
-        if let maxRecords, !Counts.flag.contains(maxRecords) {
-            throw ValidationError("--max-records '\(maxRecords)': takes a number of records from 1 to \(Counts.flag.upperBound)")
-        }
-    }
-
-    func run() throws {
-        var options = BackfillOptions()
-        options.input = try input.options()
-        options.target = target
-        options.out = out ?? ""
-        if let maxBytes {
-            do {
-                options.maxBytes = try ByteSize.parse(flag: "--max-bytes", maxBytes, example: "1MiB")
-            } catch {
-                throw ValidationError(error.message)
-            }
-        }
-        options.maxRecords = maxRecords
-        options.dedupe = dedupe
-        options.dryRun = dryRun
-        options.force = force
-        options.explode = explode
-        options.stream = stream
-        options.index = index
-        options.keepType = keepType
-        options.wrapText = wrapText
-        options.table = table
-        options.iamRole = iamRole
-        options.manifestURL = manifestUrl
-        options.copyOptions = copyOptions
-        options.eventBus = eventBus
-        options.source = source
-        try finish { output, diagnostics throws(UsageError) in
-            try BackfillJob.run(options, output: output, diagnostics: diagnostics)
-        }
+    var settings: BackfillTargetSettings {
+        BackfillTargetSettings(explode: explode, stream: stream, index: index, keepType: keepType, wrapText: wrapText,
+                               eventBus: eventBus, source: source, table: table, iamRole: iamRole,
+                               manifestURL: manifestUrl, copyOptions: copyOptions)
     }
 }

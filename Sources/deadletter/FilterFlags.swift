@@ -11,7 +11,7 @@ struct FilterFlags: ParsableArguments {
     @Option(name: .customLong("where"),
             help: ArgumentHelp("FIELD=VALUE, FIELD!=VALUE or FIELD~REGEX; repeatable, all must hold. A record without the field has the value (none).",
                                valueName: "condition"),
-            completion: .list(RecordField.named.map { $0.name + "=" }))
+            completion: .list(RecordField.names(for: .where).map { $0 + "=" }))
     var conditions: [String] = []
 
     @Option(help: ArgumentHelp("Arrival at or after T: RFC 3339, a date, epoch milliseconds, or a duration back from now (36h, 7d); within the years 0000 to 9999.", valueName: "T"))

@@ -17,7 +17,7 @@ struct InputFlags: ParsableArguments {
     var paths: [String] = []
 
     @Option(help: ArgumentHelp("Keep only this family, and give it to records that carry no clue to theirs.", valueName: "kind"))
-    var kind: FailureKind?
+    var kind: NamedChoice<FailureKind>?
 
     @Flag(help: "Exit with status 2 if any malformed input was found.")
     var strict = false
@@ -36,8 +36,13 @@ struct InputFlags: ParsableArguments {
 
     @OptionGroup var filters: FilterFlags
 
+    func validate() throws {
+        _ = try kind?.value(for: "--kind <kind>")
+    }
+
     func options() throws -> InputOptions {
         var options = InputOptions()
+        let kind = try kind?.value(for: "--kind <kind>")
         options.filter = try filters.filter()
         options.paths = paths
         options.kind = kind

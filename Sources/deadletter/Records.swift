@@ -7,12 +7,13 @@ struct Records: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List normalised failure records as NDJSON, CSV or JSON, for jq, DuckDB or a spreadsheet.",
         discussion: """
-        Each record becomes one object with kind, errorCode, errorMessage, attemptsMade, arrival, attemptEnding, \
-        file, line, the kind's ids and names, payloadType and payload (the decoded JSON value for JSON payloads, \
-        a string for text, base64 for binary, the subscription JSON for CloudWatch Logs). Output streams as it \
+        Each record becomes one object with \(RecordField.recordRow.map(\.name).joined(separator: ", ")): \
+        null where the record has no value, the payload the decoded JSON value for JSON payloads, \
+        a string for text, base64 for binary, the subscription JSON for CloudWatch Logs. Output streams as it \
         reads; `| head` stops the run early and quietly.
 
-        Fields for --fields and --where: \(RecordField.validNames).
+        Fields for --fields: \(RecordField.validNames(for: .fields)).
+        Fields for --where: all but \(RecordField.namesRefused(by: .where).joined(separator: ", ")).
 
         Examples:
           deadletter records ./bucket --where errorCode=Splunk.AckTimeout | jq -r .payload.event
@@ -27,7 +28,7 @@ struct Records: ParsableCommand {
     var format: RecordsFormat = .ndjson
 
     @Option(help: ArgumentHelp("Comma-separated fields to output instead of the whole record.", valueName: "fields"),
-            completion: .list(RecordField.named.map(\.name)))
+            completion: .list(RecordField.names(for: .fields)))
     var fields: String?
 
     @Flag(help: "One row per CloudWatch Logs event (logGroup, logStream, logEventId, timestamp, message); records without events are left out.")
@@ -38,7 +39,7 @@ struct Records: ParsableCommand {
         options.input = try input.options()
         if let fields {
             do {
-                options.fields = try RecordField.parseList(fields)
+                options.fields = try RecordField.parseList(fields, for: .fields)
             } catch {
                 throw ValidationError("--fields: \(error.message)")
             }

@@ -7,7 +7,7 @@ struct Summarize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Count failure records grouped by any field, with bytes and time ranges.",
         discussion: """
-        Fields for --by: \(RecordField.validNames).
+        Fields for --by: \(RecordField.validNames(for: .by)).
         Kinds: \(FailureKind.selectable.map(\.rawValue).joined(separator: ", ")).
 
         Examples:
@@ -21,7 +21,7 @@ struct Summarize: ParsableCommand {
     @OptionGroup var input: InputFlags
 
     @Option(help: ArgumentHelp("Comma-separated fields to group by, in order.", valueName: "fields"),
-            completion: .list(RecordField.named.map(\.name)))
+            completion: .list(RecordField.names(for: .by)))
     var by: String = "kind,errorCode"
 
     @Option(help: "Output format.")
@@ -33,7 +33,7 @@ struct Summarize: ParsableCommand {
         var options = SummarizeOptions()
         options.input = try input.options()
         do {
-            options.groupBy = try RecordField.parseList(by)
+            options.groupBy = try RecordField.parseList(by, for: .by)
         } catch {
             throw ValidationError("--by: \(error.message)")
         }

@@ -47,34 +47,8 @@ enum SubcommandSuggestion {
         guard let word = arguments.first, !word.hasPrefix("-") else { return nil }
         let names = DeadLetter.configuration.subcommands.map { $0._commandName }
         guard !names.contains(word), word != "help" else { return nil }
-        guard let nearest = nearest(to: word, among: names) else { return nil }
+        guard let nearest = Suggestion.closest(to: word, among: names) else { return nil }
         return "Unknown subcommand '\(word)'; did you mean '\(nearest)'?"
-    }
-
-    /// The name at the smallest edit distance from `word`, if that is at most 2 (a typo, not another word);
-    /// the first listed on a tie.
-    static func nearest(to word: String, among names: [String]) -> String? {
-        var best: (name: String, distance: Int)?
-        for name in names {
-            let distance = editDistance(word, name)
-            if distance <= 2, distance < best?.distance ?? .max { best = (name, distance) }
-        }
-        return best?.name
-    }
-
-    /// Levenshtein distance over characters. Kept local on purpose: the field/kind suggestions have their own,
-    /// to be folded together.
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var previous = Array(0...b.count)
-        for (i, x) in a.enumerated() {
-            var current = [i + 1]
-            for (j, y) in b.enumerated() {
-                current.append(min(previous[j] + (x == y ? 0 : 1), previous[j + 1] + 1, current[j] + 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }
 

@@ -41,7 +41,7 @@ import Testing
         Route(name: "summarize: ArgumentParser", arguments: ["summarize", "--bogus"],
               message: "Unknown option '--bogus'", usage: summarizeUsage),
         Route(name: "summarize: ValidationError in run()", arguments: ["summarize", "--by", "nope", "x"],
-              message: "--by: unknown field 'nope'; valid fields: \(RecordField.validNames)", usage: summarizeUsage),
+              message: "--by: unknown field 'nope'; valid fields: \(RecordField.validNames(for: .by))", usage: summarizeUsage),
         Route(name: "merge: ArgumentParser", arguments: ["merge", "--bogus", "a.json"],
               message: "Unknown option '--bogus'", usage: mergeUsage),
     ]

@@ -17,41 +17,15 @@ public struct BackfillOptions: Sendable {
     public var dedupe = false
     public var dryRun = false
     public var force = false
-    public var explode = false
-    // Target settings.
-    public var stream: String?
-    public var index: String?
-    public var keepType = false
-    public var wrapText: String?
-    public var table: String?
-    public var iamRole: String?
-    public var manifestURL: String?
-    public var copyOptions: String = "FORMAT AS JSON 'auto'"
-    public var eventBus: String?
-    public var source: String?
+    public var settings = BackfillTargetSettings()
 
     public init() {}
-
-    func makeTarget() throws(UsageError) -> any BackfillTarget {
-        switch target {
-        case .opensearch: return OpenSearchTarget(indexOverride: index, keepType: keepType, wrapTextField: wrapText)
-        case .splunkHEC: return SplunkHECTarget()
-        case .firehose:
-            guard let stream, !stream.isEmpty else { throw UsageError("--target firehose needs --stream NAME (the delivery stream to re-put into)") }
-            return FirehoseTarget(streamName: stream)
-        case .httpEndpoint: return HTTPEndpointTarget()
-        case .snowflake: return SnowflakeTarget()
-        case .redshift: return RedshiftTarget(table: table, iamRole: iamRole, manifestURL: manifestURL, copyOptions: copyOptions)
-        case .raw: return RawTarget(explode: explode)
-        case .eventbridge: return EventBridgeTarget(eventBus: eventBus, sourceOverride: source)
-        }
-    }
 }
 
 /// `deadletter backfill`: ready-to-send files for a target, a manifest and the rejects, all or nothing.
 public enum BackfillJob {
     public static func run(_ options: BackfillOptions, output: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
-        let target = try options.makeTarget()
+        let target = try options.settings.makeTarget(options.target)
         if let n = options.maxRecords, n < 1 { throw UsageError("--max-records takes a number, 1 or more") }
         if let n = options.maxBytes, n < 1 { throw UsageError("--max-bytes takes a size, 1 or more") }
         let limits = target.serviceLimits.tightened(records: options.maxRecords, bytes: options.maxBytes)

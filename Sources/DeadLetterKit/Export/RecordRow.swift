@@ -124,27 +124,43 @@ public struct RowBuilder: Sendable {
 
     public init(fields: [RecordField]?) {
         self.fields = fields
-        recordKeys = RowKeys(fields?.map(\.name) ?? Self.recordColumns)
+        recordKeys = RowKeys((fields ?? RecordField.recordRow).map(\.name))
         eventLeading = fields ?? [.kind, .errorCode, .file, .line, .arrival, .logGroup, .logStream]
         eventKeys = RowKeys(eventLeading.map(\.name) + Self.eventColumns)
     }
 
-    static let recordColumns = ["kind", "errorCode", "errorMessage", "attemptsMade", "arrival", "attemptEnding", "file", "line",
-                                "documentId", "index", "typeName", "eventId", "dataId", "subsequenceNumber", "sequenceNumber",
-                                "lambda", "stream", "rule", "ruleArn", "target", "retryCondition", "source", "detailType", "messageId",
-                                "missingAttributes", "payloadType", "payloadBytes", "logGroup", "logStream", "logEvents",
-                                "entries", "otherFields", "payload"]
-
     /// The columns of the rows `row` (or, with `explode`, `eventRows`) builds.
     public func columns(explode: Bool) -> [String] { explode ? eventKeys.names : recordKeys.names }
 
-    func cell<S: CellSink>(_ field: RecordField, _ record: FailureRecord, into sink: inout S) {
+    /// `field`'s cell: the typed form of `field.value(of:)`. In the full row (`asWritten`) an empty document
+    /// id is shown as the record wrote it; as a chosen field it is no id, as in grouping.
+    @inline(__always)
+    static func cell<S: CellSink>(_ field: RecordField, _ record: FailureRecord, asWritten: Bool = false, into sink: inout S) {
         switch field {
-        case .attempts: sink.number(record.attemptsMade)
+        case .kind: sink.string(record.kind.rawValue)
+        case .attempts, .attemptsMade: sink.number(record.attemptsMade)
+        case .arrival: sink.time(record.arrival)
+        case .attemptEnding: sink.time(record.attemptEnding)
+        case .file: sink.string(record.file.path)
         case .line: sink.number(Int64(record.line))
+        case .documentId: sink.text(asWritten ? record.documentId : RecordField.nonEmpty(record.documentId))
+        case .payloadBytes:
+            if record.payload.type == nil { sink.null() } else { sink.number(Int64(record.payload.decodedBytes)) }
+        case .logEvents: sink.number(record.payload.cloudWatch.map { Int64($0.dataEvents) })
+        case .missingAttributes: Self.json(RecordField.missingAttributesJSON(record), into: &sink)
+        case .entries: Self.json(RecordField.entriesJSON(record), into: &sink)
+        case .otherFields: Self.json(RecordField.otherFieldsJSON(record), into: &sink)
         case .payload: Self.payload(record, into: &sink)
-        default: sink.text(field.value(of: record))
+        case .errorCode, .errorMessage, .message, .hour, .day, .index, .stream, .prefix, .lambda, .payloadType,
+             .logGroup, .logStream, .eventId, .dataId, .rule, .target, .retryCondition, .source, .detailType,
+             .messageId, .typeName, .subsequenceNumber, .sequenceNumber, .ruleArn, .payloadPath:
+            sink.text(field.value(of: record))
         }
+    }
+
+    @inline(__always)
+    static func json<S: CellSink>(_ j: String?, into sink: inout S) {
+        if let j { sink.json(j) } else { sink.null() }
     }
 
     static func payload<S: CellSink>(_ record: FailureRecord, into sink: inout S) {
@@ -158,56 +174,18 @@ public struct RowBuilder: Sendable {
     /// The cells of a record's row (columns `columns(explode: false)`), in order.
     public func emit<S: CellSink>(_ record: FailureRecord, into sink: inout S) {
         if let fields {
-            for field in fields { cell(field, record, into: &sink) }
+            for field in fields { Self.cell(field, record, into: &sink) }
             return
         }
-        let cwl = record.payload.cloudWatch
-        sink.string(record.kind.rawValue)
-        sink.text(record.errorCode)
-        sink.text(record.errorMessage)
-        sink.number(record.attemptsMade)
-        sink.time(record.arrival)
-        sink.time(record.attemptEnding)
-        sink.string(record.file.path)
-        sink.number(Int64(record.line))
-        sink.text(record.documentId)
-        sink.text(record.indexName)
-        sink.text(record.typeName)
-        sink.text(record.eventId)
-        sink.text(record.dataId)
-        sink.text(record.subsequenceNumber)
-        sink.text(record.sequenceNumber)
-        sink.text(record.lambdaArn)
-        sink.text(record.file.objectKey.stream)
-        sink.text(record.rule)
-        sink.text(record.ruleArn)
-        sink.text(record.target)
-        sink.text(record.retryCondition)
-        sink.text(record.source)
-        sink.text(record.detailType)
-        sink.text(record.messageId)
-        if record.kind == .eventBridgeDLQ {
-            sink.json("[" + record.missingAttributes.map(JSONOutput.quote).joined(separator: ",") + "]")
-        } else {
-            sink.null()
+        RecordField.visitRecordColumns(FullRowCells<S>(), record, &sink)
+    }
+
+    /// Writes each column of the full row into the sink as it is shown.
+    private struct FullRowCells<S: CellSink>: ColumnVisitor {
+        @inline(__always)
+        func visit(_ field: RecordField, _ record: FailureRecord, _ sink: inout S) {
+            RowBuilder.cell(field, record, asWritten: true, into: &sink)
         }
-        sink.text(record.payload.type?.rawValue)
-        if record.payload.type == nil { sink.null() } else { sink.number(Int64(record.payload.decodedBytes)) }
-        sink.text(cwl?.logGroup.flatMap { $0.isEmpty ? nil : $0 })
-        sink.text(cwl?.logStream.flatMap { $0.isEmpty ? nil : $0 })
-        sink.number(cwl.map { Int64($0.dataEvents) })
-        if let list = record.manifestEntries {
-            sink.json("[" + list.map { "{\"url\":\(JSONOutput.quote($0.url)),\"mandatory\":\($0.mandatory.map { $0 ? "true" : "false" } ?? "null")}" }
-                .joined(separator: ",") + "]")
-        } else {
-            sink.null()
-        }
-        if record.otherFields.isEmpty {
-            sink.null()
-        } else {
-            sink.json("{" + record.otherFields.map { "\(JSONOutput.quote($0.key)):\(JSONOutput.compactValue($0.json))" }.joined(separator: ",") + "}")
-        }
-        Self.payload(record, into: &sink)
     }
 
     public func row(_ record: FailureRecord) -> RecordRow {
@@ -222,7 +200,7 @@ public struct RowBuilder: Sendable {
     public func eventRows(_ record: FailureRecord) -> [RecordRow] {
         guard let cwl = record.payload.cloudWatch, cwl.messageType == "DATA_MESSAGE", let events = cwl.events else { return [] }
         var leading = CellCollector()
-        for field in eventLeading { cell(field, record, into: &leading) }
+        for field in eventLeading { Self.cell(field, record, into: &leading) }
         let base = leading.cells
         return events.map { event in
             var row = CellCollector(cells: base)

@@ -21,10 +21,11 @@ public struct Condition: Sendable {
             throw UsageError("--where '\(text)': expected FIELD=VALUE, FIELD!=VALUE or FIELD~REGEX")
         }
         let name = String(chars[..<at]).trimmingCharacters(in: " ")
-        guard let field = RecordField(name: name) else {
-            throw UsageError("--where '\(text)': unknown field '\(name)'; valid fields: \(RecordField.validNames)")
+        do {
+            field = try RecordField.parse(name, for: .where)
+        } catch {
+            throw UsageError("--where '\(text)': \(error.message)")
         }
-        self.field = field
         self.op = op
         self.value = String(chars[(at + op.rawValue.count)...])
         if op == .matches {

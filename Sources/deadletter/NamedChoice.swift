@@ -1,0 +1,24 @@
+import ArgumentParser
+import DeadLetterKit
+
+/// The value of an option that takes one of a closed set of names (`--kind`, `--target`). It is taken as
+/// text and checked after parsing, so that a mistyped name gets a suggestion; help and completion list the
+/// names as they would for the value type itself.
+struct NamedChoice<Value: ExpressibleByArgument>: ExpressibleByArgument {
+    let text: String
+
+    init?(argument: String) { text = argument }
+
+    static var allValueStrings: [String] { Value.allValueStrings }
+    static var defaultCompletionKind: CompletionKind { Value.defaultCompletionKind }
+
+    /// The value named, or the error ArgumentParser would give for it with the nearest valid name added.
+    /// `option` is the option as the usage shows it: `--kind <kind>`.
+    func value(for option: String) throws -> Value {
+        if let value = Value(argument: text) { return value }
+        let names = Value.allValueStrings
+        let hint = Suggestion.didYouMean(text, among: names)
+        throw ValidationError("The value '\(text)' is invalid for '\(option)'\(hint). Please provide one of the following:\n"
+            + names.map { "  - \($0)" }.joined(separator: "\n"))
+    }
+}
