@@ -275,8 +275,9 @@ public enum MergeJob {
         var inputs: [SummaryMerge.Input] = []
         var status = ExitStatus.success
         for path in options.paths {
-            guard let bytes = FileContents.read(path) else {
-                diagnostics.error("\(path): cannot read: \(FileContents.lastError())")
+            let bytes: [UInt8]
+            do { bytes = try FileContents.read(path) } catch {
+                diagnostics.error("\(path): cannot read: \(error.reason)")
                 status = .inputError
                 continue
             }
