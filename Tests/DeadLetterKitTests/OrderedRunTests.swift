@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-/// `records` and `backfill` read several inputs at once and must still produce exactly what one reader
+/// Every command reads several inputs at once and must still produce exactly what one reader
 /// would: the same records in the same order, repeats decided in input order, nothing lost when a consumer
 /// stops, and no more than a bounded amount read ahead.
 @Suite struct OrderedRunTests {

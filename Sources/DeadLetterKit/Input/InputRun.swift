@@ -107,10 +107,7 @@ public struct InputRun {
         weigh: @escaping @Sendable (Prepared) -> Int = { _ in 256 },
         _ consume: (OrderedEvent<Prepared>) -> Bool
     ) -> RunOutcome {
-        let options = self.options
-        return session(listing, workers: requested, makeLocal: {},
-                       step: { _, record in .decide(record, prepared: options.selects(record) ? prepare(record) : nil) },
-                       finished: { _, _ in }, weigh: weigh, consume).outcome
+        session(listing, workers: requested, OrderedHandling(options: options, prepare: prepare, weight: weigh), consume).outcome
     }
 
     /// What `fold` found: the partial states (merge them; their order is not the input's) and the first
@@ -131,21 +128,10 @@ public struct InputRun {
         record fold: @escaping @Sendable (inout State, FailureRecord) -> Void,
         file: @escaping @Sendable (inout State, FileStatistics) -> Void
     ) throws(UsageError) -> Fold<State> {
-        let options = self.options
         var inOrder = makeState()
         var samples: [MalformedLine] = []
-        let (outcome, states) = session(
-            try listing(), workers: requested, makeLocal: makeState,
-            step: { state, record -> PendingEvent<FailureRecord>? in
-                let selected = options.selects(record)
-                guard record.messageId == nil else { return .decide(record, prepared: selected ? record : nil) }
-                if selected { fold(&state, record) }
-                // Without a MessageId a record is never a repeat: only its problems are left to report.
-                if record.valueProblems.isEmpty && record.payload.problem == nil && record.missingAttributes.isEmpty { return nil }
-                return .decide(record, prepared: nil)
-            },
-            finished: file, weigh: { 256 + $0.payload.decodedBytes }
-        ) { event in
+        let handling = FoldHandling(options: options, make: makeState, fold: fold, file: file)
+        let (outcome, states) = session(try listing(), workers: requested, handling) { event in
             switch event {
             case .record(let record): fold(&inOrder, record)
             case .malformed(let m): if samples.count < keepSamples { samples.append(m) }
@@ -157,14 +143,10 @@ public struct InputRun {
     }
 
     /// What `run` and `fold` share: listing problems, the progress line, the engine, the tally and the tail.
-    private func session<Prepared: Sendable, Local: Sendable>(
-        _ listing: InputListing, workers requested: Int,
-        makeLocal: @escaping @Sendable () -> Local,
-        step: @escaping @Sendable (inout Local, FailureRecord) -> PendingEvent<Prepared>?,
-        finished: @escaping @Sendable (inout Local, FileStatistics) -> Void,
-        weigh: @escaping @Sendable (Prepared) -> Int,
-        _ consume: (OrderedEvent<Prepared>) -> Bool
-    ) -> (outcome: RunOutcome, locals: [Local]) {
+    private func session<Handling: RecordHandling>(
+        _ listing: InputListing, workers requested: Int, _ handling: Handling,
+        _ consume: (OrderedEvent<Handling.Prepared>) -> Bool
+    ) -> (outcome: RunOutcome, locals: [Handling.Local]) {
         var tally = OrderedTally(diagnostics: diagnostics)
         tally.report(listing.problems)
         let workers = max(1, min(requested, listing.units.count))
@@ -180,9 +162,7 @@ public struct InputRun {
         }
         read.progress = progress?.counters
         let engine = RecordEngine(units: listing.units, workers: workers, read: read)
-        let (stopped, locals) = engine.drive(makeLocal: makeLocal, step: step, finished: finished, weigh: weigh) { event, name in
-            tally.take(event, path: name, consume)
-        }
+        let (stopped, locals) = engine.drive(handling) { event, name in tally.take(event, path: name, consume) }
         tally.outcome.stopped = stopped
         tally.reportTail()
         return (tally.outcome, locals)
