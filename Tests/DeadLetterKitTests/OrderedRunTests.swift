@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-/// `records` and `backfill` read several inputs at once and must still produce exactly what one reader
+/// Every command reads several inputs at once and must still produce exactly what one reader
 /// would: the same records in the same order, repeats decided in input order, nothing lost when a consumer
 /// stops, and no more than a bounded amount read ahead.
 @Suite struct OrderedRunTests {
@@ -64,6 +64,7 @@ import Testing
                 if let stopAfter, records >= stopAfter { return false }
             case .malformed(let m): events.append("malformed \(m.file):\(m.line)")
             case .repeated(let file, let line, _): events.append("repeated \(file):\(line)")
+            case .conflict(let file, let line, _, _): events.append("conflict \(file):\(line)")
             case .payloadProblem(let file, let line, _): events.append("problem \(file):\(line)")
             case .finished(let stats): events.append("finished \(stats.path)")
             }
@@ -113,13 +114,13 @@ import Testing
         let chunks = OrderedChunks<Int>(limit: 2)
         let chunk: [PendingEvent<Int>] = [.record(1, messageId: nil, bodyDigest: nil, problems: [], missingAttributes: [], line: 1)]
         // Input 1 is ahead of the consumer (on input 0): two chunks fit, the third waits.
-        #expect(chunks.put(chunk, input: 1, done: false))
-        #expect(chunks.put(chunk, input: 1, done: false))
+        #expect(chunks.put(chunk, weight: 1, input: 1, done: false))
+        #expect(chunks.put(chunk, weight: 1, input: 1, done: false))
         let third = DispatchSemaphore(value: 0)
-        Thread { _ = chunks.put(chunk, input: 1, done: true); third.signal() }.start()
+        Thread { _ = chunks.put(chunk, weight: 1, input: 1, done: true); third.signal() }.start()
         #expect(third.wait(timeout: .now() + 0.3) == .timedOut)
         // The input the consumer is on never waits, even over the limit.
-        #expect(chunks.put(chunk, input: 0, done: true))
+        #expect(chunks.put(chunk, weight: 1, input: 0, done: true))
         let first = chunks.take(input: 0)
         #expect(first.chunks.count == 1 && first.done)
         // Input 0 complete: input 1 is now the consumer's, and its third chunk goes in.

@@ -26,8 +26,8 @@ public enum AgentJob {
             if options.stdinIsTerminal { throw UsageError("no input: give agent logs or configs, or pipe one on stdin") }
             paths = ["-"]
         }
-        let (items, problems) = InputWalker.expand(paths)
-        for p in problems where !p.isNote {
+        let listing = InputSources.list(paths)
+        for p in listing.problems where !p.isNote {
             diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: p.path), p.reason))
         }
         var analyzer = AgentAnalyzer()
@@ -35,14 +35,14 @@ public enum AgentJob {
         var inputs: [AgentInputSummary] = []
         var unresolved: [Int] = []   // indices of events whose stream comes from a thread
         var threadStreams: [String: (String, String)] = [:]
-        for item in items {
-            var summary = AgentInputSummary(file: item.displayPath, form: .unknown)
-            read(item, into: &summary, analyzer: &analyzer, threadStreams: &threadStreams, unresolved: &unresolved)
+        for unit in listing.units {
+            var summary = AgentInputSummary(file: unit.name, form: .unknown)
+            read(unit, into: &summary, analyzer: &analyzer, threadStreams: &threadStreams, unresolved: &unresolved)
             if let error = summary.error {
-                diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: item.displayPath), error))
+                diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: unit.name), error))
             }
             if summary.form == .unknown && summary.lines > 0 {
-                diagnostics.report(.warning(.unknownAgentInput, at: SourceLocation(file: item.displayPath),
+                diagnostics.report(.warning(.unknownAgentInput, at: SourceLocation(file: unit.name),
                                             "not an agent log or config this tool knows; its \(summary.lines) lines are counted as unknown"))
             }
             inputs.append(summary)
@@ -75,19 +75,11 @@ public enum AgentJob {
 
     static func threadKey(_ file: String, _ pid: String?, _ thread: String) -> String { file + "\u{0}" + (pid ?? "") + "\u{0}" + thread }
 
-    static func read(_ item: InputItem, into summary: inout AgentInputSummary, analyzer: inout AgentAnalyzer,
+    static func read(_ unit: InputUnit, into summary: inout AgentInputSummary, analyzer: inout AgentAnalyzer,
                      threadStreams: inout [String: (String, String)], unresolved: inout [Int]) {
-        let fd: Int32
-        switch item.location {
-        case .standardInput: fd = 0
-        case .file(let path):
-            fd = path.openReadOnly()
-            if fd < 0 { summary.error = "cannot open: \(FileContents.lastError())"; return }
-        }
-        let raw = FileDescriptorSource(fd: fd, closeOnDeinit: item.location != .standardInput)
         let decoded: ByteSource
         do {
-            decoded = try DecodedStream.open(raw).0
+            decoded = try DecodedStream.open(unit.open().bytes).0
         } catch {
             summary.error = error.description
             return
@@ -104,7 +96,7 @@ public enum AgentJob {
             summary.form = .agentJSONConfig
             summary.lines = bytes.filter { $0 == 0x0A }.count
             do {
-                let found = try AgentJSONConfig.sources(bytes, file: item.displayPath)
+                let found = try AgentJSONConfig.sources(bytes, file: unit.name)
                 summary.sources = found.count
                 analyzer.sources += found
             } catch {
@@ -133,12 +125,12 @@ public enum AgentJob {
             guard let p = pending else { return }
             pending = nil
             let m = p.message
-            var event = AgentEvent(kind: .start, time: m.time, file: item.displayPath, line: p.line, thread: m.thread, pid: m.pid)
+            var event = AgentEvent(kind: .start, time: m.time, file: unit.name, line: p.line, thread: m.thread, pid: m.pid)
             if form == .awslogsLog {
                 if let pid = m.pid, let last = lastPid, pid != last { analyzer.events.append(event) }
                 lastPid = m.pid ?? lastPid
                 if let (group, stream) = AgentMessageClassifier.awslogsStream(in: p.text), let thread = m.thread {
-                    threadStreams[threadKey(item.displayPath, m.pid, thread)] = (group, stream)
+                    threadStreams[threadKey(unit.name, m.pid, thread)] = (group, stream)
                 }
             } else if AgentMessageClassifier.isUnifiedStart(p.text) {
                 event.thread = nil
@@ -192,7 +184,7 @@ public enum AgentJob {
         while let line = reader.next() { process(line) }
         finishMessage()
         if form == .awslogsConf {
-            let found = AwslogsConf.sources(confLines, file: item.displayPath)
+            let found = AwslogsConf.sources(confLines, file: unit.name)
             summary.sources = found.count
             analyzer.sources += found
         }

@@ -30,14 +30,15 @@ public enum SummarizeJob {
         let run = InputRun(options: input, diagnostics: diagnostics)
         // Files are read in parallel, each on one core; partial summaries merge exactly.
         let groupBy = options.groupBy
-        let result = try run.runParallel(
-            workers: options.workers ?? Cores.available, makeState: { SummaryBuilder(groupBy: groupBy) },
+        let result = try run.fold(
+            workers: options.workers ?? Cores.available, keepSamples: Summary.maxMalformedSamples,
+            makeState: { SummaryBuilder(groupBy: groupBy) },
             record: { builder, record in builder.add(record) },
             file: { builder, stats in builder.addFile(stats) })
         let outcome = result.outcome
         for partial in result.states { builder.merge(partial) }
-        builder.setReadTallies(malformed: outcome.malformed, trailingJunk: outcome.trailingJunk, repeats: result.repeats,
-                               messageIdConflicts: result.messageIdConflicts, samples: result.malformedSamples)
+        builder.setReadTallies(malformed: outcome.malformed, trailingJunk: outcome.trailingJunk, repeats: outcome.repeats,
+                               messageIdConflicts: outcome.messageIdConflicts, samples: result.malformedSamples)
         var summary = builder.build()
         summary.totals.inputErrors = outcome.inputErrors
         if let top = options.top { summary.keepTop(top) }

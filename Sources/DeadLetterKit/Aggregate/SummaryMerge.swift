@@ -274,8 +274,9 @@ public enum MergeJob {
     public static func run(_ options: MergeOptions, output: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
         var inputs: [SummaryMerge.Input] = []
         for path in options.paths {
-            guard let bytes = FileContents.read(path) else {
-                diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: path), "cannot read: \(FileContents.lastError())"))
+            let bytes: [UInt8]
+            do { bytes = try FileContents.read(path) } catch {
+                diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: path), "cannot read: \(error.reason)"))
                 continue
             }
             inputs.append(SummaryMerge.Input(name: path, bytes: bytes))

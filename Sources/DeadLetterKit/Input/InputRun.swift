@@ -38,6 +38,10 @@ public struct RunOutcome: Sendable {
     public var malformed = 0
     /// Lines whose JSON object was followed by junk (see `MalformedLine.trailing`): malformed input too.
     public var trailingJunk = 0
+    /// SQS messages read again (same MessageId and body) and counted once, and MessageIds read again with
+    /// another body (kept), decided in input order.
+    public var repeats = 0
+    public var messageIdConflicts = 0
     /// The consumer stopped early (closed pipe).
     public var stopped = false
 
@@ -70,29 +74,95 @@ public struct InputRun {
         return ["-"]
     }
 
+    /// The units to read, in order, and what could not be used.
+    public func listing() throws(UsageError) -> InputListing {
+        InputSources.list(try resolvedPaths())
+    }
+
     static func conflictMessage(file: String, line: Int, id: String, earlier: String) -> String {
         "\(file):\(line): SQS MessageId \(id) was read before (\(earlier)) with a different body; both are kept"
     }
 
-    /// The closing counts of a run, after the first few lines were shown one by one.
-    func reportTail(malformed: Int, trailingJunk: Int, payloadProblems: Int, repeats: Int, messageIdConflicts: Int, messagesMissingAttributes: Int, missingAttributes: [String: Int]) {
-        if malformed + trailingJunk > Self.reportedMalformedLines {
-            let hidden = malformed + trailingJunk - Self.reportedMalformedLines
-            let all = trailingJunk == 0 ? "\(malformed) in all" : "\(malformed) malformed and \(trailingJunk) with trailing junk in all"
-            diagnostics.warning("\(hidden) more malformed lines not shown (\(all); --format json lists samples)")
+    /// Records in input order, each turned by `prepare` (which may run on other threads), with every
+    /// malformed line, repeat, conflict, payload problem and finished input in between. With several inputs
+    /// and `workers` above 1, inputs are read in parallel and the events reassembled in order, so the output
+    /// is the same as one reader's; one input is read on one thread, inflating ahead on another. `weigh`
+    /// gives the rough size of a prepared value, to keep what waits in memory small. `consume` returns false
+    /// to stop reading (closed output).
+    public func run<Prepared: Sendable>(
+        workers requested: Int = Cores.available,
+        prepare: @escaping @Sendable (FailureRecord) -> Prepared,
+        weigh: @escaping @Sendable (Prepared) -> Int = { _ in 256 },
+        _ consume: (OrderedEvent<Prepared>) -> Bool
+    ) throws(UsageError) -> RunOutcome {
+        run(try listing(), workers: requested, prepare: prepare, weigh: weigh, consume)
+    }
+
+    /// `run` over units listed already.
+    public func run<Prepared: Sendable>(
+        _ listing: InputListing, workers requested: Int = Cores.available,
+        prepare: @escaping @Sendable (FailureRecord) -> Prepared,
+        weigh: @escaping @Sendable (Prepared) -> Int = { _ in 256 },
+        _ consume: (OrderedEvent<Prepared>) -> Bool
+    ) -> RunOutcome {
+        session(listing, workers: requested, OrderedHandling(options: options, prepare: prepare, weight: weigh), consume).outcome
+    }
+
+    /// What `fold` found: the partial states (merge them; their order is not the input's) and the first
+    /// malformed lines in input order.
+    public struct Fold<State> {
+        public var outcome: RunOutcome
+        public var states: [State]
+        public var malformedSamples: [MalformedLine]
+    }
+
+    /// For results that do not depend on the order records are added in (summaries): the same answer as
+    /// `run`, faster. Reading threads fold the records that carry no MessageId into states of their own, no
+    /// lock per record; a record with a MessageId (rare: SQS dumps) is folded on this thread in input order,
+    /// once it is known to be the first copy of its message. Diagnostics come from the same place as `run`'s.
+    public func fold<State: Sendable>(
+        workers requested: Int = Cores.available, keepSamples: Int,
+        makeState: @escaping @Sendable () -> State,
+        record fold: @escaping @Sendable (inout State, FailureRecord) -> Void,
+        file: @escaping @Sendable (inout State, FileStatistics) -> Void
+    ) throws(UsageError) -> Fold<State> {
+        var inOrder = makeState()
+        var samples: [MalformedLine] = []
+        let handling = FoldHandling(options: options, make: makeState, fold: fold, file: file)
+        let (outcome, states) = session(try listing(), workers: requested, handling) { event in
+            switch event {
+            case .record(let record): fold(&inOrder, record)
+            case .malformed(let m): if samples.count < keepSamples { samples.append(m) }
+            default: break
+            }
+            return true
         }
-        if repeats > 0 {
-            diagnostics.note("\(repeats) SQS messages were read more than once (same MessageId) and counted once")
+        return Fold(outcome: outcome, states: states + [inOrder], malformedSamples: samples)
+    }
+
+    /// What `run` and `fold` share: listing problems, the progress line, the engine, the tally and the tail.
+    private func session<Handling: RecordHandling>(
+        _ listing: InputListing, workers requested: Int, _ handling: Handling,
+        _ consume: (OrderedEvent<Handling.Prepared>) -> Bool
+    ) -> (outcome: RunOutcome, locals: [Handling.Local]) {
+        var tally = OrderedTally(diagnostics: diagnostics)
+        tally.report(listing.problems)
+        let workers = max(1, min(requested, listing.units.count))
+        var read = options.read
+        // One input (a big object, or stdin): inflate on one core and parse on another instead.
+        read.prefetch = workers == 1 && requested > 1
+        let progress = ProgressLine.start(enabled: options.progress && !options.quiet, totalFiles: listing.units.count,
+                                          totalBytes: listing.totalBytes)
+        diagnostics.progress = progress
+        defer {
+            progress?.finish()
+            diagnostics.progress = nil
         }
-        if messageIdConflicts > 0 {
-            diagnostics.warning("\(messageIdConflicts) SQS messages reuse a MessageId read before with a different body; each was kept as a record of its own")
-        }
-        if messagesMissingAttributes > 0 {
-            let names = missingAttributes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            diagnostics.warning("\(messagesMissingAttributes) SQS messages lack EventBridge DLQ attributes (missing: \(names)); read as eventbridge-dlq without them")
-        }
-        if payloadProblems > Self.reportedMalformedLines {
-            diagnostics.warning("\(payloadProblems - Self.reportedMalformedLines) more payload problems not shown")
-        }
+        read.progress = progress?.counters
+        let engine = RecordEngine(units: listing.units, workers: workers, read: read)
+        let (stopped, locals) = engine.drive(handling) { event, name in tally.take(event, path: name, consume) }
+        tally.outcome.stopped = stopped
+        tally.reportTail()
+        return (tally.outcome, locals)
     }
 }

@@ -54,111 +54,71 @@ public struct FileStatistics: Sendable {
     public var error: InputError?
 }
 
+/// What reading one unit produces, in its order. Repeats and payload problems are not decided here but by
+/// the engine, in input order across all units.
 public enum ReaderEvent {
     case record(FailureRecord)
     case malformed(MalformedLine)
-    /// A message read before (the same SQS MessageId): counted once.
-    case repeated(file: String, line: Int, id: String)
-    /// A MessageId read before with another body (`earlier` is its `file:line`): the record follows, kept.
-    case conflict(file: String, line: Int, id: String, earlier: String)
-    case payloadProblem(file: String, line: Int, problem: String)
     case finished(FileStatistics)
 }
 
-/// Drives one input through bytes → frames → records, reporting everything it meets as events.
+/// Drives one unit through bytes → frames → records, reporting everything it meets as events.
 public struct RecordReader {
     public var options: ReadOptions
     private var decoder: RecordDecoder
-    /// SQS message ids already read: receive-message dumps overlap after visibility timeouts. Shared by the
-    /// readers of one run, so a message is counted once whichever worker meets it first. nil: the caller
-    /// checks repeats and payload problems itself, in input order (`InputRun.run` with several readers).
-    private let seenMessages: MessageIdSet?
 
-    public init(options: ReadOptions, seenMessages: MessageIdSet? = MessageIdSet()) {
+    public init(options: ReadOptions) {
         self.options = options
-        self.seenMessages = seenMessages
         self.decoder = RecordDecoder(fallbackKind: options.fallbackKind, maxPayloadBytes: options.maxPayloadBytes,
                                      payloadNeeds: options.payloadNeeds)
         self.decoder.keepOtherFields = options.keepOtherFields
         self.decoder.keepMessages = options.keepMessages
     }
 
-    /// Reads `item` to the end (or until `handle` returns false). Returns false if reading was stopped.
+    /// Opens and reads `unit` to the end (or until `handle` returns false). Returns false if reading was stopped.
     @discardableResult
-    public mutating func read(_ item: InputItem, _ handle: (ReaderEvent) -> Bool) -> Bool {
-        var stats = FileStatistics(path: item.displayPath)
-        let fd: Int32
-        switch item.location {
-        case .standardInput:
-            fd = STDIN_FILENO
-        case .file(let path):
-            fd = path.openReadOnly()
-            if fd < 0 {
-                stats.error = .cannotOpen(String(cString: strerror(errno)))
-                return handle(.finished(stats))
-            }
+    public mutating func read(_ unit: InputUnit, _ handle: (ReaderEvent) -> Bool) -> Bool {
+        let opened: OpenedInput
+        do {
+            opened = try unit.open(counting: options.progress)
+        } catch {
+            var stats = FileStatistics(path: unit.name)
+            stats.error = error
+            return handle(.finished(stats))
         }
-        let raw = FileDescriptorSource(fd: fd, closeOnDeinit: item.location != .standardInput)
-        raw.progress = options.progress
         defer { options.progress?.addFile() }
-        return read(source: raw, displayPath: item.displayPath, bytesRead: { raw.bytesRead }, handle)
+        return read(opened, name: unit.name, handle)
     }
 
-    /// Reads an already open source; `bytesRead` reports how many raw bytes it consumed.
+    /// Reads an opened unit; `name` is what its records and diagnostics are attributed to.
     @discardableResult
-    public mutating func read(source raw: ByteSource, displayPath: String,
-                              bytesRead: () -> Int64, _ handle: (ReaderEvent) -> Bool) -> Bool {
-        var stats = FileStatistics(path: displayPath)
-        let file = SourceFile(path: displayPath)
+    public mutating func read(_ opened: OpenedInput, name: String, _ handle: (ReaderEvent) -> Bool) -> Bool {
+        var stats = FileStatistics(path: name)
+        let file = SourceFile(path: name)
         var keepGoing = true
         do {
-            let (opened, compression) = try DecodedStream.open(raw)
+            let (decoded, compression) = try DecodedStream.open(opened.bytes)
             stats.compression = compression
-            let decoded = options.prefetch && compression == .gzip ? PrefetchSource(upstream: opened) : opened
-            let frames = FrameReader(source: decoded, maxRecordBytes: options.maxRecordBytes)
+            let stream = options.prefetch && compression == .gzip ? PrefetchSource(upstream: decoded) : decoded
+            let frames = FrameReader(source: stream, maxRecordBytes: options.maxRecordBytes)
             defer {
                 stats.lines = frames.lines
                 stats.blankLines = frames.blankLines
             }
             let decoder = self.decoder
+            let progress = options.progress
             try frames.run { event in
                 switch event {
                 case .malformed(let line, let reason, let trailing):
-                    keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: line, reason: reason, trailing: trailing)))
+                    keepGoing = handle(.malformed(MalformedLine(file: name, line: line, reason: reason, trailing: trailing)))
                 case .object(let frame):
-                    func report(_ values: [String], _ payload: String?, line: Int) -> Bool {
-                        for problem in FailureRecord.problems(values, payload: payload) {
-                            keepGoing = handle(.payloadProblem(file: displayPath, line: line, problem: problem))
-                            if !keepGoing { return false }
-                        }
-                        return true
-                    }
                     func deliver(_ record: FailureRecord) {
                         guard keepGoing else { return }
-                        guard let seenMessages else {
-                            options.progress?.addRecord()
-                            keepGoing = handle(.record(record))
-                            return
-                        }
-                        if let id = record.messageId {
-                            switch seenMessages.check(id, digest: record.messageBodyDigest, file: displayPath, line: record.line) {
-                            case .first: break
-                            case .repeated:
-                                keepGoing = handle(.repeated(file: displayPath, line: record.line, id: id))
-                                return
-                            case .conflict(let earlier):
-                                keepGoing = handle(.conflict(file: displayPath, line: record.line, id: id, earlier: earlier))
-                                if !keepGoing { return }
-                            }
-                        }
-                        // The fields, not the record: see `FailureRecord.problems`.
-                        if !record.valueProblems.isEmpty || record.payload.problem != nil,
-                           !report(record.valueProblems, record.payload.problem, line: record.line) { return }
-                        options.progress?.addRecord()
+                        progress?.addRecord()
                         keepGoing = handle(.record(record))
                     }
                     if let reason = decoder.decode(frame, file: file, each: deliver) {
-                        keepGoing = handle(.malformed(MalformedLine(file: displayPath, line: frame.line, reason: reason, trailing: frame.followsObject)))
+                        keepGoing = handle(.malformed(MalformedLine(file: name, line: frame.line, reason: reason, trailing: frame.followsObject)))
                     }
                 }
                 return keepGoing
@@ -166,7 +126,7 @@ public struct RecordReader {
         } catch {
             stats.error = error
         }
-        stats.bytesRead = bytesRead()
+        stats.bytesRead = opened.bytesRead()
         if !keepGoing { return false }
         return handle(.finished(stats))
     }
@@ -202,16 +162,5 @@ struct MessageIdBook {
         if entry.digest == digest || entry.others.contains(digest) { return .repeated }
         seen[id]!.others.append(digest)
         return .conflict(earlier: "\(entry.file):\(entry.line)")
-    }
-}
-
-/// A `MessageIdBook` shared by the readers of one run.
-public final class MessageIdSet: @unchecked Sendable {
-    // @unchecked: the book is only touched under `lock`.
-    private var book = MessageIdBook()
-    private let lock = Lock()
-    public init() {}
-    func check(_ id: String, digest: UInt64?, file: String, line: Int) -> MessageIdBook.Verdict {
-        lock.withLock { book.check(id, digest: digest, file: file, line: line) }
     }
 }

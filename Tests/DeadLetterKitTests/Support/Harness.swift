@@ -1,4 +1,4 @@
-import DeadLetterKit
+@testable import DeadLetterKit
 import Foundation
 
 /// Everything one read produced, for assertions.
@@ -16,12 +16,17 @@ struct ReadResult {
 }
 
 enum Harness {
-    /// Reads bytes as if they were the S3 object `key`, in reads of `chunk` bytes.
+    /// Reads bytes as if they were the S3 object `key`, in reads of `chunk` bytes, through the engine every
+    /// command uses (one reader), so repeats and payload problems are settled as in a run.
     static func read(_ bytes: [UInt8], key: String = "test", chunk: Int = 1 << 20, options: ReadOptions = ReadOptions()) -> ReadResult {
         var result = ReadResult()
-        var reader = RecordReader(options: options)
-        let source = MemorySource(bytes, chunk: chunk)
-        reader.read(source: source, displayPath: key, bytesRead: { Int64(bytes.count) }) { event in
+        var input = InputOptions()
+        input.read = options
+        input.quiet = true
+        input.progress = false
+        var listing = InputListing()
+        listing.units = [InputUnit(name: key, size: Int64(bytes.count), origin: MemoryInput(bytes: bytes, chunk: chunk))]
+        _ = InputRun(options: input, diagnostics: Diagnostics(fd: -1)).run(listing, workers: 1, prepare: { $0 }) { event in
             switch event {
             case .record(let r): result.records.append(r)
             case .malformed(let m): result.malformed.append(m)
@@ -69,5 +74,18 @@ enum Harness {
         let list = (0..<events).map { i in "{\"id\":\"3195310660696698337880902507980421114328961542429822\(String(format: "%04d", i))\",\"timestamp\":1432826855000,\"message\":\"line \(i)\"}" }
         let json = "{\"owner\":\"111111111111\",\"logGroup\":\"\(logGroup)\",\"logStream\":\"s1\",\"subscriptionFilters\":[\"Destination\"],\"messageType\":\"\(messageType)\",\"logEvents\":[\(list.joined(separator: ","))]}"
         return Data(try gzip(Array(json.utf8))).base64EncodedString()
+    }
+}
+
+/// Bytes in memory as an input unit, read in chunks of `chunk` bytes.
+struct MemoryInput: InputOrigin {
+    let bytes: [UInt8]
+    let chunk: Int
+
+    var identity: InputIdentity { InputIdentity(scheme: "memory", key: String(bytes.hashValue)) }
+
+    func open(counting progress: ProgressCounters?) throws(InputError) -> OpenedInput {
+        let source = MemorySource(bytes, chunk: chunk)
+        return OpenedInput(bytes: source, bytesRead: { Int64(source.offset) })
     }
 }
