@@ -82,14 +82,25 @@ import Testing
         #expect(diagnostics.exitStatus == c.status)
     }
 
-    @Test func runOutcomeFollowsTheSameRule() {
-        var outcome = RunOutcome()
-        #expect(outcome.exitStatus(strict: true) == .success)
-        outcome.inputErrors = 1
-        #expect(outcome.exitStatus(strict: true) == .inputError)
-        outcome.trailingJunk = 1
-        #expect(outcome.exitStatus(strict: true) == .malformedInStrictMode)
-        #expect(outcome.exitStatus(strict: false) == .inputError)
+    /// Past the first ten, malformed lines are counted, not shown; the status still sees every one of them.
+    @Test(arguments: [false, true]) func malformedLinesNotShownStillCount(strict: Bool) throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("processing-failed-1").path
+        let lines = [OrderedRunTests.firehoseLine(1, 1)] + Array(repeating: "not json", count: 13)
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: file))
+        var options = SummarizeOptions()
+        options.input.paths = [file]
+        options.input.strict = strict
+        options.input.progress = false
+        options.format = .json
+        let diagnostics = Diagnostics.capturing()
+        let status = try SummarizeJob.run(options, output: MemorySink(), diagnostics: diagnostics)
+        #expect(diagnostics.shown.filter { $0.code == .malformedLine }.count == 10)
+        #expect(diagnostics.shown.filter { $0.code == .malformedLine }.map(\.location?.line) == Array(2...11))
+        #expect(diagnostics.tally.count(.malformedLine) == 13)
+        #expect(diagnostics.shown.last?.message == "3 more malformed lines not shown (13 in all; --format json lists samples)")
+        #expect(status == (strict ? .malformedInStrictMode : .success))
     }
 }
 

@@ -20,7 +20,6 @@ public struct SummarizeOptions: Sendable {
 /// `deadletter summarize`: reads the inputs into one summary and prints it.
 public enum SummarizeJob {
     public static func run(_ options: SummarizeOptions, output: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
-        diagnostics.strict = options.input.strict
         var builder = SummaryBuilder(groupBy: options.groupBy)
         var input = options.input
         let wanted = options.groupBy + input.filter.fields
@@ -45,7 +44,6 @@ public enum SummarizeJob {
         BufferedOutput.writing(to: output) { output in
             write(summary, format: options.format, wide: options.wide, color: options.color, to: output)
         }
-        diagnostics.countMalformedInput(of: outcome)
         return diagnostics.exitStatus
     }
 

@@ -95,7 +95,7 @@ public enum BackfillJob {
             return .inputError
         }
         report(engine, options: options, diagnostics: diagnostics, output: BufferedOutput(output))
-        return outcome.exitStatus(strict: options.input.strict)
+        return diagnostics.exitStatus
     }
 
     static func report(_ engine: BackfillEngine, options: BackfillOptions, diagnostics: Diagnostics, output: BufferedOutput) {

@@ -13,7 +13,6 @@ public struct RecordsOptions: Sendable {
 /// `deadletter records`: streams normalised records (or their log events) as they are read.
 public enum RecordsJob {
     public static func run(_ options: RecordsOptions, output sink: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
-        diagnostics.strict = options.input.strict
         var input = options.input
         let wanted = (options.fields ?? []) + input.filter.fields
         input.read.payloadNeeds = PayloadNeeds(
@@ -42,7 +41,6 @@ public enum RecordsJob {
         }
         if !outcome.stopped { reporter.finish(output) }
         output.flush()
-        diagnostics.countMalformedInput(of: outcome)
         return diagnostics.exitStatus
     }
 }

@@ -44,11 +44,6 @@ public struct RunOutcome: Sendable {
     public var messageIdConflicts = 0
     /// The consumer stopped early (closed pipe).
     public var stopped = false
-
-    /// The rule is `DiagnosticTally.exitStatus`, applied to these counts.
-    public func exitStatus(strict: Bool) -> ExitStatus {
-        DiagnosticTally(self).exitStatus(strict: strict)
-    }
 }
 
 /// Reads every input named by the options and hands each event on, reporting on stderr what a person
@@ -63,6 +58,8 @@ public struct InputRun {
         self.options = options
         self.diagnostics = diagnostics
         if options.quiet { diagnostics.quiet = true }
+        // The exit status derives from the diagnostics; `--strict` decides what malformed input weighs.
+        if options.strict { diagnostics.strict = true }
     }
 
     /// The inputs to read: the paths, or stdin when none are given and it is not a terminal.
@@ -79,8 +76,8 @@ public struct InputRun {
         InputSources.list(try resolvedPaths())
     }
 
-    static func conflictMessage(file: String, line: Int, id: String, earlier: String) -> String {
-        "\(file):\(line): SQS MessageId \(id) was read before (\(earlier)) with a different body; both are kept"
+    static func conflictMessage(id: String, earlier: String) -> String {
+        "SQS MessageId \(id) was read before (\(earlier)) with a different body; both are kept"
     }
 
     /// Records in input order, each turned by `prepare` (which may run on other threads), with every

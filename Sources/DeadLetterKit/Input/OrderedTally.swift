@@ -14,10 +14,11 @@ struct OrderedTally {
     /// What could not be listed, before anything is read.
     mutating func report(_ problems: [InputProblem]) {
         for problem in problems {
+            let location = SourceLocation(file: problem.path)
             if problem.isNote {
-                diagnostics.note(problem.description)
+                diagnostics.report(.note(.skippedInput, at: location, problem.reason))
             } else {
-                diagnostics.error(problem.description)
+                diagnostics.report(.error(.unreadableInput, at: location, problem.reason))
                 outcome.inputErrors += 1
             }
         }
@@ -35,15 +36,15 @@ struct OrderedTally {
                     return consume(.repeated(file: path, line: line, id: messageId))
                 case .conflict(let earlier):
                     outcome.messageIdConflicts += 1
-                    if outcome.messageIdConflicts <= InputRun.reportedMalformedLines {
-                        diagnostics.warning(InputRun.conflictMessage(file: path, line: line, id: messageId, earlier: earlier))
-                    }
+                    show(.warning(.messageIdConflict, at: SourceLocation(file: path, line: line),
+                                  InputRun.conflictMessage(id: messageId, earlier: earlier)),
+                         ordinal: outcome.messageIdConflicts)
                     if !consume(.conflict(file: path, line: line, id: messageId, earlier: earlier)) { return false }
                 }
             }
             for problem in problems {
                 payloadProblems += 1
-                if payloadProblems <= InputRun.reportedMalformedLines { diagnostics.warning("\(path):\(line): \(problem)") }
+                show(.warning(.payloadProblem, at: SourceLocation(file: path, line: line), problem), ordinal: payloadProblems)
                 if !consume(.payloadProblem(file: path, line: line, problem: problem)) { return false }
             }
             if !missing.isEmpty {
@@ -54,16 +55,25 @@ struct OrderedTally {
             return consume(.record(prepared))
         case .malformed(let m):
             if m.trailing { outcome.trailingJunk += 1 } else { outcome.malformed += 1 }
-            if outcome.malformed + outcome.trailingJunk <= InputRun.reportedMalformedLines {
-                diagnostics.warning("\(m.file):\(m.line): \(m.message)")
-            }
+            show(.warning(m.trailing ? .trailingJunk : .malformedLine, at: SourceLocation(file: m.file, line: m.line), m.message),
+                 ordinal: outcome.malformed + outcome.trailingJunk)
             return consume(.malformed(m))
         case .finished(let stats):
             if let error = stats.error {
                 outcome.inputErrors += 1
-                diagnostics.error("\(stats.path): \(error)")
+                diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: stats.path), error.description))
             }
             return consume(.finished(stats))
+        }
+    }
+
+    /// Shows the first few diagnostics of a kind (`ordinal` counts them, this one included) and only counts
+    /// the rest: the tail says how many were not shown, and the exit status sees them all.
+    private func show(_ diagnostic: Diagnostic, ordinal: Int) {
+        if ordinal <= InputRun.reportedMalformedLines {
+            diagnostics.report(diagnostic)
+        } else {
+            diagnostics.count(diagnostic.severity, diagnostic.code)
         }
     }
 
@@ -73,20 +83,20 @@ struct OrderedTally {
         if malformed + trailingJunk > InputRun.reportedMalformedLines {
             let hidden = malformed + trailingJunk - InputRun.reportedMalformedLines
             let all = trailingJunk == 0 ? "\(malformed) in all" : "\(malformed) malformed and \(trailingJunk) with trailing junk in all"
-            diagnostics.warning("\(hidden) more malformed lines not shown (\(all); --format json lists samples)")
+            diagnostics.report(.warning(.moreNotShown, "\(hidden) more malformed lines not shown (\(all); --format json lists samples)"))
         }
         if outcome.repeats > 0 {
-            diagnostics.note("\(outcome.repeats) SQS messages were read more than once (same MessageId) and counted once")
+            diagnostics.report(.note(.repeatedMessages, "\(outcome.repeats) SQS messages were read more than once (same MessageId) and counted once"))
         }
         if outcome.messageIdConflicts > 0 {
-            diagnostics.warning("\(outcome.messageIdConflicts) SQS messages reuse a MessageId read before with a different body; each was kept as a record of its own")
+            diagnostics.report(.warning(.messageIdConflict, "\(outcome.messageIdConflicts) SQS messages reuse a MessageId read before with a different body; each was kept as a record of its own"))
         }
         if messagesMissingAttributes > 0 {
             let names = missingAttributes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            diagnostics.warning("\(messagesMissingAttributes) SQS messages lack EventBridge DLQ attributes (missing: \(names)); read as eventbridge-dlq without them")
+            diagnostics.report(.warning(.missingAttributes, "\(messagesMissingAttributes) SQS messages lack EventBridge DLQ attributes (missing: \(names)); read as eventbridge-dlq without them"))
         }
         if payloadProblems > InputRun.reportedMalformedLines {
-            diagnostics.warning("\(payloadProblems - InputRun.reportedMalformedLines) more payload problems not shown")
+            diagnostics.report(.warning(.moreNotShown, "\(payloadProblems - InputRun.reportedMalformedLines) more payload problems not shown"))
         }
     }
 }

@@ -22,6 +22,14 @@ public struct DiagnosticCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let trailingJunk = DiagnosticCode(rawValue: "trailing-junk")
     public static let payloadProblem = DiagnosticCode(rawValue: "payload-problem")
     public static let messageIdConflict = DiagnosticCode(rawValue: "message-id-conflict")
+    /// An input listed but not read, with the reason (an empty file, a second name of a file already read).
+    public static let skippedInput = DiagnosticCode(rawValue: "skipped-input")
+    /// SQS messages read more than once (same MessageId and body), counted once.
+    public static let repeatedMessages = DiagnosticCode(rawValue: "repeated-messages")
+    /// SQS messages without the EventBridge DLQ attributes.
+    public static let missingAttributes = DiagnosticCode(rawValue: "missing-attributes")
+    /// How many of a kind were counted but not shown one by one.
+    public static let moreNotShown = DiagnosticCode(rawValue: "more-not-shown")
     /// Standard output could not be written (not a closed pipe, which ends a run quietly).
     public static let outputFailed = DiagnosticCode(rawValue: "output-failed")
     public static let unknownAgentInput = DiagnosticCode(rawValue: "unknown-agent-input")
@@ -126,16 +134,6 @@ public struct DiagnosticTally: Equatable, Sendable {
     }
 }
 
-extension DiagnosticTally {
-    /// The counts a run over the inputs keeps, until its readers report structured diagnostics themselves.
-    init(_ outcome: RunOutcome) {
-        self.init()
-        add(.error, .unreadableInput, outcome.inputErrors)
-        add(.warning, .malformedLine, outcome.malformed)
-        add(.warning, .trailingJunk, outcome.trailingJunk)
-    }
-}
-
 /// Takes every diagnostic of a run: shows it on stderr (or keeps it, in tests) unless `--quiet` hides it,
 /// and counts it either way. Safe to call from several threads: each line is written whole, under a lock.
 public final class Diagnostics: @unchecked Sendable {
@@ -207,14 +205,6 @@ public final class Diagnostics: @unchecked Sendable {
     /// Counts diagnostics that are not shown one by one (malformed lines past the first few).
     public func count(_ severity: DiagnosticSeverity, _ code: DiagnosticCode, _ n: Int = 1) {
         lock.withLock { _tally.add(severity, code, n) }
-    }
-
-    /// Counts what a run over the inputs kept but its readers did not report as structured diagnostics:
-    /// malformed lines and trailing junk (the ones shown were reported unclassified). Unreadable inputs were
-    /// reported as unclassified errors already, so they are not counted twice.
-    public func countMalformedInput(of outcome: RunOutcome) {
-        count(.warning, .malformedLine, outcome.malformed)
-        count(.warning, .trailingJunk, outcome.trailingJunk)
     }
 
     // The unstructured path, for readers not yet converted: no code, no location, counted as unclassified.
