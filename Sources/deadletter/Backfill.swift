@@ -72,8 +72,13 @@ struct Backfill: ParsableCommand {
         options.dryRun = dryRun
         options.force = force
         options.settings = settings.settings
-        try finish { output, diagnostics throws(UsageError) in
-            try BackfillJob.run(options, output: output, diagnostics: diagnostics)
+        let cleanup = InterruptCleanup()
+        // A dry run writes nothing, so an interrupt has nothing to clean up and ends it as usual.
+        let interrupts = dryRun ? nil : InterruptHandling(running: cleanup)
+        try withExtendedLifetime(interrupts) {
+            try finish { output, diagnostics throws(UsageError) in
+                try BackfillJob.run(options, output: output, diagnostics: diagnostics, interrupts: cleanup)
+            }
         }
     }
 }

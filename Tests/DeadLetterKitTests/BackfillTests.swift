@@ -336,15 +336,18 @@ import Testing
         #expect(parent == ["in"])
     }
 
-    @Test(arguments: [SIGINT, SIGTERM])
-    func interruptedRunLeavesNothingBehind(signal: Int32) throws {
-        let root = try CLI.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: root) }
-        let out = root.appendingPathComponent("out")
-        // Records arrive on a pipe that stays open: the run is mid-way when the signal comes.
+    /// Starts a raw backfill into `root/out` (through `sh -c` when `shell` is given, to set up the signals
+    /// it inherits) whose records arrive on a pipe that stays open, and waits until it is writing.
+    func startStalledBackfill(root: URL, shell: String? = nil) throws -> (process: Process, stdin: Pipe) {
         let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = ["backfill", "-", "--target", "raw", "--out", out.path, "-q", "--kind", "processing-failed"]
+        let arguments = ["backfill", "-", "--target", "raw", "--out", root.appendingPathComponent("out").path, "-q", "--kind", "processing-failed"]
+        if let shell {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", shell + " exec \"$0\" \"$@\"", CLI.binary.path] + arguments
+        } else {
+            process.executableURL = CLI.binary
+            process.arguments = arguments
+        }
         let stdin = Pipe()
         process.standardInput = stdin
         try process.run()
@@ -357,10 +360,48 @@ import Testing
             usleep(10_000)
         }
         #expect(staged)
+        return (process, stdin)
+    }
+
+    /// Waits at most 10 s for `process` to end; true if it did.
+    func ends(_ process: Process) -> Bool {
+        for _ in 0..<1000 where process.isRunning { usleep(10_000) }
+        return !process.isRunning
+    }
+
+    @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
+    func interruptedRunLeavesNothingBehind(signal: Int32) throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (process, stdin) = try startStalledBackfill(root: root)
+        defer { try? stdin.fileHandleForWriting.close() }
         kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        guard ends(process) else {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("the run ignored signal \(signal)")
+            return
+        }
+        #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 128 + signal)
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).isEmpty)
-        try? stdin.fileHandleForWriting.close()
+    }
+
+    @Test func aHangUpThatWasIgnoredAtTheStartStaysIgnored() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        // As under nohup: the run must outlive the hang-up, and still clean up on SIGTERM.
+        let (process, stdin) = try startStalledBackfill(root: root, shell: "trap '' HUP;")
+        defer { try? stdin.fileHandleForWriting.close() }
+        kill(process.processIdentifier, SIGHUP)
+        usleep(300_000)
+        #expect(process.isRunning)
+        kill(process.processIdentifier, SIGTERM)
+        guard ends(process) else {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("the run ignored SIGTERM")
+            return
+        }
+        #expect(process.terminationStatus == 143)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).isEmpty)
     }
 }

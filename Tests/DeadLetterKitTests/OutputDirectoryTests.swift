@@ -19,7 +19,7 @@ import Testing
     func open(_ out: URL, force: Bool = false, atomic: Bool, notes: inout [String]) throws -> OutputDirectory {
         var heard: [String] = []
         let directory = try OutputDirectory(destination: out.path, force: force, inputs: [], note: { heard.append($0) },
-                                            atomicRenames: atomic, handleSignals: false)
+                                            atomicRenames: atomic)
         notes = heard
         return directory
     }

@@ -19,237 +19,122 @@ public struct BackfillTotals: Sendable, Equatable {
     public var bytes = 0
 }
 
-/// What the engine needs of a record, made on the reading threads: the target's items (or why there are
-/// none), the key that finds repeats, and what a reject line and the totals say of the record. Handing
-/// this on instead of the whole decoded record keeps the in-order thread light.
-public struct PreparedRecord: Sendable {
-    public var items: Result<[BackfillItem], Rejection>
-    /// nil without `--dedupe`, and for records that are never dropped as repeats.
-    public var dedupeKey: [UInt8]?
-    public var file: SourceFile
-    public var line: Int
-    public var kind: FailureKind
-    public var errorCode: String?
-    public var naturalId: String?
-    /// Redshift manifests' entries, merged by the target in input order.
-    public var manifestEntries: [ManifestEntry]?
-
-    public init(_ record: FailureRecord, target: any BackfillTarget, dedupe: Bool) {
-        items = target.items(for: record)
-        if dedupe, case .success = items { dedupeKey = Self.dedupeKey(record) }
-        file = record.file
-        line = record.line
-        kind = record.kind
-        errorCode = record.errorCode
-        naturalId = record.naturalId
-        manifestEntries = record.manifestEntries
-    }
-
-    /// The natural id (document id, EventId, dataId, event id), else a hash of the payload; records with
-    /// neither (Redshift manifests, which de-duplicate by URL) are never dropped.
-    static func dedupeKey(_ record: FailureRecord) -> [UInt8]? {
-        if let id = record.naturalId { return Digest.sha256(Array(("id:" + id).utf8)) }
-        if let bytes = record.payload.bytes { return Digest.sha256(Array("payload:".utf8) + bytes) }
-        return nil
-    }
-
-    /// Roughly the memory it holds, for the read-ahead bound.
-    public var weight: Int {
-        guard case .success(let list) = items else { return 256 }
-        return list.reduce(256) { $0 + $1.bytes.count }
-    }
-}
-
-/// Shared by every target: limits, batching into files, de-duplication, rejects and the manifest.
-/// Records are written in input order, so the same input gives the same bytes.
-public final class BackfillEngine {
+/// A backfill's pipeline, the same for every target: each record's items (made on the reading threads by
+/// the target's encoding) go through de-duplication and the batcher; each finished batch is packaged as a
+/// file and handed to the sink, with the records its items came from. Records are taken in input order,
+/// so the same input gives the same batches and bytes. A value, used on one thread: its batch is changed
+/// in place, never copied.
+public struct BackfillEngine {
     public let target: any BackfillTarget
-    public let limits: BatchLimits
     public let dedupe: Bool
-    private let directory: OutputDirectory?
-    public private(set) var totals = BackfillTotals()
-    public private(set) var files: [BackfillFile] = []
-    public private(set) var rejectCounts: [String: Int] = [:]
-    /// `rejects.ndjson`, written as rejects come (there can be many).
-    private var rejects: OutputDirectory.Appender?
-    /// The items of the file being filled, joined; reused from file to file so memory stays flat.
-    private var body: [UInt8] = []
-    private var batchItems = 0
-    private var batchRecords = 0
-    private var batchBytes = 0
-    private var batchLatestArrival: Int64?
+    public let packaging: FilePackaging
+    /// nil: a dry run, which computes the same plan and hands nothing on.
+    private let sink: (any BatchSink)?
+    private var batcher: Batcher
+    /// What the target gathers across records (Redshift's manifests), owned here and changed in input order.
+    private var collector: (any RecordCollector)?
+    public private(set) var plan: BackfillPlan
     private var seen = Set<[UInt8]>()
-    /// The SHA-256 of the file being filled, taken up to `hashed` bytes of `body` in steps of 64 KiB as items
-    /// come, after `runningHeader`. Hashing a 16 MiB file at the end held this thread for tens of
-    /// milliseconds, while the reading threads filled their read-ahead and stopped. Only for targets whose
-    /// header does not depend on the items.
-    private var running: Digest.Incremental?
-    private var runningHeader: [UInt8] = []
-    private var hashed = 0
+    /// The current batch's file hash, when its header is known before the items.
+    private var running: FileDigest?
 
-    /// `directory` nil: a dry run, which computes the same plan and writes nothing.
-    public init(target: any BackfillTarget, limits: BatchLimits, dedupe: Bool, directory: OutputDirectory?) throws(OutputDirectory.Failure) {
+    public init(target: any BackfillTarget, limits: BatchLimits, dedupe: Bool, sink: (any BatchSink)?) {
         self.target = target
-        self.limits = limits
         self.dedupe = dedupe
-        self.directory = directory
-        rejects = try directory?.appender(name: "rejects.ndjson")
+        self.sink = sink
+        packaging = target.packaging
+        batcher = Batcher(limits: limits, counting: target.byteCounting, separator: packaging.separator)
+        collector = target.makeCollector()
+        plan = BackfillPlan(target: target.name, options: [])
     }
+
+    public var limits: BatchLimits { batcher.limits }
+    public var totals: BackfillTotals { plan.totals }
+    public var files: [BackfillFile] { plan.files }
 
     /// Takes a record prepared on any thread; called in input order.
-    public func add(_ record: PreparedRecord) throws(OutputDirectory.Failure) {
-        totals.selected += 1
+    public mutating func add(_ record: PreparedRecord) throws(BackfillFailure) {
+        plan.totals.selected += 1
         let items: [BackfillItem]
         switch record.items {
         case .failure(let rejection):
-            try reject(record, rejection)
+            try reject(record.identity, rejection)
             return
         case .success(let list):
             items = list
         }
-        target.absorb(record)
-        if let key = record.dedupeKey {
-            if !seen.insert(key).inserted {
-                totals.duplicates += 1
-                return
-            }
-        }
-        let recordBytes = items.reduce(0) { $0 + itemCost($1) }
-        let separator = target.itemSeparator
-        if let maxBytes = limits.maxBytes, recordBytes + fileCost > maxBytes {
-            try reject(record, Rejection("too-large", "\(recordBytes + fileCost) bytes, over the limit of \(maxBytes) bytes per file"))
+        collector?.absorb(record)
+        if let key = record.dedupeKey, !seen.insert(key).inserted {
+            plan.totals.duplicates += 1
             return
         }
-        if let maxRecords = limits.maxRecords, items.count > maxRecords {
-            try reject(record, Rejection("too-large", "\(items.count) entries, over the limit of \(maxRecords) per file"))
+        let cost: Int
+        switch batcher.admit(items) {
+        case .tooLarge(let rejection):
+            try reject(record.identity, rejection)
             return
+        case .fits(let recordCost, let closesBatch):
+            cost = recordCost
+            if closesBatch { try flush() }
         }
-        let overRecords = limits.maxRecords.map { batchItems + items.count > $0 } ?? false
-        let overBytes = limits.maxBytes.map { fileCost + batchBytes + recordBytes > $0 } ?? false
-        if batchItems > 0 && (overRecords || overBytes) { try flush() }
-        if batchItems == 0 && !target.headerDependsOnItems {
-            runningHeader = target.fileHeader(body: UnsafeBufferPointer(start: nil, count: 0), latestArrival: nil)
-            running = Digest.Incremental()
-            runningHeader.withUnsafeBufferPointer { running!.update($0) }
-            hashed = 0
-        }
-        for item in items {
-            if batchItems > 0 { body.append(contentsOf: separator) }
-            body.append(contentsOf: item.bytes)
-            batchItems += 1
-            if let arrival = item.arrival { batchLatestArrival = max(batchLatestArrival ?? arrival, arrival) }
-        }
-        if running != nil && body.count - hashed >= 1 << 16 { hashBody() }
-        batchRecords += 1
-        batchBytes += recordBytes
-        totals.written += 1
+        if batcher.batch.isEmpty, let header = packaging.fixedHeader { running = FileDigest(header: header) }
+        batcher.append(items, cost: cost, origin: record.identity)
+        running?.advance(over: batcher.batch.body)
+        plan.totals.written += 1
         // Splunk may have indexed these despite the timeout: re-sending can duplicate them.
-        if record.errorCode == "Splunk.AckTimeout" { totals.possiblyDelivered += 1 }
+        if record.identity.errorCode == "Splunk.AckTimeout" { plan.totals.possiblyDelivered += 1 }
     }
 
-    private var fileCost: Int { target.limitsCountItemSizeOnly ? 0 : target.fileOverhead }
-
-    private func itemCost(_ item: BackfillItem) -> Int {
-        // Counting a separator for every item (one more than the file holds) keeps the byte limit safe.
-        target.limitsCountItemSizeOnly ? item.size : item.bytes.count + target.itemSeparator.count
+    private mutating func reject(_ record: RecordIdentity, _ rejection: Rejection) throws(BackfillFailure) {
+        plan.totals.rejected += 1
+        plan.rejectCounts[rejection.code, default: 0] += 1
+        try sink?.reject(record, rejection)
     }
 
-    private func reject(_ record: PreparedRecord, _ rejection: Rejection) throws(OutputDirectory.Failure) {
-        totals.rejected += 1
-        rejectCounts[rejection.code, default: 0] += 1
-        var line = "{\"file\":\(JSONOutput.quote(record.file.path)),\"line\":\(record.line),\"kind\":\(JSONOutput.quote(record.kind.rawValue))"
-        line += ",\"errorCode\":\(JSONOutput.quoteOrNull(record.errorCode)),\"id\":\(JSONOutput.quoteOrNull(record.naturalId))"
-        line += ",\"code\":\(JSONOutput.quote(rejection.code)),\"reason\":\(JSONOutput.quote(rejection.reason))}\n"
-        try rejects?.append(line.utf8)
+    /// Packages the current batch, hands it to the sink and starts the next. The batch is read in place, never
+    /// copied out, so its storage stays unique and is reused by the next batch.
+    private mutating func flush() throws(BackfillFailure) {
+        guard !batcher.batch.isEmpty else { return }
+        let file = try package(batcher.batch, number: plan.files.count + 1)
+        try sink?.receive(batcher.batch, as: file)
+        plan.files.append(BackfillFile(name: file.name, records: batcher.batch.recordCount, items: batcher.batch.itemCount,
+                                       bytes: file.bytes, sha256: file.sha256))
+        plan.totals.items += batcher.batch.itemCount
+        plan.totals.bytes += file.bytes
+        batcher.startNextBatch()
     }
 
-    private func flush() throws(OutputDirectory.Failure) {
-        guard batchItems > 0 else { return }
-        let index = files.count + 1
-        var digest: Digest.Incremental
-        let header: [UInt8]
-        if running != nil {
-            hashBody()
-            digest = running!
-            header = runningHeader
-        } else {
-            header = body.withUnsafeBufferPointer { target.fileHeader(body: $0, latestArrival: batchLatestArrival) }
-            digest = Digest.Incremental()
-            header.withUnsafeBufferPointer { digest.update($0) }
-            body.withUnsafeBufferPointer { digest.update($0) }
-        }
+    private mutating func package(_ batch: Batch, number: Int) throws(BackfillFailure) -> PackagedFile {
+        let header = packaging.header(for: batch)
+        var digest = running ?? FileDigest(header: header)
         running = nil
-        let footer = target.fileFooter
-        let size = header.count + body.count + footer.count
-        if !target.limitsCountItemSizeOnly, let maxBytes = limits.maxBytes, size > maxBytes {
+        let sha256 = digest.finish(body: batch.body, footer: packaging.footer)
+        let size = header.count + batch.body.count + packaging.footer.count
+        if case .fileBytes = batcher.counting, let maxBytes = batcher.limits.maxBytes, size > maxBytes {
             // The size model of a target is wrong: refuse to write a file the service would reject.
-            throw .io("internal error: \(target.name) file \(index) is \(size) bytes, over \(maxBytes)")
+            throw .io("internal error: \(target.name) file \(number) is \(size) bytes, over \(maxBytes)")
         }
-        let name = "\(target.name)-" + Self.pad(index) + "." + target.fileExtension
-        try header.withUnsafeBufferPointer { h throws(OutputDirectory.Failure) in
-            try body.withUnsafeBufferPointer { b throws(OutputDirectory.Failure) in
-                try footer.withUnsafeBufferPointer { f throws(OutputDirectory.Failure) in
-                    digest.update(f)
-                    try directory?.write(name: name, parts: [h, b, f])
-                }
-            }
-        }
-        files.append(BackfillFile(name: name, records: batchRecords, items: batchItems, bytes: size, sha256: digest.finalizeHex()))
-        totals.items += batchItems
-        totals.bytes += size
-        body.removeAll(keepingCapacity: true)
-        batchItems = 0
-        batchRecords = 0
-        batchBytes = 0
-        batchLatestArrival = nil
+        return PackagedFile(number: number, name: packaging.fileName(number: number), header: header,
+                            footer: packaging.footer, bytes: size, sha256: sha256)
     }
 
-    private func hashBody() {
-        body.withUnsafeBufferPointer { running!.update(UnsafeBufferPointer(rebasing: $0[hashed...])) }
-        hashed = body.count
-    }
-
-    static func pad(_ n: Int) -> String {
-        let s = String(n)
-        return s.count >= 5 ? s : String(repeating: "0", count: 5 - s.count) + s
-    }
-
-    /// Writes the last batch, the target's extra files, `rejects.ndjson` and `manifest.json`.
-    public func finish() throws(OutputDirectory.Failure) {
+    /// Hands on the last batch and the collector's files, then the plan.
+    public mutating func finish() throws(BackfillFailure) {
         try flush()
-        for extra in target.extraFiles() {
-            try directory?.write(name: extra.name, bytes: extra.bytes)
-            files.append(BackfillFile(name: extra.name, records: 0, items: 0, bytes: extra.bytes.count, sha256: extra.bytes.withUnsafeBufferPointer { Digest.sha256Hex($0) }))
+        for extra in collector?.extraFiles() ?? [] {
+            try sink?.receiveExtraFile(name: extra.name, bytes: extra.bytes)
+            let sha256 = extra.bytes.withUnsafeBufferPointer { Digest.sha256Hex($0) }
+            plan.files.append(BackfillFile(name: extra.name, records: 0, items: 0, bytes: extra.bytes.count, sha256: sha256))
         }
-        try rejects?.finish()
-        try directory?.write(name: "manifest.json", bytes: Array(manifest().utf8))
+        plan.options = manifestOptions()
+        try sink?.finish(plan)
     }
 
-    /// The first member of every manifest, as written: `OutputDirectory` looks for it to tell an earlier
-    /// backfill output (the only thing `--force` may replace) from any other directory.
-    static let schemaMember = "\"schema\": \"deadletter.backfill/1\""
-
-    public func manifest() -> String {
-        var out = "{\n"
-        out += "  \(Self.schemaMember),\n"
-        out += "  \"target\": \(JSONOutput.quote(target.name)),\n"
-        var options = target.manifestOptions
+    private func manifestOptions() -> [BackfillPlan.Option] {
+        var options = target.manifestOptions + (collector?.manifestOptions ?? [])
         options.append(("maxRecords", limits.maxRecords.map(String.init) ?? "null"))
         options.append(("maxBytes", limits.maxBytes.map(String.init) ?? "null"))
         options.append(("dedupe", dedupe ? "true" : "false"))
-        out += "  \"options\": {" + options.map { "\(JSONOutput.quote($0.0)): \($0.1)" }.joined(separator: ", ") + "},\n"
-        let t = totals
-        out += "  \"totals\": {\"selected\": \(t.selected), \"written\": \(t.written), \"rejected\": \(t.rejected), "
-        out += "\"duplicates\": \(t.duplicates), \"possiblyDelivered\": \(t.possiblyDelivered), \"items\": \(t.items), \"bytes\": \(t.bytes)},\n"
-        out += "  \"files\": ["
-        for (i, f) in files.enumerated() {
-            out += i == 0 ? "\n" : ",\n"
-            out += "    {\"name\": \(JSONOutput.quote(f.name)), \"records\": \(f.records), \"items\": \(f.items), \"bytes\": \(f.bytes), \"sha256\": \"\(f.sha256)\"}"
-        }
-        out += files.isEmpty ? "],\n" : "\n  ],\n"
-        let reasons = rejectCounts.sorted { $0.key < $1.key }.map { "\(JSONOutput.quote($0.key)): \($0.value)" }.joined(separator: ", ")
-        out += "  \"rejects\": {\"file\": \"rejects.ndjson\", \"byReason\": {\(reasons)}}\n"
-        out += "}\n"
-        return out
+        return options.map { BackfillPlan.Option(key: $0.0, json: $0.1) }
     }
 }

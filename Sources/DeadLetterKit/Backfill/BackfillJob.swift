@@ -24,7 +24,10 @@ public struct BackfillOptions: Sendable {
 
 /// `deadletter backfill`: ready-to-send files for a target, a manifest and the rejects, all or nothing.
 public enum BackfillJob {
-    public static func run(_ options: BackfillOptions, output: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+    /// `interrupts`: where the job puts the removal of its unfinished output, for the executable to run when
+    /// the process is interrupted.
+    public static func run(_ options: BackfillOptions, output: any TextSink, diagnostics: Diagnostics,
+                           interrupts: InterruptCleanup? = nil) throws(UsageError) -> ExitStatus {
         let target = try options.settings.makeTarget(options.target)
         if let n = options.maxRecords, n < 1 { throw UsageError("--max-records takes a number, 1 or more") }
         if let n = options.maxBytes, n < 1 { throw UsageError("--max-bytes takes a size, 1 or more") }
@@ -50,14 +53,17 @@ public enum BackfillJob {
                 return .inputError
             }
         }
-        let engine: BackfillEngine
+        let cleanup = directory.flatMap { directory in interrupts?.add { directory.removeUnfinished() } }
+        defer { if let cleanup { interrupts?.remove(cleanup) } }
+        let sink: DirectorySink?
         do {
-            engine = try BackfillEngine(target: target, limits: limits, dedupe: options.dedupe, directory: directory)
+            sink = try directory.map { directory throws(BackfillFailure) in try DirectorySink(directory: directory) }
         } catch {
             directory?.abandon()
             diagnostics.error("\(error)")
             return .inputError
         }
+        var engine = BackfillEngine(target: target, limits: limits, dedupe: options.dedupe, sink: sink)
         var writeFailure: OutputDirectory.Failure?
         // Records are read and decoded on several threads; the engine takes them here, in input order.
         // Items, de-duplication keys and all the engine needs are made on the reading threads.
@@ -99,20 +105,21 @@ public enum BackfillJob {
     }
 
     static func report(_ engine: BackfillEngine, options: BackfillOptions, diagnostics: Diagnostics, output: BufferedOutput) {
-        let t = engine.totals
+        let plan = engine.plan
+        let t = plan.totals
         if t.possiblyDelivered > 0 {
             diagnostics.warning("\(t.possiblyDelivered) records failed with Splunk.AckTimeout and may already be indexed; re-sending them can duplicate events (see possiblyDelivered in manifest.json)")
         }
         if t.rejected > 0 {
-            let reasons = engine.rejectCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            let reasons = plan.rejectCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             diagnostics.warning("\(t.rejected) records rejected (\(reasons))" + (options.dryRun ? "" : "; see \(options.out)/rejects.ndjson"))
         }
         var text = options.dryRun ? "dry run: nothing written\n" : ""
-        text += "\(engine.target.name): \(HumanNumber.grouped(t.selected)) selected, \(HumanNumber.grouped(t.written)) written, "
+        text += "\(plan.target): \(HumanNumber.grouped(t.selected)) selected, \(HumanNumber.grouped(t.written)) written, "
         text += "\(HumanNumber.grouped(t.rejected)) rejected, \(HumanNumber.grouped(t.duplicates)) duplicates"
         if t.possiblyDelivered > 0 { text += ", \(HumanNumber.grouped(t.possiblyDelivered)) possibly delivered" }
-        text += "\n\(engine.files.count) files, \(HumanNumber.bytes(Int64(t.bytes))) in \(options.dryRun ? "the plan" : options.out)\n"
-        for file in engine.files {
+        text += "\n\(plan.files.count) files, \(HumanNumber.bytes(Int64(t.bytes))) in \(options.dryRun ? "the plan" : options.out)\n"
+        for file in plan.files {
             text += "  \(file.name)  \(HumanNumber.grouped(file.records)) records  \(HumanNumber.grouped(file.items)) entries  \(HumanNumber.bytes(Int64(file.bytes)))\n"
         }
         output.write(text)

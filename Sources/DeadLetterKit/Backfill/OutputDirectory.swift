@@ -16,23 +16,11 @@ import Dispatch
 /// descriptors this run opened, never through a symbolic link, and only on directories whose identity
 /// (device and inode) it recorded when it made or checked them.
 public final class OutputDirectory: @unchecked Sendable {
-    // @unchecked: the mutable state (`committed`, `kept`, `signalSources`) is touched by the owning thread
-    // and by the signal handlers, and both run their changes on `cleanupQueue`, one at a time.
+    // @unchecked: the mutable state (`committed`, `kept`, `interrupted`) is touched by the owning thread and
+    // by an interrupt's cleanup (`removeUnfinished`, on the thread the executable's signal handling runs
+    // on), and both make their changes on `cleanupQueue`, one at a time.
 
-    public enum Failure: Error, CustomStringConvertible {
-        /// Refused before anything was written (exit 64).
-        case usage(String)
-        case io(String)
-        /// `--out` changed while the run went on; nothing there was touched and the output was kept elsewhere.
-        case conflict(String)
-        /// The finished output could not be moved into `--out` (a file system error) and was kept elsewhere.
-        case notPlaced(String)
-        public var description: String {
-            switch self {
-            case .usage(let m), .io(let m), .conflict(let m), .notPlaced(let m): return m
-            }
-        }
-    }
+    public typealias Failure = BackfillFailure
 
     /// What `--out` was when the run started; the commit replaces only that.
     enum Start: Equatable {
@@ -49,11 +37,12 @@ public final class OutputDirectory: @unchecked Sendable {
     private let stagingFD: Int32
     private let stagingIdentity: FileIdentity
     let start: Start
-    private var signalSources: [DispatchSourceSignal] = []
-    /// Signal cleanup and the final renames run here, one at a time: a signal during `commit` waits for it.
+    /// Interrupt cleanup and the final renames run here, one at a time: an interrupt during `commit` waits for it.
     private let cleanupQueue = DispatchQueue(label: "deadletter.output-cleanup")
     private var committed = false
     private var kept = false
+    /// Set by `removeUnfinished`: the process is about to exit, and nothing may be put in place any more.
+    private var interrupted = false
     private let atomicRenames: Bool
 
     public var staging: String { join(parent, stagingName) }
@@ -62,14 +51,12 @@ public final class OutputDirectory: @unchecked Sendable {
     /// `inputs` are the paths being read: an `--out` that is, contains or lies inside one is refused.
     /// `note` hears what was found and done about leftovers of earlier runs, also when the run is then refused.
     public convenience init(destination: String, force: Bool, inputs: [String] = [], note: (String) -> Void = { _ in }) throws(Failure) {
-        try self.init(destination: destination, force: force, inputs: inputs, note: note, atomicRenames: true, handleSignals: true)
+        try self.init(destination: destination, force: force, inputs: inputs, note: note, atomicRenames: true)
     }
 
     /// `atomicRenames: false` behaves as on a file system without RENAME_NOREPLACE and RENAME_EXCHANGE, so
-    /// the tests reach the fallbacks on any machine. `handleSignals: false` leaves the process's signal
-    /// dispositions alone: SIGINT and SIGTERM are ignored while Dispatch watches them, and a test process
-    /// that did that would pass the ignoring on to every program it starts.
-    init(destination: String, force: Bool, inputs: [String], note: (String) -> Void, atomicRenames: Bool, handleSignals: Bool) throws(Failure) {
+    /// the tests reach the fallbacks on any machine.
+    init(destination: String, force: Bool, inputs: [String], note: (String) -> Void, atomicRenames: Bool) throws(Failure) {
         self.atomicRenames = atomicRenames
         var path = destination
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
@@ -105,7 +92,6 @@ public final class OutputDirectory: @unchecked Sendable {
             close(parentFD)
             throw error
         }
-        if handleSignals { installSignalCleanup() }
     }
 
     deinit {
@@ -186,7 +172,7 @@ public final class OutputDirectory: @unchecked Sendable {
     }
 
     private func renameIntoPlace() throws(Failure) {
-        defer { for source in signalSources { source.cancel() } }
+        guard !interrupted else { throw .io("interrupted") }
         // Shown with the usual mode only now: until the end nothing else could look in or plant anything.
         fchmod(stagingFD, 0o777 & ~Self.creationMask)
         let now = FileIdentity(parentFD: parentFD, name: base)
@@ -323,29 +309,17 @@ public final class OutputDirectory: @unchecked Sendable {
     public func abandon() {
         cleanupQueue.sync {
             if !committed && !kept { _ = DirectoryTree.remove(in: parentFD, name: stagingName, identity: stagingIdentity) }
-            for source in signalSources { source.cancel() }
         }
     }
 
-    private func installSignalCleanup() {
-        let (parentFD, stagingName, identity) = (self.parentFD, self.stagingName, self.stagingIdentity)
-        // Dispatch receives the signals only while they are blocked for the threads (Linux: signalfd);
-        // threads started after this inherit the mask.
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
-        pthread_sigmask(SIG_BLOCK, &set, nil)
-        for (sig, status) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: cleanupQueue)
-            source.setEventHandler {
-                // The main thread may still be writing: removing until the directory is gone wins the race.
-                for _ in 0..<100 where !DirectoryTree.remove(in: parentFD, name: stagingName, identity: identity) { usleep(1000) }
-                _exit(status)
-            }
-            source.resume()
-            signalSources.append(source)
+    /// For an interrupt, from any thread, just before the process exits: removes the staging directory
+    /// unless the output was put in place or kept, and refuses any later commit. Waits for a commit under way.
+    public func removeUnfinished() {
+        cleanupQueue.sync {
+            interrupted = true
+            guard !committed && !kept else { return }
+            // The writing thread may still be adding files: removing until the directory is gone wins the race.
+            for _ in 0..<100 where !DirectoryTree.remove(in: parentFD, name: stagingName, identity: stagingIdentity) { usleep(1000) }
         }
     }
 
@@ -464,7 +438,7 @@ enum DirectoryTree {
         var head = [UInt8](repeating: 0, count: 512)
         let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
         guard n > 0 else { return false }
-        return String(decoding: head[0..<n], as: UTF8.self).contains(BackfillEngine.schemaMember)
+        return String(decoding: head[0..<n], as: UTF8.self).contains(BackfillPlan.schemaMember)
     }
 }
 

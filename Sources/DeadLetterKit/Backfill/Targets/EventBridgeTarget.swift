@@ -15,7 +15,11 @@ public struct EventBridgeTarget: BackfillTarget {
     }
 
     public var name: String { "eventbridge" }
-    public var fileExtension: String { "json" }
+    /// For `aws events put-events --entries file://`: a JSON array of entries.
+    public var packaging: FilePackaging {
+        FilePackaging(prefix: name, fileExtension: "json", header: .fixed(Array("[\n".utf8)), separator: Array(",\n".utf8),
+                      footer: Array("\n]\n".utf8))
+    }
     /// PutEvents: 10 entries per call, 256 KiB in all, sized as EventBridge sizes entries.
     public var serviceLimits: BatchLimits { BatchLimits(maxRecords: 10, maxBytes: Self.maxEntryBytes) }
     public var limitsCountItemSizeOnly: Bool { true }
@@ -86,8 +90,4 @@ public struct EventBridgeTarget: BackfillTarget {
         entry += "}"
         return .success([BackfillItem(bytes: Array(entry.utf8), size: size)])
     }
-
-    public func fileHeader(body: UnsafeBufferPointer<UInt8>, latestArrival: Int64?) -> [UInt8] { Array("[\n".utf8) }
-    public var itemSeparator: [UInt8] { Array(",\n".utf8) }
-    public var fileFooter: [UInt8] { Array("\n]\n".utf8) }
 }

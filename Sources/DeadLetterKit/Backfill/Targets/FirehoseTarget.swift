@@ -10,7 +10,12 @@ public struct FirehoseTarget: BackfillTarget {
     public init(streamName: String) { self.streamName = streamName }
 
     public var name: String { "firehose" }
-    public var fileExtension: String { "json" }
+    /// The PutRecordBatch request: `{"DeliveryStreamName": ..., "Records": [...]}`.
+    public var packaging: FilePackaging {
+        FilePackaging(prefix: name, fileExtension: "json",
+                      header: .fixed(Array("{\"DeliveryStreamName\":\(JSONOutput.quote(streamName)),\"Records\":[\n".utf8)),
+                      separator: Array(",\n".utf8), footer: Array("\n]}\n".utf8))
+    }
     /// PutRecordBatch: 500 records and 4 MiB per call.
     public var serviceLimits: BatchLimits { BatchLimits(maxRecords: 500, maxBytes: 4 << 20) }
     /// The 4 MiB counts the records' data, not the JSON around it.
@@ -29,10 +34,4 @@ public struct FirehoseTarget: BackfillTarget {
         let entry = "{\"Data\":\"\(Base64.encode(payload))\"}"
         return .success([BackfillItem(bytes: Array(entry.utf8), size: payload.count)])
     }
-
-    public func fileHeader(body: UnsafeBufferPointer<UInt8>, latestArrival: Int64?) -> [UInt8] {
-        Array("{\"DeliveryStreamName\":\(JSONOutput.quote(streamName)),\"Records\":[\n".utf8)
-    }
-    public var itemSeparator: [UInt8] { Array(",\n".utf8) }
-    public var fileFooter: [UInt8] { Array("\n]}\n".utf8) }
 }

@@ -7,12 +7,16 @@ public struct HTTPEndpointTarget: BackfillTarget {
     public init() {}
 
     public var name: String { "http-endpoint" }
-    public var fileExtension: String { "json" }
     public var serviceLimits: BatchLimits { BatchLimits(maxRecords: 10_000, maxBytes: 4 << 20) }
-    /// The envelope with the longest timestamp an Int64 can print, so byte limits hold for any batch.
-    public var fileOverhead: Int {
-        "{\"requestId\":\"00000000-0000-0000-0000-000000000000\",\"timestamp\":-9223372036854775808,\"records\":[\n\n]}\n".utf8.count
+    /// The request body; its header holds an id derived from the items and their latest arrival.
+    public var packaging: FilePackaging {
+        FilePackaging(prefix: name, fileExtension: "json", header: .derived(Self.requestHeader), separator: Array(",\n".utf8),
+                      footer: Array("\n]}\n".utf8), overhead: Self.envelopeBytes)
     }
+    /// The envelope with the longest timestamp an Int64 can print, so byte limits hold for any batch.
+    static let envelopeBytes =
+        "{\"requestId\":\"00000000-0000-0000-0000-000000000000\",\"timestamp\":-9223372036854775808,\"records\":[\n\n]}\n".utf8.count
+
     public func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection> {
         switch payloadBytes(record) {
         case .failure(let r): return .failure(r)
@@ -21,14 +25,11 @@ public struct HTTPEndpointTarget: BackfillTarget {
         }
     }
 
-    public func fileHeader(body: UnsafeBufferPointer<UInt8>, latestArrival: Int64?) -> [UInt8] {
+    @Sendable static func requestHeader(body: UnsafeBufferPointer<UInt8>, latestArrival: Int64?) -> [UInt8] {
         let hex = Digest.sha256Hex(body)
         let chars = Array(hex.prefix(32))
         let requestId = String(chars[0..<8]) + "-" + String(chars[8..<12]) + "-" + String(chars[12..<16]) + "-"
             + String(chars[16..<20]) + "-" + String(chars[20..<32])
         return Array("{\"requestId\":\"\(requestId)\",\"timestamp\":\(latestArrival ?? 0),\"records\":[\n".utf8)
     }
-    public var headerDependsOnItems: Bool { true }
-    public var itemSeparator: [UInt8] { Array(",\n".utf8) }
-    public var fileFooter: [UInt8] { Array("\n]}\n".utf8) }
 }

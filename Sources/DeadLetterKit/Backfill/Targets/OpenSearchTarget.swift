@@ -15,7 +15,8 @@ public struct OpenSearchTarget: BackfillTarget {
     }
 
     public var name: String { "opensearch" }
-    public var fileExtension: String { "ndjson" }
+    /// A `_bulk` body: the action and document lines, nothing around them.
+    public var packaging: FilePackaging { FilePackaging(prefix: name, fileExtension: "ndjson") }
     /// Amazon OpenSearch Service accepts HTTP bodies of 10 MiB on the smallest instances.
     public var serviceLimits: BatchLimits { BatchLimits(maxBytes: 10 << 20) }
     public var manifestOptions: [(String, String)] {

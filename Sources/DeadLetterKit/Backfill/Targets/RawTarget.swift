@@ -6,7 +6,7 @@ public struct RawTarget: BackfillTarget {
     public init(explode: Bool = false) { self.explode = explode }
 
     public var name: String { "raw" }
-    public var fileExtension: String { "txt" }
+    public var packaging: FilePackaging { FilePackaging(prefix: name, fileExtension: "txt") }
     public var serviceLimits: BatchLimits { BatchLimits(maxBytes: 16 << 20) }
     public var payloadNeeds: PayloadNeeds { PayloadNeeds(events: explode, bytes: true) }
     public var manifestOptions: [(String, String)] { [("explode", explode ? "true" : "false")] }

@@ -1,17 +1,12 @@
 /// Redshift: the `errors/manifests/` files merged into one COPY manifest, de-duplicated by URL, and a
-/// `copy.sql` that loads it. Other records cannot be loaded this way and are rejected.
+/// `copy.sql` that loads it. Other records cannot be loaded this way and are rejected. The records make no
+/// batch items: the engine's `RedshiftCopyManifest` merges them, and writes both files at the end.
 /// Run with: `aws s3 cp copy-manifest.json s3://BUCKET/PATH/` then `psql -f copy.sql` (or the query editor).
-///
-/// Unchecked Sendable: the merged entries change only in `absorb`, which the engine calls on one thread,
-/// in input order; the reading threads call `items(for:)`, which reads nothing that changes.
-public final class RedshiftTarget: BackfillTarget, @unchecked Sendable {
-    public let table: String?
-    public let iamRole: String?
-    public let manifestURL: String?
-    public let copyOptions: String
-    private var entries: [ManifestEntry] = []
-    private var indexByURL: [String: Int] = [:]
-    public private(set) var duplicateURLs = 0
+public struct RedshiftTarget: BackfillTarget {
+    public var table: String?
+    public var iamRole: String?
+    public var manifestURL: String?
+    public var copyOptions: String
 
     public init(table: String? = nil, iamRole: String? = nil, manifestURL: String? = nil, copyOptions: String = "FORMAT AS JSON 'auto'") {
         self.table = table
@@ -21,13 +16,12 @@ public final class RedshiftTarget: BackfillTarget, @unchecked Sendable {
     }
 
     public var name: String { "redshift" }
-    public var fileExtension: String { "json" }
+    public var packaging: FilePackaging { FilePackaging(prefix: name, fileExtension: "json") }
     public var serviceLimits: BatchLimits { BatchLimits() }
     public var payloadNeeds: PayloadNeeds { PayloadNeeds() }
     public var manifestOptions: [(String, String)] {
         [("table", JSONOutput.quoteOrNull(table)), ("iamRole", JSONOutput.quoteOrNull(iamRole)),
-         ("manifestUrl", JSONOutput.quoteOrNull(manifestURL)), ("copyOptions", JSONOutput.quote(copyOptions)),
-         ("entries", String(entries.count)), ("duplicateUrls", String(duplicateURLs))]
+         ("manifestUrl", JSONOutput.quoteOrNull(manifestURL)), ("copyOptions", JSONOutput.quote(copyOptions))]
     }
 
     public func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection> {
@@ -37,7 +31,19 @@ public final class RedshiftTarget: BackfillTarget, @unchecked Sendable {
         return .success([])
     }
 
-    public func absorb(_ record: PreparedRecord) {
+    public func makeCollector() -> (any RecordCollector)? { RedshiftCopyManifest(target: self) }
+}
+
+/// The manifests' entries merged in input order, first URL first; a value the engine owns.
+public struct RedshiftCopyManifest: RecordCollector {
+    public let target: RedshiftTarget
+    public private(set) var entries: [ManifestEntry] = []
+    private var indexByURL: [String: Int] = [:]
+    public private(set) var duplicateURLs = 0
+
+    public init(target: RedshiftTarget) { self.target = target }
+
+    public mutating func absorb(_ record: PreparedRecord) {
         for entry in record.manifestEntries ?? [] where !entry.url.isEmpty {
             if let i = indexByURL[entry.url] {
                 duplicateURLs += 1
@@ -48,6 +54,10 @@ public final class RedshiftTarget: BackfillTarget, @unchecked Sendable {
                 entries.append(entry)
             }
         }
+    }
+
+    public var manifestOptions: [(String, String)] {
+        [("entries", String(entries.count)), ("duplicateUrls", String(duplicateURLs))]
     }
 
     /// GZIP when every entry is a `.gz` object (Redshift cannot detect compression itself).
@@ -70,11 +80,11 @@ public final class RedshiftTarget: BackfillTarget, @unchecked Sendable {
         sql += "-- Upload copy-manifest.json first, e.g. aws s3 cp copy-manifest.json s3://BUCKET/PATH/copy-manifest.json\n"
         let mixed = !gzip && entries.contains { $0.url.hasSuffix(".gz") }
         if mixed { sql += "-- Warning: some objects end in .gz and some do not; COPY takes one compression per run.\n" }
-        sql += "COPY \(identifier(table))\n"
-        sql += "FROM \(sqlString(manifestURL ?? "s3://<bucket>/<path>/copy-manifest.json"))\n"
-        sql += "IAM_ROLE \(sqlString(iamRole ?? "<iam-role-arn>"))\n"
+        sql += "COPY \(identifier(target.table))\n"
+        sql += "FROM \(sqlString(target.manifestURL ?? "s3://<bucket>/<path>/copy-manifest.json"))\n"
+        sql += "IAM_ROLE \(sqlString(target.iamRole ?? "<iam-role-arn>"))\n"
         sql += "MANIFEST\n"
-        sql += copyOptions.isEmpty ? "" : copyOptions + "\n"
+        sql += target.copyOptions.isEmpty ? "" : target.copyOptions + "\n"
         if gzip { sql += "GZIP\n" }
         sql = String(sql.dropLast()) + ";\n"
         return [("copy-manifest.json", Array(manifest.utf8)), ("copy.sql", Array(sql.utf8))]

@@ -4,7 +4,7 @@ public struct SnowflakeTarget: BackfillTarget {
     public init() {}
 
     public var name: String { "snowflake" }
-    public var fileExtension: String { "ndjson" }
+    public var packaging: FilePackaging { FilePackaging(prefix: name, fileExtension: "ndjson") }
     public var serviceLimits: BatchLimits { BatchLimits(maxBytes: 16 << 20) }
 
     public func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection> {

@@ -7,7 +7,8 @@ public struct SplunkHECTarget: BackfillTarget {
     public init() {}
 
     public var name: String { "splunk-hec" }
-    public var fileExtension: String { "json" }
+    /// HEC events one per line, as `/services/collector/event` takes them.
+    public var packaging: FilePackaging { FilePackaging(prefix: name, fileExtension: "json") }
     /// Splunk's default `max_content_length` for HEC is 1 MB (Splunk Cloud: 1 MiB).
     public var serviceLimits: BatchLimits { BatchLimits(maxBytes: 1 << 20) }
     public var payloadNeeds: PayloadNeeds { PayloadNeeds(events: true, bytes: true) }

@@ -1,0 +1,48 @@
+import DeadLetterKit
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The process's answer to SIGINT, SIGTERM and SIGHUP while a command writes an output that must appear
+/// whole or not at all: run the library's cleanups (remove the unfinished output), then exit with
+/// 128 + the signal's number. The executable owns this: a library must not take over a process's signals.
+final class InterruptHandling {
+    private var sources: [DispatchSourceSignal] = []
+
+    /// Call before any thread is started: the threads inherit the signal mask set here.
+    init(running cleanup: InterruptCleanup) {
+        // SIGHUP only when it is not ignored: under nohup a hang-up must not end the run.
+        let watched = [SIGINT, SIGTERM] + (Self.isIgnored(SIGHUP) ? [] : [SIGHUP])
+        // Dispatch receives the signals only while they are blocked for the threads (Linux: signalfd),
+        // and ignored, so that one that comes before the handler runs does not end the process.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in watched { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        let queue = DispatchQueue(label: "deadletter.interrupts")
+        for sig in watched {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler {
+                cleanup.run()
+                _exit(128 + sig)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    private static func isIgnored(_ sig: Int32) -> Bool {
+        var current = sigaction()
+        guard sigaction(sig, nil, &current) == 0 else { return false }
+        #if canImport(Glibc)
+        let handler = current.__sigaction_handler.sa_handler
+        #else
+        let handler = current.__sigaction_u.__sa_handler
+        #endif
+        return unsafeBitCast(handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+    }
+}
