@@ -10,7 +10,7 @@ import Testing
         #expect(malformed.rendered == "deadletter: warning: bucket/a.json:7: malformed: not JSON\n")
         let unreadable = Diagnostic.error(.unreadableInput, at: SourceLocation(file: "b.gz"), "truncated gzip")
         #expect(unreadable.rendered == "deadletter: b.gz: truncated gzip\n")
-        #expect(Diagnostic.note(.unclassified, "3 SQS messages were read more than once").rendered
+        #expect(Diagnostic.note(.repeatedMessages, "3 SQS messages were read more than once").rendered
             == "deadletter: note: 3 SQS messages were read more than once\n")
     }
 
@@ -23,7 +23,7 @@ import Testing
         let diagnostics = Diagnostics.capturing()
         diagnostics.quiet = true
         diagnostics.report(.warning(.malformedLine, at: SourceLocation(file: "f", line: 1), "m"))
-        diagnostics.report(.note(.unclassified, "n"))
+        diagnostics.report(.note(.skippedInput, "n"))
         diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: "g"), "cannot open"))
         #expect(diagnostics.text == "deadletter: g: cannot open\n")
         #expect(diagnostics.tally.count(.warning) == 1)
@@ -63,12 +63,12 @@ import Testing
     static let rule: [Case] = [
         Case(counts: [], strict: false, status: .success),
         Case(counts: [], strict: true, status: .success),
-        Case(counts: [(.warning, .malformedLine, 3), (.note, .unclassified, 1), (.warning, .payloadProblem, 2)], strict: false, status: .success),
+        Case(counts: [(.warning, .malformedLine, 3), (.note, .repeatedMessages, 1), (.warning, .payloadProblem, 2)], strict: false, status: .success),
         Case(counts: [(.warning, .malformedLine, 1)], strict: true, status: .malformedInStrictMode),
         Case(counts: [(.warning, .trailingJunk, 1)], strict: true, status: .malformedInStrictMode),
         Case(counts: [(.warning, .payloadProblem, 5), (.warning, .messageIdConflict, 1)], strict: true, status: .success),
         Case(counts: [(.error, .unreadableInput, 1)], strict: false, status: .inputError),
-        Case(counts: [(.error, .unclassified, 1)], strict: true, status: .inputError),
+        Case(counts: [(.error, .backfillOutput, 1)], strict: true, status: .inputError),
         Case(counts: [(.error, .unreadableInput, 2), (.warning, .malformedLine, 1)], strict: true, status: .malformedInStrictMode),
         Case(counts: [(.error, .unreadableInput, 2), (.warning, .malformedLine, 1)], strict: false, status: .inputError),
         Case(counts: [(.error, .outputFailed, 1), (.warning, .malformedLine, 1)], strict: true, status: .inputError),

@@ -46,11 +46,11 @@ public enum BackfillJob {
         } else {
             do {
                 directory = try OutputDirectory(destination: options.out, force: options.force, inputs: options.input.paths,
-                                            note: { diagnostics.note($0) })
+                                            note: { diagnostics.report(.note(.backfillOutput, $0)) })
             } catch {
                 if case .usage(let message) = error { throw UsageError(message) }
-                diagnostics.error(error.description)
-                return .inputError
+                diagnostics.report(.error(.backfillOutput, error.description))
+                return diagnostics.exitStatus
             }
         }
         let cleanup = directory.flatMap { directory in interrupts?.add { directory.removeUnfinished() } }
@@ -60,8 +60,8 @@ public enum BackfillJob {
             sink = try directory.map { directory throws(BackfillFailure) in try DirectorySink(directory: directory) }
         } catch {
             directory?.abandon()
-            diagnostics.error("\(error)")
-            return .inputError
+            diagnostics.report(.error(.backfillOutput, "\(error)"))
+            return diagnostics.exitStatus
         }
         var engine = BackfillEngine(target: target, limits: limits, dedupe: options.dedupe, sink: sink)
         var writeFailure: OutputDirectory.Failure?
@@ -90,15 +90,15 @@ public enum BackfillJob {
         case .conflict(let message)?:
             throw UsageError(message)
         case .notPlaced(let message)?:
-            diagnostics.error(message)
-            return .inputError
+            diagnostics.report(.error(.backfillOutput, message))
+            return diagnostics.exitStatus
         default:
             break
         }
         if let failure = writeFailure {
             directory?.abandon()
-            diagnostics.error("\(failure); nothing was written to '\(options.out)'")
-            return .inputError
+            diagnostics.report(.error(.backfillOutput, "\(failure); nothing was written to '\(options.out)'"))
+            return diagnostics.exitStatus
         }
         report(engine, options: options, diagnostics: diagnostics, output: BufferedOutput(output))
         return diagnostics.exitStatus
@@ -108,11 +108,12 @@ public enum BackfillJob {
         let plan = engine.plan
         let t = plan.totals
         if t.possiblyDelivered > 0 {
-            diagnostics.warning("\(t.possiblyDelivered) records failed with Splunk.AckTimeout and may already be indexed; re-sending them can duplicate events (see possiblyDelivered in manifest.json)")
+            diagnostics.report(.warning(.possiblyDelivered, "\(t.possiblyDelivered) records failed with Splunk.AckTimeout and may already be indexed; re-sending them can duplicate events (see possiblyDelivered in manifest.json)"))
         }
         if t.rejected > 0 {
             let reasons = plan.rejectCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-            diagnostics.warning("\(t.rejected) records rejected (\(reasons))" + (options.dryRun ? "" : "; see \(options.out)/rejects.ndjson"))
+            diagnostics.report(.warning(.rejectedRecords, "\(t.rejected) records rejected (\(reasons))"
+                                        + (options.dryRun ? "" : "; see \(options.out)/rejects.ndjson")))
         }
         var text = options.dryRun ? "dry run: nothing written\n" : ""
         text += "\(plan.target): \(HumanNumber.grouped(t.selected)) selected, \(HumanNumber.grouped(t.written)) written, "

@@ -35,8 +35,13 @@ public struct DiagnosticCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let unknownAgentInput = DiagnosticCode(rawValue: "unknown-agent-input")
     /// Merged counts that cannot be exact (inputs made with --top, SQS inputs).
     public static let inexactMerge = DiagnosticCode(rawValue: "inexact-merge")
-    /// Reported through the String conveniences, which carry no code.
-    public static let unclassified = DiagnosticCode(rawValue: "unclassified")
+    /// The backfill output directory could not be made, filled or put in place (an error), or a note on it
+    /// (leftovers of an earlier run removed).
+    public static let backfillOutput = DiagnosticCode(rawValue: "backfill-output")
+    /// Backfill records that failed with Splunk.AckTimeout and may already be indexed.
+    public static let possiblyDelivered = DiagnosticCode(rawValue: "possibly-delivered")
+    /// Backfill records that cannot be written (see rejects.ndjson).
+    public static let rejectedRecords = DiagnosticCode(rawValue: "rejected-records")
 }
 
 /// Where in the input a diagnostic points: the path as the user gave it, and the line when there is one.
@@ -206,11 +211,6 @@ public final class Diagnostics: @unchecked Sendable {
     public func count(_ severity: DiagnosticSeverity, _ code: DiagnosticCode, _ n: Int = 1) {
         lock.withLock { _tally.add(severity, code, n) }
     }
-
-    // The unstructured path, for readers not yet converted: no code, no location, counted as unclassified.
-    public func error(_ message: String) { report(.error(.unclassified, message)) }
-    public func warning(_ message: String) { report(.warning(.unclassified, message)) }
-    public func note(_ message: String) { report(.note(.unclassified, message)) }
 
     private static func write(_ line: String, to fd: Int32) {
         // A fresh sink each time: stderr going away must not silence the lines after, nor stop the run.
