@@ -1,16 +1,33 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The layers, lowest first. Each target may import only the ones below it, so the compiler keeps a record's
+// route one-way: bytes -> input -> records -> query -> engine -> export / backfill; the agent reads lines only.
+let layers: [(name: String, dependencies: [Target.Dependency])] = [
+    ("DeadLetterBytes", []),
+    ("DeadLetterSupport", ["DeadLetterBytes"]),
+    ("DeadLetterInput", ["DeadLetterSupport", "DeadLetterBytes", "CZlib"]),
+    ("DeadLetterRecords", ["DeadLetterInput", "DeadLetterSupport", "DeadLetterBytes", "CZlib"]),
+    ("DeadLetterQuery", ["DeadLetterRecords", "DeadLetterInput", "DeadLetterSupport", "DeadLetterBytes"]),
+    ("DeadLetterEngine", ["DeadLetterQuery", "DeadLetterRecords", "DeadLetterInput", "DeadLetterSupport", "DeadLetterBytes"]),
+    ("DeadLetterExport", ["DeadLetterEngine", "DeadLetterQuery", "DeadLetterRecords", "DeadLetterInput", "DeadLetterSupport",
+                          "DeadLetterBytes"]),
+    ("DeadLetterBackfill", ["DeadLetterEngine", "DeadLetterQuery", "DeadLetterRecords", "DeadLetterInput", "DeadLetterSupport",
+                            "DeadLetterBytes", "CFileSystem",
+                            // SHA-256 of backfill files for manifest.json.
+                            .product(name: "Crypto", package: "swift-crypto")]),
+    ("DeadLetterAgent", ["DeadLetterInput", "DeadLetterSupport", "DeadLetterBytes"]),
+]
+
 let package = Package(
     name: "deadletter",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "deadletter", targets: ["deadletter"]),
-        .library(name: "DeadLetterKit", targets: ["DeadLetterKit"]),
+        .library(name: "DeadLetterKit", targets: layers.map(\.name)),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        // SHA-256 of backfill files for manifest.json.
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
@@ -21,20 +38,16 @@ let package = Package(
         ),
         // Atomic exchange and no-replace renames for the backfill output directory (see its header).
         .target(name: "CFileSystem"),
-        .target(
-            name: "DeadLetterKit",
-            dependencies: ["CZlib", "CFileSystem", .product(name: "Crypto", package: "swift-crypto")]
-        ),
+    ] + layers.map { .target(name: $0.name, dependencies: $0.dependencies) } + [
         .executableTarget(
             name: "deadletter",
-            dependencies: [
-                "DeadLetterKit",
+            dependencies: layers.map { .target(name: $0.name) } + [
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "DeadLetterKitTests",
-            dependencies: ["DeadLetterKit", "deadletter", "CZlib"],
+            dependencies: layers.map { .target(name: $0.name) } + ["deadletter", "CZlib"],
             resources: [.copy("Fixtures")]
         ),
     ],

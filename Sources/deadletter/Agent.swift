@@ -1,5 +1,6 @@
+import DeadLetterAgent
+import DeadLetterSupport
 import ArgumentParser
-import DeadLetterKit
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

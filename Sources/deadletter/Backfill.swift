@@ -1,5 +1,6 @@
+import DeadLetterBackfill
+import DeadLetterSupport
 import ArgumentParser
-import DeadLetterKit
 
 extension BackfillTargetName: ExpressibleByArgument {}
 
@@ -72,6 +73,7 @@ struct Backfill: ParsableCommand {
         options.dryRun = dryRun
         options.force = force
         options.settings = settings.settings
+        options.home = Terminal.environment("HOME")
         let cleanup = InterruptCleanup()
         // A dry run writes nothing, so an interrupt has nothing to clean up and ends it as usual.
         let interrupts = dryRun ? nil : InterruptHandling(running: cleanup)

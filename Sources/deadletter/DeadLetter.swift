@@ -1,5 +1,5 @@
+import DeadLetterSupport
 import ArgumentParser
-import DeadLetterKit
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

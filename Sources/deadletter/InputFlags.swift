@@ -1,5 +1,7 @@
+import DeadLetterEngine
+import DeadLetterRecords
+import DeadLetterSupport
 import ArgumentParser
-import DeadLetterKit
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -48,7 +50,8 @@ struct InputFlags: ParsableArguments {
         options.kind = kind
         options.strict = strict
         options.quiet = quiet
-        options.progress = !noProgress
+        // The line is for a person watching: only on a terminal.
+        options.progress = !noProgress && isatty(STDERR_FILENO) == 1
         options.stdinIsTerminal = isatty(STDIN_FILENO) == 1
         do {
             options.read.maxRecordBytes = try ByteSize.parse(flag: "--max-record-bytes", maxRecordBytes, example: "16MiB")

@@ -1,4 +1,4 @@
-import DeadLetterKit
+import DeadLetterBackfill
 import Dispatch
 #if canImport(Glibc)
 import Glibc

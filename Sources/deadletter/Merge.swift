@@ -1,5 +1,11 @@
+import DeadLetterExport
+import DeadLetterSupport
 import ArgumentParser
-import DeadLetterKit
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,7 +41,8 @@ struct Merge: ParsableCommand {
         options.format = format
         options.top = display.top
         options.wide = display.wide
-        options.color = display.color
+        options.width = Terminal.columns()
+        options.color = display.color.enabled(fd: STDOUT_FILENO)
         try finish { output, diagnostics throws(UsageError) in
             try MergeJob.run(options, output: output, diagnostics: diagnostics)
         }

@@ -1,5 +1,5 @@
+import DeadLetterBytes
 import ArgumentParser
-import DeadLetterKit
 
 /// The value of an option that takes one of a closed set of names (`--kind`, `--target`). It is taken as
 /// text and checked after parsing, so that a mistyped name gets a suggestion; help and completion list the

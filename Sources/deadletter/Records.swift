@@ -1,5 +1,7 @@
+import DeadLetterExport
+import DeadLetterQuery
+import DeadLetterSupport
 import ArgumentParser
-import DeadLetterKit
 
 extension RecordsFormat: ExpressibleByArgument {}
 

@@ -1,5 +1,13 @@
+import DeadLetterExport
+import DeadLetterQuery
+import DeadLetterRecords
+import DeadLetterSupport
 import ArgumentParser
-import DeadLetterKit
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 extension SummaryFormat: ExpressibleByArgument {}
 
@@ -40,7 +48,8 @@ struct Summarize: ParsableCommand {
         options.format = format
         options.top = display.top
         options.wide = display.wide
-        options.color = display.color
+        options.width = Terminal.columns()
+        options.color = display.color.enabled(fd: STDOUT_FILENO)
         try finish { output, diagnostics throws(UsageError) in
             try SummarizeJob.run(options, output: output, diagnostics: diagnostics)
         }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import DeadLetterKit
 
 /// How a summary is shown: shared by `summarize` and `merge`.
 struct SummaryOutputFlags: ParsableArguments {

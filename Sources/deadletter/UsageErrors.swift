@@ -1,5 +1,6 @@
+import DeadLetterBytes
+import DeadLetterSupport
 import ArgumentParser
-import DeadLetterKit
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

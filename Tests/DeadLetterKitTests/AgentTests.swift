@@ -1,4 +1,3 @@
-import DeadLetterKit
 import Foundation
 import Testing
 

@@ -1,6 +1,8 @@
+@testable import DeadLetterEngine
+@testable import DeadLetterRecords
+@testable import DeadLetterBackfill
 import Foundation
 import Testing
-@testable import DeadLetterKit
 
 /// The backfill pipeline in-process, piece by piece: the batcher's limits, the items' origins as a sink
 /// receives them, and Redshift's collector. Expected batches and bytes are worked out by hand from the

@@ -1,4 +1,5 @@
-@testable import DeadLetterKit
+@testable import DeadLetterExport
+@testable import DeadLetterSupport
 import Foundation
 import Testing
 
@@ -55,7 +56,7 @@ import Testing
     struct Case: Sendable, CustomTestStringConvertible {
         var counts: [(DiagnosticSeverity, DiagnosticCode, Int)]
         var strict: Bool
-        var status: DeadLetterKit.ExitStatus
+        var status: DeadLetterSupport.ExitStatus
         var testDescription: String { "\(counts.map { "\($0.2) \($0.1)" }) strict=\(strict)" }
     }
 

@@ -1,4 +1,6 @@
-import DeadLetterKit
+@testable import DeadLetterBytes
+@testable import DeadLetterBackfill
+@testable import DeadLetterRecords
 import Foundation
 import Testing
 

@@ -1,4 +1,6 @@
-import DeadLetterKit
+@testable import DeadLetterBytes
+@testable import DeadLetterEngine
+@testable import DeadLetterRecords
 import Testing
 
 /// One test per failure family, built from the documented and real records quoted in formats.md.

@@ -1,6 +1,8 @@
+@testable import DeadLetterSupport
+@testable import DeadLetterBytes
+@testable import DeadLetterQuery
 import Foundation
 import Testing
-@testable import DeadLetterKit
 
 /// The one table of field names: every column `records` prints can be asked for by that name.
 @Suite struct FieldTableTests {

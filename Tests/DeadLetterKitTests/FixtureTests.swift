@@ -1,4 +1,4 @@
-import DeadLetterKit
+@testable import DeadLetterBytes
 import Foundation
 import Testing
 

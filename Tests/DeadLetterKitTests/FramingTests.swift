@@ -1,4 +1,4 @@
-import DeadLetterKit
+@testable import DeadLetterEngine
 import Testing
 
 /// Bytes → frames: every line is a record, a malformed unit or blank, whatever the read boundaries.

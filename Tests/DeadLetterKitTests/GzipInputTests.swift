@@ -1,4 +1,5 @@
-import DeadLetterKit
+@testable import DeadLetterBytes
+@testable import DeadLetterEngine
 import Foundation
 import Testing
 

@@ -1,4 +1,6 @@
-@testable import DeadLetterKit
+@testable import DeadLetterEngine
+@testable import DeadLetterInput
+@testable import DeadLetterSupport
 import Foundation
 import Testing
 

@@ -1,4 +1,8 @@
-import DeadLetterKit
+@testable import DeadLetterBytes
+@testable import DeadLetterQuery
+@testable import DeadLetterEngine
+@testable import DeadLetterRecords
+@testable import DeadLetterSupport
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
-@testable import DeadLetterKit
+@testable import DeadLetterEngine
+@testable import DeadLetterSupport
 import Foundation
 import Testing
 

@@ -1,6 +1,6 @@
+@testable import DeadLetterBackfill
 import Foundation
 import Testing
-@testable import DeadLetterKit
 
 /// `OutputDirectory` in-process, with and without the atomic renames (RENAME_NOREPLACE, RENAME_EXCHANGE),
 /// so the fallbacks of file systems that lack them are exercised on every machine. `--out` is changed

@@ -1,4 +1,7 @@
-import DeadLetterKit
+@testable import DeadLetterSupport
+@testable import DeadLetterEngine
+@testable import DeadLetterRecords
+@testable import DeadLetterQuery
 import Testing
 
 /// The `message` fingerprint: each rule with a message it must change and one it must leave alone.

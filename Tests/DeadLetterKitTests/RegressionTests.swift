@@ -1,4 +1,5 @@
-import DeadLetterKit
+@testable import DeadLetterEngine
+@testable import DeadLetterBytes
 import Foundation
 import Testing
 

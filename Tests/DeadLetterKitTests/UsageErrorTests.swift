@@ -1,4 +1,7 @@
-import DeadLetterKit
+@testable import DeadLetterExport
+@testable import DeadLetterQuery
+@testable import DeadLetterEngine
+@testable import DeadLetterSupport
 import Foundation
 import Testing
 

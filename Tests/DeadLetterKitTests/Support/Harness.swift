@@ -1,4 +1,7 @@
-@testable import DeadLetterKit
+@testable import DeadLetterEngine
+@testable import DeadLetterInput
+@testable import DeadLetterRecords
+@testable import DeadLetterSupport
 import Foundation
 
 /// Everything one read produced, for assertions.

@@ -1,0 +1,197 @@
+import DeadLetterInput
+import DeadLetterSupport
+/// Output formats of `agent`.
+public enum AgentFormat: String, CaseIterable, Sendable {
+    case table, json
+}
+
+public struct AgentOptions: Sendable {
+    public var paths: [String] = []
+    public var format: AgentFormat = .table
+    public var stdinIsTerminal = false
+    /// Seconds after an agent start in which token errors are expected.
+    public var restartWindowSeconds = 120
+
+    public init() {}
+}
+
+/// `deadletter agent`: CloudWatch Logs agent logs and configs, read for the causes of sequence-token
+/// errors, missing groups and dropped data.
+public enum AgentJob {
+    public static let schema = "deadletter.agent/1"
+    static let detectLines = 40
+    static let maxConfigBytes = 16 << 20
+
+    public static func run(_ options: AgentOptions, output: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+        var paths = options.paths
+        if paths.isEmpty {
+            if options.stdinIsTerminal { throw UsageError("no input: give agent logs or configs, or pipe one on stdin") }
+            paths = ["-"]
+        }
+        let listing = InputSources.list(paths)
+        for p in listing.problems where !p.isNote {
+            diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: p.path), p.reason))
+        }
+        var analyzer = AgentAnalyzer()
+        analyzer.restartWindow = Int64(options.restartWindowSeconds) * 1000
+        var inputs: [AgentInputSummary] = []
+        var unresolved: [Int] = []   // indices of events whose stream comes from a thread
+        var threadStreams: [String: (String, String)] = [:]
+        for unit in listing.units {
+            var summary = AgentInputSummary(file: unit.name, form: .unknown)
+            read(unit, into: &summary, analyzer: &analyzer, threadStreams: &threadStreams, unresolved: &unresolved)
+            if let error = summary.error {
+                diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: unit.name), error))
+            }
+            if summary.form == .unknown && summary.lines > 0 {
+                diagnostics.report(.warning(.unknownAgentInput, at: SourceLocation(file: unit.name),
+                                            "not an agent log or config this tool knows; its \(summary.lines) lines are counted as unknown"))
+            }
+            inputs.append(summary)
+        }
+        // awslogs names the stream on other lines of the same thread.
+        for i in unresolved {
+            let e = analyzer.events[i]
+            if let key = e.thread.map({ threadKey(e.file, e.pid, $0) }), let (group, stream) = threadStreams[key] {
+                analyzer.events[i].logGroup = group
+                analyzer.events[i].logStream = stream
+            }
+        }
+        // Unified agent targets are `GROUP/STREAM`: split once all configured groups are known.
+        for i in analyzer.events.indices where analyzer.events[i].logStream == nil {
+            if let target = analyzer.events[i].logGroup, analyzer.events[i].thread == nil {
+                let (group, stream) = analyzer.split(target)
+                analyzer.events[i].logGroup = group
+                analyzer.events[i].logStream = stream
+            }
+        }
+        let findings = analyzer.findings()
+        BufferedOutput.writing(to: output) { output in
+            switch options.format {
+            case .json: output.write(AgentReport.json(inputs: inputs, events: analyzer.events, findings: findings))
+            case .table: output.write(AgentReport.table(inputs: inputs, events: analyzer.events, findings: findings))
+            }
+        }
+        return diagnostics.exitStatus
+    }
+
+    static func threadKey(_ file: String, _ pid: String?, _ thread: String) -> String { file + "\u{0}" + (pid ?? "") + "\u{0}" + thread }
+
+    static func read(_ unit: InputUnit, into summary: inout AgentInputSummary, analyzer: inout AgentAnalyzer,
+                     threadStreams: inout [String: (String, String)], unresolved: inout [Int]) {
+        let decoded: ByteSource
+        do {
+            decoded = try DecodedStream.open(unit.open().bytes).0
+        } catch {
+            summary.error = error.description
+            return
+        }
+        let reader = LineReader(source: decoded)
+        // Look at the first lines to decide what this is; keep them to process afterwards.
+        var head: [[UInt8]] = []
+        while head.filter({ !$0.allSatisfy(isSpace) }).count < detectLines, let line = reader.next() { head.append(line) }
+        let firstText = head.first { !$0.allSatisfy(isSpace) }
+        if let first = firstText?.first(where: { !isSpace($0) }), first == UInt8(ascii: "{") {
+            var bytes: [UInt8] = []
+            for line in head { bytes += line; bytes.append(0x0A) }
+            while bytes.count <= maxConfigBytes, let line = reader.next() { bytes += line; bytes.append(0x0A) }
+            summary.form = .agentJSONConfig
+            summary.lines = bytes.filter { $0 == 0x0A }.count
+            do {
+                let found = try AgentJSONConfig.sources(bytes, file: unit.name)
+                summary.sources = found.count
+                analyzer.sources += found
+            } catch {
+                summary.error = "not a CloudWatch agent JSON config: \(error)"
+            }
+            if let e = reader.error { summary.error = e.description }
+            return
+        }
+        let form: AgentInputForm
+        if head.contains(where: { AwslogsLog.parse($0) != nil }) {
+            form = .awslogsLog
+        } else if head.contains(where: { UnifiedAgentLog.parse($0) != nil }) {
+            form = .unifiedAgentLog
+        } else if AwslogsConf.looksLikeConf(head.map { String(decoding: $0, as: UTF8.self) }) {
+            form = .awslogsConf
+        } else {
+            form = .unknown
+        }
+        summary.form = form
+        var lineNumber = 0
+        var confLines: [String] = []
+        var pending: (message: AgentLogMessage, line: Int, text: String)?
+        var lastPid: String?
+
+        func finishMessage() {
+            guard let p = pending else { return }
+            pending = nil
+            let m = p.message
+            var event = AgentEvent(kind: .start, time: m.time, file: unit.name, line: p.line, thread: m.thread, pid: m.pid)
+            if form == .awslogsLog {
+                if let pid = m.pid, let last = lastPid, pid != last { analyzer.events.append(event) }
+                lastPid = m.pid ?? lastPid
+                if let (group, stream) = AgentMessageClassifier.awslogsStream(in: p.text), let thread = m.thread {
+                    threadStreams[threadKey(unit.name, m.pid, thread)] = (group, stream)
+                }
+            } else if AgentMessageClassifier.isUnifiedStart(p.text) {
+                event.thread = nil
+                analyzer.events.append(event)
+                return
+            }
+            if let name = AgentMessageClassifier.exception(in: p.text) {
+                event.kind = .exception(name)
+            } else if AgentMessageClassifier.isDrop(p.text) {
+                event.kind = .dropped
+            } else {
+                return
+            }
+            if form == .unifiedAgentLog {
+                event.thread = nil
+                event.logGroup = AgentMessageClassifier.target(in: p.text)
+            } else {
+                unresolved.append(analyzer.events.count)
+            }
+            analyzer.events.append(event)
+        }
+
+        func process(_ line: [UInt8]) {
+            lineNumber += 1
+            summary.lines += 1
+            if line.allSatisfy(isSpace) {
+                summary.blankLines += 1
+                return
+            }
+            switch form {
+            case .awslogsLog, .unifiedAgentLog:
+                let parsed = form == .awslogsLog ? AwslogsLog.parse(line) : UnifiedAgentLog.parse(line)
+                if let message = parsed {
+                    finishMessage()
+                    summary.messages += 1
+                    pending = (message, lineNumber, message.text)
+                } else if pending != nil {
+                    // A traceback or a wrapped message: part of the message above, not a message of its own.
+                    summary.continuationLines += 1
+                    if pending!.text.utf8.count < 16_384 { pending!.text += "\n" + String(decoding: line, as: UTF8.self) }
+                } else {
+                    summary.unknownLines += 1
+                }
+            case .awslogsConf:
+                confLines.append(String(decoding: line, as: UTF8.self))
+            default:
+                summary.unknownLines += 1
+            }
+        }
+        for line in head { process(line) }
+        while let line = reader.next() { process(line) }
+        finishMessage()
+        if form == .awslogsConf {
+            let found = AwslogsConf.sources(confLines, file: unit.name)
+            summary.sources = found.count
+            analyzer.sources += found
+        }
+        if let e = reader.error { summary.error = e.description }
+    }
+
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
+}

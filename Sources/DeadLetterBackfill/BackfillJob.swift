@@ -1,0 +1,135 @@
+import DeadLetterBytes
+import DeadLetterEngine
+import DeadLetterQuery
+import DeadLetterSupport
+/// The backfill targets, as named by `--target`.
+public enum BackfillTargetName: String, CaseIterable, Sendable {
+    case opensearch
+    case splunkHEC = "splunk-hec"
+    case firehose
+    case httpEndpoint = "http-endpoint"
+    case snowflake, redshift, raw, eventbridge
+}
+
+/// Everything `backfill` needs, as plain values.
+public struct BackfillOptions: Sendable {
+    public var input = InputOptions()
+    public var target: BackfillTargetName = .raw
+    public var out = ""
+    public var maxBytes: Int?
+    public var maxRecords: Int?
+    public var dedupe = false
+    public var dryRun = false
+    public var force = false
+    public var settings = BackfillTargetSettings()
+    /// `$HOME`, never accepted as --out nor inside it; read by the executable.
+    public var home: String?
+
+    public init() {}
+}
+
+/// `deadletter backfill`: ready-to-send files for a target, a manifest and the rejects, all or nothing.
+public enum BackfillJob {
+    /// `interrupts`: where the job puts the removal of its unfinished output, for the executable to run when
+    /// the process is interrupted.
+    public static func run(_ options: BackfillOptions, output: any TextSink, diagnostics: Diagnostics,
+                           interrupts: InterruptCleanup? = nil) throws(UsageError) -> ExitStatus {
+        let target = try options.settings.makeTarget(options.target)
+        if let n = options.maxRecords, n < 1 { throw UsageError("--max-records takes a number, 1 or more") }
+        if let n = options.maxBytes, n < 1 { throw UsageError("--max-bytes takes a size, 1 or more") }
+        let limits = target.serviceLimits.tightened(records: options.maxRecords, bytes: options.maxBytes)
+        var input = options.input
+        var needs = target.payloadNeeds
+        needs.paths = RecordField.payloadPaths(input.filter.fields)
+        needs.keep = input.filter.fields.contains(.payload)
+        input.read.payloadNeeds = needs
+        input.read.keepOtherFields = false
+        _ = try InputRun(options: input, diagnostics: diagnostics).resolvedPaths()
+
+        let directory: OutputDirectory?
+        if options.dryRun {
+            directory = nil
+        } else {
+            do {
+                directory = try OutputDirectory(destination: options.out, force: options.force, inputs: options.input.paths, home: options.home,
+                                            note: { diagnostics.report(.note(.backfillOutput, $0)) })
+            } catch {
+                if case .usage(let message) = error { throw UsageError(message) }
+                diagnostics.report(.error(.backfillOutput, error.description))
+                return diagnostics.exitStatus
+            }
+        }
+        let cleanup = directory.flatMap { directory in interrupts?.add { directory.removeUnfinished() } }
+        defer { if let cleanup { interrupts?.remove(cleanup) } }
+        let sink: DirectorySink?
+        do {
+            sink = try directory.map { directory throws(BackfillFailure) in try DirectorySink(directory: directory) }
+        } catch {
+            directory?.abandon()
+            diagnostics.report(.error(.backfillOutput, "\(error)"))
+            return diagnostics.exitStatus
+        }
+        var engine = BackfillEngine(target: target, limits: limits, dedupe: options.dedupe, sink: sink)
+        var writeFailure: OutputDirectory.Failure?
+        // Records are read and decoded on several threads; the engine takes them here, in input order.
+        // Items, de-duplication keys and all the engine needs are made on the reading threads.
+        let dedupe = options.dedupe
+        let outcome = try InputRun(options: input, diagnostics: diagnostics).run(
+            prepare: { PreparedRecord($0, target: target, dedupe: dedupe) }, weigh: { $0.weight }
+        ) { event in
+            guard case .record(let record) = event else { return true }
+            do throws(OutputDirectory.Failure) {
+                try engine.add(record)
+            } catch {
+                writeFailure = error
+                return false
+            }
+            return true
+        }
+        if writeFailure == nil {
+            do throws(OutputDirectory.Failure) { try engine.finish() } catch { writeFailure = error }
+        }
+        if writeFailure == nil, let directory {
+            do throws(OutputDirectory.Failure) { try directory.commit() } catch { writeFailure = error }
+        }
+        switch writeFailure {
+        case .conflict(let message)?:
+            throw UsageError(message)
+        case .notPlaced(let message)?:
+            diagnostics.report(.error(.backfillOutput, message))
+            return diagnostics.exitStatus
+        default:
+            break
+        }
+        if let failure = writeFailure {
+            directory?.abandon()
+            diagnostics.report(.error(.backfillOutput, "\(failure); nothing was written to '\(options.out)'"))
+            return diagnostics.exitStatus
+        }
+        report(engine, options: options, diagnostics: diagnostics, output: BufferedOutput(output))
+        return diagnostics.exitStatus
+    }
+
+    static func report(_ engine: BackfillEngine, options: BackfillOptions, diagnostics: Diagnostics, output: BufferedOutput) {
+        let plan = engine.plan
+        let t = plan.totals
+        if t.possiblyDelivered > 0 {
+            diagnostics.report(.warning(.possiblyDelivered, "\(t.possiblyDelivered) records failed with Splunk.AckTimeout and may already be indexed; re-sending them can duplicate events (see possiblyDelivered in manifest.json)"))
+        }
+        if t.rejected > 0 {
+            let reasons = plan.rejectCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            diagnostics.report(.warning(.rejectedRecords, "\(t.rejected) records rejected (\(reasons))"
+                                        + (options.dryRun ? "" : "; see \(options.out)/rejects.ndjson")))
+        }
+        var text = options.dryRun ? "dry run: nothing written\n" : ""
+        text += "\(plan.target): \(HumanNumber.grouped(t.selected)) selected, \(HumanNumber.grouped(t.written)) written, "
+        text += "\(HumanNumber.grouped(t.rejected)) rejected, \(HumanNumber.grouped(t.duplicates)) duplicates"
+        if t.possiblyDelivered > 0 { text += ", \(HumanNumber.grouped(t.possiblyDelivered)) possibly delivered" }
+        text += "\n\(plan.files.count) files, \(HumanNumber.bytes(Int64(t.bytes))) in \(options.dryRun ? "the plan" : options.out)\n"
+        for file in plan.files {
+            text += "  \(file.name)  \(HumanNumber.grouped(file.records)) records  \(HumanNumber.grouped(file.items)) entries  \(HumanNumber.bytes(Int64(file.bytes)))\n"
+        }
+        output.write(text)
+        output.flush()
+    }
+}

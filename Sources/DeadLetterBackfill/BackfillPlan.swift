@@ -1,0 +1,40 @@
+import DeadLetterBytes
+/// What a backfill did (or, in a dry run, would do): the files, the totals and the rejects by reason.
+/// `manifest.json` says it; a dry run prints it.
+public struct BackfillPlan: Sendable, Equatable {
+    public var target: String
+    /// The `options` object of the manifest, `"key": value` JSON, in order.
+    public var options: [Option]
+    public var totals = BackfillTotals()
+    public var files: [BackfillFile] = []
+    public var rejectCounts: [String: Int] = [:]
+
+    public struct Option: Sendable, Equatable {
+        public var key: String
+        public var json: String
+    }
+
+    /// The first member of every manifest, as written: `OutputDirectory` looks for it to tell an earlier
+    /// backfill output (the only thing `--force` may replace) from any other directory.
+    static let schemaMember = "\"schema\": \"deadletter.backfill/1\""
+
+    public func manifest() -> String {
+        var out = "{\n"
+        out += "  \(Self.schemaMember),\n"
+        out += "  \"target\": \(JSONOutput.quote(target)),\n"
+        out += "  \"options\": {" + options.map { "\(JSONOutput.quote($0.key)): \($0.json)" }.joined(separator: ", ") + "},\n"
+        let t = totals
+        out += "  \"totals\": {\"selected\": \(t.selected), \"written\": \(t.written), \"rejected\": \(t.rejected), "
+        out += "\"duplicates\": \(t.duplicates), \"possiblyDelivered\": \(t.possiblyDelivered), \"items\": \(t.items), \"bytes\": \(t.bytes)},\n"
+        out += "  \"files\": ["
+        for (i, f) in files.enumerated() {
+            out += i == 0 ? "\n" : ",\n"
+            out += "    {\"name\": \(JSONOutput.quote(f.name)), \"records\": \(f.records), \"items\": \(f.items), \"bytes\": \(f.bytes), \"sha256\": \"\(f.sha256)\"}"
+        }
+        out += files.isEmpty ? "],\n" : "\n  ],\n"
+        let reasons = rejectCounts.sorted { $0.key < $1.key }.map { "\(JSONOutput.quote($0.key)): \($0.value)" }.joined(separator: ", ")
+        out += "  \"rejects\": {\"file\": \"rejects.ndjson\", \"byReason\": {\(reasons)}}\n"
+        out += "}\n"
+        return out
+    }
+}

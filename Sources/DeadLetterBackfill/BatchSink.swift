@@ -1,0 +1,73 @@
+import DeadLetterBytes
+/// Where finished batches go: the output directory today. Each batch's items name the record they came
+/// from (`Batch.origin(ofItem:)`), so a sink that sends them can report every item's outcome by record.
+/// The engine calls a sink on one thread, in input order.
+public protocol BatchSink: AnyObject {
+    /// A finished batch and the file it makes.
+    func receive(_ batch: Batch, as file: PackagedFile) throws(BackfillFailure)
+    /// A record that is not written, and why.
+    func reject(_ record: RecordIdentity, _ rejection: Rejection) throws(BackfillFailure)
+    /// A file made once at the end, after the batches (Redshift's merged manifest and copy.sql).
+    func receiveExtraFile(name: String, bytes: [UInt8]) throws(BackfillFailure)
+    /// The end of the run, with the plan as it was carried out.
+    func finish(_ plan: BackfillPlan) throws(BackfillFailure)
+}
+
+/// Why a backfill could not be written.
+public enum BackfillFailure: Error, CustomStringConvertible {
+    /// Refused before anything was written (exit 64).
+    case usage(String)
+    case io(String)
+    /// `--out` changed while the run went on; nothing there was touched and the output was kept elsewhere.
+    case conflict(String)
+    /// The finished output could not be moved into `--out` (a file system error) and was kept elsewhere.
+    case notPlaced(String)
+    public var description: String {
+        switch self {
+        case .usage(let m), .io(let m), .conflict(let m), .notPlaced(let m): return m
+        }
+    }
+}
+
+/// The backfill output directory as a sink: each batch a file, rejects in `rejects.ndjson` as they come
+/// (there can be many), and the plan as `manifest.json`.
+public final class DirectorySink: BatchSink {
+    public let directory: OutputDirectory
+    private let rejects: OutputDirectory.Appender
+
+    public init(directory: OutputDirectory) throws(BackfillFailure) {
+        self.directory = directory
+        rejects = try directory.appender(name: "rejects.ndjson")
+    }
+
+    public func receive(_ batch: Batch, as file: PackagedFile) throws(BackfillFailure) {
+        try file.header.withUnsafeBufferPointer { h throws(BackfillFailure) in
+            try batch.body.withUnsafeBufferPointer { b throws(BackfillFailure) in
+                try file.footer.withUnsafeBufferPointer { f throws(BackfillFailure) in
+                    try directory.write(name: file.name, parts: [h, b, f])
+                }
+            }
+        }
+    }
+
+    public func reject(_ record: RecordIdentity, _ rejection: Rejection) throws(BackfillFailure) {
+        try rejects.append(Self.rejectLine(record, rejection).utf8)
+    }
+
+    /// One line of `rejects.ndjson`.
+    static func rejectLine(_ record: RecordIdentity, _ rejection: Rejection) -> String {
+        var line = "{\"file\":\(JSONOutput.quote(record.file.path)),\"line\":\(record.line),\"kind\":\(JSONOutput.quote(record.kind.rawValue))"
+        line += ",\"errorCode\":\(JSONOutput.quoteOrNull(record.errorCode)),\"id\":\(JSONOutput.quoteOrNull(record.naturalId))"
+        line += ",\"code\":\(JSONOutput.quote(rejection.code)),\"reason\":\(JSONOutput.quote(rejection.reason))}\n"
+        return line
+    }
+
+    public func receiveExtraFile(name: String, bytes: [UInt8]) throws(BackfillFailure) {
+        try directory.write(name: name, bytes: bytes)
+    }
+
+    public func finish(_ plan: BackfillPlan) throws(BackfillFailure) {
+        try rejects.finish()
+        try directory.write(name: "manifest.json", bytes: Array(plan.manifest().utf8))
+    }
+}

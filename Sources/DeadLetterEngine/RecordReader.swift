@@ -1,0 +1,139 @@
+import DeadLetterInput
+import DeadLetterRecords
+import DeadLetterSupport
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Limits and choices for reading records.
+public struct ReadOptions: Sendable {
+    public var maxRecordBytes: Int = 16 << 20
+    public var maxPayloadBytes: Int = 64 << 20
+    /// The kind given to records that carry no clue to their family (`--kind`).
+    public var fallbackKind: FailureKind?
+    /// What to keep from each payload.
+    public var payloadNeeds = PayloadNeeds()
+    /// Keep keys this tool does not interpret (`records` shows them; summaries do not need them).
+    public var keepOtherFields = true
+    /// Build `errorMessage` for each record (summaries need it only to group or filter by it).
+    public var keepMessages = true
+    /// Inflate gzip input on a second thread, ahead of parsing (for one input read in order).
+    public var prefetch = false
+    /// Counters for the progress line.
+    public var progress: ProgressCounters?
+
+    public init() {}
+}
+
+/// What reading one unit produces, in its order. Repeats and payload problems are not decided here but by
+/// the engine, in input order across all units.
+public enum ReaderEvent {
+    case record(FailureRecord)
+    case malformed(MalformedLine)
+    case finished(FileStatistics)
+}
+
+/// Drives one unit through bytes → frames → records, reporting everything it meets as events.
+public struct RecordReader {
+    public var options: ReadOptions
+    private var decoder: RecordDecoder
+
+    public init(options: ReadOptions) {
+        self.options = options
+        self.decoder = RecordDecoder(fallbackKind: options.fallbackKind, maxPayloadBytes: options.maxPayloadBytes,
+                                     payloadNeeds: options.payloadNeeds)
+        self.decoder.keepOtherFields = options.keepOtherFields
+        self.decoder.keepMessages = options.keepMessages
+    }
+
+    /// Opens and reads `unit` to the end (or until `handle` returns false). Returns false if reading was stopped.
+    @discardableResult
+    public mutating func read(_ unit: InputUnit, _ handle: (ReaderEvent) -> Bool) -> Bool {
+        let opened: OpenedInput
+        do {
+            opened = try unit.open(counting: options.progress)
+        } catch {
+            var stats = FileStatistics(path: unit.name)
+            stats.error = error
+            return handle(.finished(stats))
+        }
+        defer { options.progress?.addFile() }
+        return read(opened, name: unit.name, handle)
+    }
+
+    /// Reads an opened unit; `name` is what its records and diagnostics are attributed to.
+    @discardableResult
+    public mutating func read(_ opened: OpenedInput, name: String, _ handle: (ReaderEvent) -> Bool) -> Bool {
+        var stats = FileStatistics(path: name)
+        let file = SourceFile(path: name)
+        var keepGoing = true
+        do {
+            let (decoded, compression) = try DecodedStream.open(opened.bytes)
+            stats.compression = compression
+            let stream = options.prefetch && compression == .gzip ? PrefetchSource(upstream: decoded) : decoded
+            let frames = FrameReader(source: stream, maxRecordBytes: options.maxRecordBytes)
+            defer {
+                stats.lines = frames.lines
+                stats.blankLines = frames.blankLines
+            }
+            let decoder = self.decoder
+            let progress = options.progress
+            try frames.run { event in
+                switch event {
+                case .malformed(let line, let reason, let trailing):
+                    keepGoing = handle(.malformed(MalformedLine(file: name, line: line, reason: reason, trailing: trailing)))
+                case .object(let frame):
+                    func deliver(_ record: FailureRecord) {
+                        guard keepGoing else { return }
+                        progress?.addRecord()
+                        keepGoing = handle(.record(record))
+                    }
+                    if let reason = decoder.decode(frame, file: file, each: deliver) {
+                        keepGoing = handle(.malformed(MalformedLine(file: name, line: frame.line, reason: reason, trailing: frame.followsObject)))
+                    }
+                }
+                return keepGoing
+            }
+        } catch {
+            stats.error = error
+        }
+        stats.bytesRead = opened.bytesRead()
+        if !keepGoing { return false }
+        return handle(.finished(stats))
+    }
+}
+
+/// The SQS message ids met in a run, each with the bodies read under it and where each was first read:
+/// dumps overlap after visibility timeouts (the same message again, a repeat), but a MessageId with another
+/// body is a different message (hand-edited dumps, several queues mixed) and must not vanish as a repeat.
+struct MessageIdBook {
+    enum Verdict: Equatable {
+        case first
+        case repeated
+        /// Another body than any read before under this id; `earlier` is where the first was read.
+        case conflict(earlier: String)
+    }
+
+    /// Where an id was first read and its bodies' digests. Nearly every id has one body, so the first digest
+    /// is kept inline and `others` stays empty: no array is allocated per message.
+    private struct Entry {
+        var file: String
+        var line: Int
+        var digest: UInt64?
+        var others: [UInt64?] = []
+    }
+
+    private var seen: [String: Entry] = [:]
+
+    mutating func check(_ id: String, digest: UInt64?, file: String, line: Int) -> Verdict {
+        guard let entry = seen[id] else {
+            seen[id] = Entry(file: file, line: line, digest: digest)
+            return .first
+        }
+        if entry.digest == digest || entry.others.contains(digest) { return .repeated }
+        seen[id]!.others.append(digest)
+        return .conflict(earlier: "\(entry.file):\(entry.line)")
+    }
+}

@@ -1,0 +1,107 @@
+import DeadLetterBytes
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+
+/// Counters the readers add to and the progress line reads. Updated under a lock: a few times per read of
+/// 256 KiB and once per record, which costs far less than reading the record.
+public final class ProgressCounters: @unchecked Sendable {
+    private let lock = Lock()
+    private var _bytes: Int64 = 0
+    private var _records = 0
+    private var _files = 0
+
+    public init() {}
+
+    public func addBytes(_ n: Int) { lock.withLock { _bytes += Int64(n) } }
+    public func addRecord() { lock.withLock { _records += 1 } }
+    public func addFile() { lock.withLock { _files += 1 } }
+    public var snapshot: (bytes: Int64, records: Int, files: Int) { lock.withLock { (_bytes, _records, _files) } }
+}
+
+/// The progress line on stderr: files, records, MB read, MB/s and, when the total size is known, an ETA.
+/// Drawn only on a terminal, at most ten times a second, and erased when the run ends.
+public final class ProgressLine: @unchecked Sendable {
+    public let counters = ProgressCounters()
+    private let totalFiles: Int
+    private let totalBytes: Int64?
+    private var timer: DispatchSourceTimer?
+    private let started = ProgressLine.now()
+    private let lock = Lock()
+    private var drawn = false
+
+    /// nil when progress is off (the caller decides whether stderr is a terminal).
+    public static func start(enabled: Bool, totalFiles: Int, totalBytes: Int64?) -> ProgressLine? {
+        guard enabled else { return nil }
+        let line = ProgressLine(totalFiles: totalFiles, totalBytes: totalBytes)
+        line.begin()
+        return line
+    }
+
+    private init(totalFiles: Int, totalBytes: Int64?) {
+        self.totalFiles = totalFiles
+        self.totalBytes = totalBytes
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    private func begin() {
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "deadletter.progress"))
+        timer.schedule(deadline: .now() + .milliseconds(100), repeating: .milliseconds(100))
+        timer.setEventHandler { [weak self] in self?.draw() }
+        timer.resume()
+        self.timer = timer
+    }
+
+    func text() -> String {
+        let (bytes, records, files) = counters.snapshot
+        let elapsed = max(Self.now() - started, 0.001)
+        let mb = Double(bytes) / 1e6
+        var text = "deadletter: \(HumanNumber.grouped(files))/\(HumanNumber.grouped(totalFiles)) files, "
+        text += "\(HumanNumber.grouped(records)) records, \(Int(mb)) MB read, \(Int(mb / elapsed)) MB/s"
+        if let totalBytes, totalBytes > 0, bytes > 0 {
+            let left = Double(totalBytes - bytes) / (Double(bytes) / elapsed)
+            let seconds = max(0, Int(left.rounded()))
+            text += ", ETA \(seconds / 60):" + (seconds % 60 < 10 ? "0" : "") + "\(seconds % 60)"
+        }
+        return text
+    }
+
+    private func draw() {
+        let line = "\r\u{1B}[K" + text()
+        lock.withLock {
+            drawn = true
+            write(line)
+        }
+    }
+
+    private func write(_ s: String) {
+        var bytes = Array(s.utf8)
+        bytes.withUnsafeMutableBytes { raw in _ = systemWrite(STDERR_FILENO, raw.baseAddress!, raw.count) }
+    }
+
+    /// Stops drawing and erases the line, so the results and messages that follow start clean.
+    public func finish() {
+        timer?.cancel()
+        timer = nil
+        lock.withLock {
+            if drawn { write("\r\u{1B}[K") }
+            drawn = false
+        }
+    }
+
+    /// Erases the line before a diagnostic is printed; it is drawn again on the next tick.
+    public func clear() {
+        lock.withLock {
+            if drawn { write("\r\u{1B}[K") }
+            drawn = false
+        }
+    }
+}
