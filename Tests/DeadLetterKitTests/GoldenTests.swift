@@ -51,6 +51,7 @@ import Testing
         #expect(values(of: "--format", for: "records", default: "ndjson").isSuperset(of: ["ndjson", "csv", "json"]))
         #expect(runs.contains { $0.first == "records" && $0.contains("--explode") })
         #expect(runs.contains { $0.first == "records" && $0.contains("--fields") })
+        #expect(values(of: "--format", for: "merge", default: "json").isSuperset(of: ["table", "json", "csv"]))
         // The targets backfill --help names, so a new target needs a case here.
         let help = try CLI.run(["backfill", "--help"]).stdout.replacingOccurrences(of: "\n", with: " ")
         let listed = try #require(help.range(of: "Targets: ").map { help[$0.upperBound...].prefix { $0 != "." } })
@@ -58,7 +59,8 @@ import Testing
         #expect(targets.count >= 8, "\(targets)")
         #expect(values(of: "--target", for: "backfill", default: "(none)").isSuperset(of: targets))
         // Diagnostics: runs with malformed lines that exit 2 under --strict, and one with a missing input.
-        for status in ["1\n", "2\n"] {
+        // And a usage error (a merge of summaries grouped differently) for its shape on stderr.
+        for status in ["1\n", "2\n", "64\n"] {
             #expect(try GoldenCase.all.contains { try $0.expected().status == Data(status.utf8) }, "no case exits with \(status)")
         }
     }

@@ -8,8 +8,10 @@ struct GoldenCase: Sendable, CustomStringConvertible {
     static let corpus = root.appendingPathComponent("corpus")
     /// Where a mismatching run is kept for a person to diff against `expected/`.
     static let actualRoot = FileManager.default.temporaryDirectory.appendingPathComponent("deadletter-golden-actual")
-    /// The working directory's links to the inputs: outputs name `samples/...` and `corpus/...`, never a temp path.
-    static let inputLinks = ["samples": CLI.packageRoot.appendingPathComponent("samples"), "corpus": corpus]
+    /// The working directory's links to the inputs: outputs name `samples/...`, `corpus/...` and `inputs/...`,
+    /// never a temp path.
+    static let inputLinks = ["samples": CLI.packageRoot.appendingPathComponent("samples"), "corpus": corpus,
+                             "inputs": root.appendingPathComponent("inputs")]
     static let baseEnvironment = ["COLUMNS": "100", "TZ": "UTC", "LC_ALL": "C"]
 
     let name: String
