@@ -1,6 +1,8 @@
+@testable import DeadLetterEngine
+@testable import DeadLetterSupport
+@testable import DeadLetterBackfill
 import Foundation
 import Testing
-@testable import DeadLetterKit
 
 /// `backfill` run in-process, its report into memory: the same stdout, diagnostics, exit status and files as
 /// the built binary given the same arguments (issue 14: every job testable without a process). And the
