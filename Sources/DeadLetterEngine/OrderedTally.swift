@@ -71,7 +71,7 @@ struct OrderedTally {
 
     /// Shows the first few diagnostics of a kind (`ordinal` counts them, this one included) and only counts
     /// the rest: the tail says how many were not shown, and the exit status sees them all.
-    private func show(_ diagnostic: Diagnostic, ordinal: Int) {
+    func show(_ diagnostic: Diagnostic, ordinal: Int) {
         if ordinal <= InputRun.reportedMalformedLines {
             diagnostics.report(diagnostic)
         } else {

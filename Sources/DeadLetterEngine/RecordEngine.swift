@@ -34,24 +34,55 @@ enum PendingEvent<Prepared> {
 
 extension PendingEvent: Sendable where Prepared: Sendable {}
 
+/// A consumer's prepared value as the engine holds it (see `InputRun.run`).
+@usableFromInline
+class PreparedBox: @unchecked Sendable {
+    // @unchecked: no state here; the one subclass holds an immutable Sendable value.
+    @usableFromInline init() {}
+
+    @usableFromInline
+    final class Of<Value: Sendable>: PreparedBox, @unchecked Sendable {
+        @usableFromInline let value: Value
+        @usableFromInline init(_ value: Value) {
+            self.value = value
+            super.init()
+        }
+    }
+}
+
+extension OrderedEvent where Prepared == PreparedBox {
+    /// The event with the consumer's own value; the box is known to hold a `Value`, as `run` made it.
+    @inlinable
+    func unboxed<Value: Sendable>(as: Value.Type) -> OrderedEvent<Value> {
+        switch self {
+        case .record(let box): .record(unsafeDowncast(box, to: PreparedBox.Of<Value>.self).value)
+        case .malformed(let m): .malformed(m)
+        case .repeated(let file, let line, let id): .repeated(file: file, line: line, id: id)
+        case .conflict(let file, let line, let id, let earlier): .conflict(file: file, line: line, id: id, earlier: earlier)
+        case .payloadProblem(let file, let line, let problem): .payloadProblem(file: file, line: line, problem: problem)
+        case .finished(let stats): .finished(stats)
+        }
+    }
+}
+
 /// The chunks of pending events of each input, handed from reading threads to the consumer in input order.
 /// A thread reading the input the consumer is on never waits; threads reading ahead wait while `limit`
 /// (the sum of the chunks' weights, roughly bytes) is already buffered, so memory stays bounded however
 /// fast they read, and inputs that leave little to hand on (a fold's) are not held back at all.
 final class OrderedChunks<Prepared: Sendable>: @unchecked Sendable {
     // @unchecked: every stored property is touched only under `condition`.
-    private struct Slot {
+    struct Slot {
         var chunks: [[PendingEvent<Prepared>]] = []
         var weight = 0
         var done = false
     }
 
-    private let condition = ConditionLock()
-    private var slots: [Int: Slot] = [:]
-    private var current = 0
-    private var buffered = 0
-    private var stopped = false
-    private let limit: Int
+    let condition = ConditionLock()
+    var slots: [Int: Slot] = [:]
+    var current = 0
+    var buffered = 0
+    var stopped = false
+    let limit: Int
 
     init(limit: Int) { self.limit = limit }
 

@@ -194,6 +194,8 @@ public enum RecordField: Hashable, Sendable {
     /// The text of a number or a time is the text its cell has in a row. Inlined so that a row's cell, whose
     /// field is known where it is built, reads its value directly.
     @inline(__always)
+    // Inlinable so that a row's cell for a known column folds this switch away in the layer above.
+    @inlinable
     public func value(of record: FailureRecord) -> String? {
         switch self {
         case .kind: return record.kind.rawValue
@@ -238,7 +240,7 @@ public enum RecordField: Hashable, Sendable {
     }
 
     @inlinable
-    package static func nonEmpty(_ s: String?) -> String? {
+    public static func nonEmpty(_ s: String?) -> String? {
         guard let s, !s.isEmpty else { return nil }
         return s
     }
@@ -248,19 +250,19 @@ public enum RecordField: Hashable, Sendable {
 
     /// The attributes an EventBridge DLQ message lacked, as a JSON list (empty when it lacked none).
     @inlinable
-    package static func missingAttributesJSON(_ record: FailureRecord) -> String? {
+    public static func missingAttributesJSON(_ record: FailureRecord) -> String? {
         record.kind == .eventBridgeDLQ ? json(missingAttributes: record.missingAttributes) : nil
     }
 
     /// A Redshift manifest's entries as a JSON list.
     @inlinable
-    package static func entriesJSON(_ record: FailureRecord) -> String? {
+    public static func entriesJSON(_ record: FailureRecord) -> String? {
         record.manifestEntries.map(json(entries:))
     }
 
     /// The record's members deadletter does not know, as one compact JSON object.
     @inlinable
-    package static func otherFieldsJSON(_ record: FailureRecord) -> String? {
+    public static func otherFieldsJSON(_ record: FailureRecord) -> String? {
         record.otherFields.isEmpty ? nil : json(otherFields: record.otherFields)
     }
 
