@@ -66,9 +66,11 @@ extension OrderedEvent where Prepared == PreparedBox {
 }
 
 /// The chunks of pending events of each input, handed from reading threads to the consumer in input order.
-/// A thread reading the input the consumer is on never waits; threads reading ahead wait while `limit`
-/// (the sum of the chunks' weights, roughly bytes) is already buffered, so memory stays bounded however
-/// fast they read, and inputs that leave little to hand on (a fold's) are not held back at all.
+/// Threads reading ahead wait while `limit` (the sum of the chunks' weights, roughly bytes) is already
+/// buffered; the thread reading the input the consumer is on waits only while that input alone has `limit`
+/// buffered, which the consumer is draining, so it can never wait on inputs behind it. Memory stays bounded
+/// however fast they read or however slowly the consumer writes, and inputs that leave little to hand on
+/// (a fold's) are not held back at all.
 final class OrderedChunks<Prepared: Sendable>: @unchecked Sendable {
     // @unchecked: every stored property is touched only under `condition`.
     struct Slot {
@@ -89,7 +91,7 @@ final class OrderedChunks<Prepared: Sendable>: @unchecked Sendable {
     /// Hands on a chunk of input `index`; `done` marks its last. False once the consumer has stopped.
     func put(_ chunk: [PendingEvent<Prepared>], weight: Int, input index: Int, done: Bool) -> Bool {
         condition.withLock {
-            while !stopped && index > current && buffered >= limit { condition.wait() }
+            while !stopped && weightBounding(index) >= limit { condition.wait() }
             if stopped { return false }
             slots[index, default: Slot()].chunks.append(chunk)
             slots[index]!.weight += weight
@@ -98,6 +100,12 @@ final class OrderedChunks<Prepared: Sendable>: @unchecked Sendable {
             condition.broadcast()
             return true
         }
+    }
+
+    /// What a thread putting to input `index` may not take over `limit`: everything buffered when it reads
+    /// ahead; only its own input's chunks when the consumer is on that input (it waits on no other).
+    private func weightBounding(_ index: Int) -> Int {
+        index > current ? buffered : slots[index]?.weight ?? 0
     }
 
     /// The chunks of input `index` available now (waiting for at least one) and whether that input is
@@ -187,7 +195,8 @@ struct FoldHandling<State: Sendable>: RecordHandling {
 /// calling thread in input order, as `handling` says. With one reader everything happens on the calling
 /// thread.
 struct RecordEngine {
-    /// Chunks close at 256 events or 256 KiB of weight; 1 MiB may wait ahead of the consumer.
+    /// Chunks close at 256 events or 256 KiB of weight; 1 MiB may wait ahead of the consumer, and about as
+    /// much of the input it is on.
     static let chunkEvents = 256
     static let chunkWeight = 256 << 10
     static let aheadWeight = 1 << 20
@@ -227,14 +236,17 @@ struct RecordEngine {
         let lock = Lock()
         nonisolated(unsafe) var next = 0
         nonisolated(unsafe) var locals: [Handling.Local] = []
+        // The input each thread is reading, if any, to know on stopping which ones may be blocked on a stream.
+        nonisolated(unsafe) var inputOf = [Int?](repeating: nil, count: workers)
         let units = self.units, read = self.read
-        let threads = (0..<workers).map { _ in
+        let threads = (0..<workers).map { worker in
             OwnedThread {
                 var local = handling.makeLocal()
                 var reader = RecordReader(options: read)
                 reading: while true {
                     let index: Int = lock.withLock {
                         defer { next += 1 }
+                        inputOf[worker] = next < units.count ? next : nil
                         return next
                     }
                     guard index < units.count else { break }
@@ -282,7 +294,18 @@ struct RecordEngine {
                 if done { break }
             }
         }
-        if stopped { chunks.stop() }
+        if stopped {
+            chunks.stop()
+            // From here no thread starts another input, so one reading a file now is done after its next
+            // chunk. One reading a stream (stdin, a FIFO, `<(...)`) may be blocked in `read` until the writer
+            // closes, which a closed output must not wait for: it is left to end on its own. It holds
+            // everything it touches (the chunks, its reader, the handling) itself, and `put` turns it back.
+            let onStream = lock.withLock {
+                next = units.count
+                return inputOf.map { $0.map { units[$0].isStream } ?? false }
+            }
+            for (thread, detach) in zip(threads, onStream) where detach { thread.detach() }
+        }
         for thread in threads { thread.join() }
         return (stopped, lock.withLock { locals })
     }

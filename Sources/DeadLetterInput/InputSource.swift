@@ -16,6 +16,9 @@ public struct InputUnit: Sendable {
         self.origin = origin
     }
 
+    /// Read as a stream (stdin, a FIFO, a character device): a read may wait for a writer indefinitely.
+    public var isStream: Bool { size == nil }
+
     /// Tells two units apart however they were named (two links to one file are one input).
     public var identity: InputIdentity { origin.identity }
 

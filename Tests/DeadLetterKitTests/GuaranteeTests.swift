@@ -19,8 +19,7 @@ import Testing
         process.standardOutput = out
         process.standardError = try FileHandle(forWritingTo: err)
         try process.run()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let stdout = CLI.awaitExit(process) { String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
         let rss = (try? String(contentsOf: timeFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? -1
         return (process.terminationStatus, stdout, String(decoding: try Data(contentsOf: err), as: UTF8.self), rss)
     }

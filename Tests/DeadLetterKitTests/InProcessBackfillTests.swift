@@ -175,8 +175,7 @@ import Testing
             try? input.fileHandleForWriting.close()
         }
         writer.start()
-        let result = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let result = CLI.awaitExit(process) { output.fileHandleForReading.readDataToEndOfFile() }
         return process.terminationStatus == 0 ? result : nil
     }
 

@@ -114,19 +114,62 @@ import Testing
     @Test func readingAheadWaitsAtTheLimit() throws {
         let chunks = OrderedChunks<Int>(limit: 2)
         let chunk: [PendingEvent<Int>] = [.record(1, messageId: nil, bodyDigest: nil, problems: [], missingAttributes: [], line: 1)]
-        // Input 1 is ahead of the consumer (on input 0): two chunks fit, the third waits.
+        // The consumer is on input 0, input 1 is ahead: with one chunk of each buffered, the limit is reached
+        // and input 1's next chunk waits.
+        #expect(chunks.put(chunk, weight: 1, input: 0, done: false))
         #expect(chunks.put(chunk, weight: 1, input: 1, done: false))
-        #expect(chunks.put(chunk, weight: 1, input: 1, done: false))
-        let third = DispatchSemaphore(value: 0)
-        Thread { _ = chunks.put(chunk, weight: 1, input: 1, done: true); third.signal() }.start()
-        #expect(third.wait(timeout: .now() + 0.3) == .timedOut)
-        // The input the consumer is on never waits, even over the limit.
+        let ahead = DispatchSemaphore(value: 0)
+        Thread { _ = chunks.put(chunk, weight: 1, input: 1, done: true); ahead.signal() }.start()
+        #expect(ahead.wait(timeout: .now() + 0.3) == .timedOut)
+        // The input the consumer is on does not wait for inputs ahead of it, even over the limit.
         #expect(chunks.put(chunk, weight: 1, input: 0, done: true))
         let first = chunks.take(input: 0)
-        #expect(first.chunks.count == 1 && first.done)
-        // Input 0 complete: input 1 is now the consumer's, and its third chunk goes in.
-        #expect(third.wait(timeout: .now() + 5) == .success)
+        #expect(first.chunks.count == 2 && first.done)
+        // Input 0 complete: input 1 is now the consumer's, with less than the limit of its own, so its chunk goes in.
+        #expect(ahead.wait(timeout: .now() + 5) == .success)
         let second = chunks.take(input: 1)
-        #expect(second.chunks.count == 3 && second.done)
+        #expect(second.chunks.count == 2 && second.done)
+    }
+
+    /// A slow consumer (`records | slow`) must hold back the thread reading the input it is on too, or that
+    /// whole input piles up in memory.
+    @Test func theInputBeingConsumedWaitsAtTheLimitToo() throws {
+        let chunks = OrderedChunks<Int>(limit: 3)
+        let chunk: [PendingEvent<Int>] = [.record(1, messageId: nil, bodyDigest: nil, problems: [], missingAttributes: [], line: 1)]
+        let allPut = DispatchSemaphore(value: 0)
+        Thread {
+            for i in 0..<10 { _ = chunks.put(chunk, weight: 1, input: 0, done: i == 9) }
+            allPut.signal()
+        }.start()
+        // The consumer dawdles: three chunks go in, then the reader waits.
+        #expect(allPut.wait(timeout: .now() + 0.3) == .timedOut)
+        #expect(chunks.condition.withLock { chunks.buffered } == 3)
+        // Each take makes room again; never more than the limit is waiting, and nothing is lost.
+        var taken = 0
+        var done = false
+        while !done {
+            let next = chunks.take(input: 0)
+            #expect(next.chunks.count <= 3)
+            taken += next.chunks.count
+            done = next.done
+        }
+        #expect(taken == 10)
+        #expect(allPut.wait(timeout: .now() + 5) == .success)
+    }
+
+    @Test func stoppingReleasesAReaderWaitingOnTheConsumersInput() throws {
+        let chunks = OrderedChunks<Int>(limit: 1)
+        let chunk: [PendingEvent<Int>] = [.record(1, messageId: nil, bodyDigest: nil, problems: [], missingAttributes: [], line: 1)]
+        #expect(chunks.put(chunk, weight: 1, input: 0, done: false))
+        let returned = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var accepted = true
+        Thread {
+            accepted = chunks.put(chunk, weight: 1, input: 0, done: true)
+            returned.signal()
+        }.start()
+        #expect(returned.wait(timeout: .now() + 0.3) == .timedOut)
+        chunks.stop()
+        #expect(returned.wait(timeout: .now() + 5) == .success)
+        #expect(!accepted)
     }
 }

@@ -69,7 +69,7 @@ import Testing
 
         func finish() -> (status: Int32, stderr: String) {
             try? stdin.fileHandleForWriting.close()
-            process.waitUntilExit()
+            CLI.awaitExit(process)
             let text = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
             try? FileManager.default.removeItem(at: errURL.deletingLastPathComponent())
             return (process.terminationStatus, text)

@@ -180,11 +180,43 @@ import Testing
         let err = Pipe()
         process.standardError = err
         try process.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let stderr = CLI.awaitExit(process) { String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
         #expect(process.terminationStatus == 0)
         #expect(!stderr.contains("Broken pipe"))
         #expect(!stderr.contains("cannot write"))
+    }
+
+    /// The reviewer's `records big.json - < fifo | head -1`: a reading thread is blocked on a stream whose
+    /// writer never closes it, and the closed output must still end the run at once.
+    @Test(arguments: [false, true])
+    func closedPipeEndsTheRunWhileAnotherInputIsAStreamStillOpen(onStdin: Bool) throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Far more output than the pipe and the output buffer hold, so the run meets the closed pipe while
+        // it is still on this first input.
+        let big = dir.appendingPathComponent("big.json")
+        let line = #"{"attemptsMade":1,"arrivalTimestamp":1709650000000,"errorCode":"Lambda.FunctionError","errorMessage":"boom","rawData":"eyJrIjoxfQ=="}"#
+        try Data(String(repeating: line + "\n", count: 20_000).utf8).write(to: big)
+        let fifo = dir.appendingPathComponent("stream")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        // Held open for writing by the test (read-write, so opening does not wait for a reader) and never
+        // written: the stream ends only when the test is done.
+        let writer = open(fifo.path, O_RDWR)
+        #expect(writer >= 0)
+        defer { close(writer) }
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["records", "--quiet", big.path, onStdin ? "-" : fifo.path]
+        if onStdin { process.standardInput = FileHandle(fileDescriptor: writer, closeOnDealloc: false) }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The reader is gone before the first write: the run's first write meets a closed pipe.
+        try out.fileHandleForReading.close()
+        CLI.awaitExit(process, limit: 10)
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
     }
 
     @Test func summarizeByMessageThenListThoseRecords() throws {

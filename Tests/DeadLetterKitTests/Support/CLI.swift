@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the built `deadletter` binary as a user would.
 enum CLI {
@@ -46,8 +47,9 @@ enum CLI {
     }()
 
     @discardableResult
-    static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], cwd: URL? = nil) throws -> Result {
-        let bytes = try runCapturingBytes(arguments, stdin: stdin, environment: environment, cwd: cwd)
+    static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], cwd: URL? = nil,
+                    sourceLocation: SourceLocation = #_sourceLocation) throws -> Result {
+        let bytes = try runCapturingBytes(arguments, stdin: stdin, environment: environment, cwd: cwd, sourceLocation: sourceLocation)
         return Result(status: bytes.status,
                       stdout: String(decoding: bytes.stdout, as: UTF8.self),
                       stderr: String(decoding: bytes.stderr, as: UTF8.self))
@@ -55,7 +57,8 @@ enum CLI {
 
     /// `run`, with stdout and stderr exactly as written (golden files compare bytes, not decoded text).
     static func runCapturingBytes(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
-                                  cwd: URL? = nil) throws -> (status: Int32, stdout: Data, stderr: Data) {
+                                  cwd: URL? = nil, sourceLocation: SourceLocation = #_sourceLocation)
+        throws -> (status: Int32, stdout: Data, stderr: Data) {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -79,8 +82,7 @@ enum CLI {
             try? input.fileHandleForWriting.close()
         }
         writer.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let outData = awaitExit(process, sourceLocation: sourceLocation) { out.fileHandleForReading.readDataToEndOfFile() }
         try err.close()
         return (process.terminationStatus, outData, try Data(contentsOf: errURL))
     }
@@ -100,7 +102,7 @@ enum CLI {
                              "--out", dir.path, "--records", String(records), "--seed", String(seed)]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
+        awaitExit(process)
         let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("expected.json")))
         return (dir, expected as? [String: Any] ?? [:])
     }
@@ -126,7 +128,8 @@ enum MotoReplay {
 
 extension CLI {
     /// Runs a tool (not deadletter) from the package root; its status, and its stdout and stderr together.
-    static func capture(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    static func capture(_ executable: String, _ arguments: [String],
+                        sourceLocation: SourceLocation = #_sourceLocation) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -135,8 +138,9 @@ extension CLI {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = awaitExit(process, sourceLocation: sourceLocation) {
+            String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        }
         return (process.terminationStatus, text)
     }
 }
@@ -144,7 +148,8 @@ extension CLI {
 extension CLI {
     /// Runs `command` under a pseudo-terminal (util-linux `script`), so stdout and stderr are terminals;
     /// returns what the terminal showed. NO_COLOR is removed from the inherited environment, as in `run`.
-    static func underTerminal(_ command: String, environment: [String: String] = [:]) throws -> String {
+    static func underTerminal(_ command: String, environment: [String: String] = [:],
+                              sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
         process.arguments = ["-q", "-e", "-c", command, "/dev/null"]
@@ -156,14 +161,93 @@ extension CLI {
         process.standardOutput = out
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = awaitExit(process, sourceLocation: sourceLocation) { out.fileHandleForReading.readDataToEndOfFile() }
         return String(decoding: data, as: UTF8.self)
     }
 
     /// `text` as one single-quoted word for /bin/sh.
     static func shellQuoted(_ text: String) -> String {
         "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
+
+extension CLI {
+    /// Longer than any run in the suite takes, by far (the slowest take a few seconds).
+    static let timeLimit: TimeInterval = 60
+
+    /// Does `reading` (drain the child's output; its end comes when the child exits) and waits for `process`
+    /// to exit. A child still running after `limit` seconds is killed and the test fails, naming the command:
+    /// a hung run must not hang the whole suite.
+    @discardableResult
+    static func awaitExit<T>(_ process: Process, limit: TimeInterval = timeLimit,
+                             sourceLocation: SourceLocation = #_sourceLocation,
+                             reading: () throws -> T) rethrows -> T {
+        let watchdog = Watchdog(pid: process.processIdentifier)
+        DispatchQueue.global().asyncAfter(deadline: .now() + limit) { [weak watchdog] in watchdog?.expire() }
+        defer {
+            process.waitUntilExit()
+            if watchdog.settle() {
+                let command = ([process.executableURL?.path ?? "?"] + (process.arguments ?? [])).joined(separator: " ")
+                Issue.record("killed after \(Int(limit)) s: \(command)", sourceLocation: sourceLocation)
+            }
+        }
+        return try reading()
+    }
+
+    /// `awaitExit` for a child whose output goes elsewhere.
+    static func awaitExit(_ process: Process, limit: TimeInterval = timeLimit,
+                          sourceLocation: SourceLocation = #_sourceLocation) {
+        awaitExit(process, limit: limit, sourceLocation: sourceLocation) {}
+    }
+
+    /// Kills a child that is still running when its time is up.
+    private final class Watchdog: @unchecked Sendable {
+        // @unchecked: `exited` and `killed` are touched only under `lock`; `pid` is immutable.
+        private let lock = NSLock()
+        private var exited = false
+        private var killed = false
+        private let pid: pid_t
+
+        init(pid: pid_t) { self.pid = pid }
+
+        func expire() {
+            lock.withLock {
+                guard !exited else { return }
+                killed = true
+                // A shell's pipeline holds the output pipe too: its stages go first, or reading never ends.
+                for child in Self.descendants(of: pid) { kill(child, SIGKILL) }
+                kill(pid, SIGKILL)
+            }
+        }
+
+        /// The processes below `pid`, from the parent ids in /proc (empty where there is no /proc).
+        static func descendants(of pid: pid_t) -> [pid_t] {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            var parents: [pid_t: [pid_t]] = [:]
+            for name in names {
+                guard let child = pid_t(name),
+                      let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { continue }
+                // After "pid (command) state": the parent id; the command may itself hold spaces and parentheses.
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                if fields.count > 1, let parent = pid_t(fields[1]) { parents[parent, default: []].append(child) }
+            }
+            var found: [pid_t] = [], queue = [pid]
+            while let next = queue.popLast() {
+                let children = parents[next] ?? []
+                found += children
+                queue += children
+            }
+            return found
+        }
+
+        /// Marks the child as exited (no kill after this); whether it was killed.
+        func settle() -> Bool {
+            lock.withLock {
+                exited = true
+                return killed
+            }
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// One folder of Fixtures/golden/cases: a run of the built binary and the outputs it must give byte for byte.
 /// The layout and the way a case runs are described in Fixtures/golden/README.md; scripts/golden --update

@@ -3,6 +3,7 @@
 @testable import DeadLetterRecords
 @testable import DeadLetterSupport
 import Foundation
+import Testing
 
 /// Everything one read produced, for assertions.
 struct ReadResult {
@@ -67,8 +68,7 @@ enum Harness {
             try? stdin.fileHandleForWriting.close()
         }
         writer.start()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let output = CLI.awaitExit(process) { stdout.fileHandleForReading.readDataToEndOfFile() }
         return [UInt8](output)
     }
 
