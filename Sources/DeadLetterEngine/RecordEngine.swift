@@ -66,9 +66,12 @@ extension OrderedEvent where Prepared == PreparedBox {
 }
 
 /// The chunks of pending events of each input, handed from reading threads to the consumer in input order.
-/// A thread reading the input the consumer is on never waits; threads reading ahead wait while `limit`
-/// (the sum of the chunks' weights, roughly bytes) is already buffered, so memory stays bounded however
-/// fast they read, and inputs that leave little to hand on (a fold's) are not held back at all.
+/// Threads reading ahead wait while `limit` (the sum of the chunks' weights, roughly bytes) is already
+/// buffered; the thread reading the input the consumer is on waits only while that input alone holds
+/// `limit`, which the consumer is draining (it must not wait for the others: they wait for the consumer).
+/// So memory stays bounded however fast they read, even when the consumer is the slower (a backfill of tiny
+/// records held whole inputs, hundreds of MB), and inputs that leave little to hand on (a fold's) are not
+/// held back at all.
 final class OrderedChunks<Prepared: Sendable>: @unchecked Sendable {
     // @unchecked: every stored property is touched only under `condition`.
     struct Slot {
@@ -89,7 +92,7 @@ final class OrderedChunks<Prepared: Sendable>: @unchecked Sendable {
     /// Hands on a chunk of input `index`; `done` marks its last. False once the consumer has stopped.
     func put(_ chunk: [PendingEvent<Prepared>], weight: Int, input index: Int, done: Bool) -> Bool {
         condition.withLock {
-            while !stopped && index > current && buffered >= limit { condition.wait() }
+            while !stopped && (index > current ? buffered >= limit : (slots[index]?.weight ?? 0) >= limit) { condition.wait() }
             if stopped { return false }
             slots[index, default: Slot()].chunks.append(chunk)
             slots[index]!.weight += weight

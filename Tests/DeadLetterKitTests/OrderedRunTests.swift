@@ -120,13 +120,31 @@ import Testing
         let third = DispatchSemaphore(value: 0)
         Thread { _ = chunks.put(chunk, weight: 1, input: 1, done: true); third.signal() }.start()
         #expect(third.wait(timeout: .now() + 0.3) == .timedOut)
-        // The input the consumer is on never waits, even over the limit.
+        // The input the consumer is on does not wait for the others, even over the limit.
         #expect(chunks.put(chunk, weight: 1, input: 0, done: true))
         let first = chunks.take(input: 0)
         #expect(first.chunks.count == 1 && first.done)
-        // Input 0 complete: input 1 is now the consumer's, and its third chunk goes in.
-        #expect(third.wait(timeout: .now() + 5) == .success)
+        // Input 0 complete: input 1 is now the consumer's, but it alone holds the limit: the third still waits
+        // until the consumer takes what is there.
+        #expect(third.wait(timeout: .now() + 0.3) == .timedOut)
         let second = chunks.take(input: 1)
-        #expect(second.chunks.count == 3 && second.done)
+        #expect(second.chunks.count == 2 && !second.done)
+        #expect(third.wait(timeout: .now() + 5) == .success)
+        let last = chunks.take(input: 1)
+        #expect(last.chunks.count == 1 && last.done)
+    }
+
+    @Test func theInputTheConsumerIsOnWaitsWhileItAloneHoldsTheLimit() throws {
+        let chunks = OrderedChunks<Int>(limit: 2)
+        let chunk: [PendingEvent<Int>] = [.record(1, messageId: nil, bodyDigest: nil, problems: [], missingAttributes: [], line: 1)]
+        // A reader faster than the consumer: without a bound, it would buffer its whole input.
+        #expect(chunks.put(chunk, weight: 2, input: 0, done: false))
+        let second = DispatchSemaphore(value: 0)
+        Thread { _ = chunks.put(chunk, weight: 2, input: 0, done: true); second.signal() }.start()
+        #expect(second.wait(timeout: .now() + 0.3) == .timedOut)
+        #expect(chunks.take(input: 0).chunks.count == 1)
+        #expect(second.wait(timeout: .now() + 5) == .success)
+        let rest = chunks.take(input: 0)
+        #expect(rest.chunks.count == 1 && rest.done)
     }
 }
