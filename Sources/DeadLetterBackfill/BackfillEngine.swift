@@ -43,7 +43,8 @@ public struct BackfillEngine {
         self.dedupe = dedupe
         self.sink = sink
         packaging = target.packaging
-        batcher = Batcher(limits: limits, counting: target.byteCounting, separator: packaging.separator)
+        batcher = Batcher(limits: limits, counting: target.byteCounting, separator: packaging.separator,
+                          detail: sink?.batchDetail ?? .counts)
         collector = target.makeCollector()
         plan = BackfillPlan(target: target.name, options: [])
     }

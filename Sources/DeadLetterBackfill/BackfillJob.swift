@@ -94,7 +94,9 @@ public enum BackfillJob {
         }
         switch writeFailure {
         case .conflict(let message)?:
-            throw UsageError(message)
+            // Exit 64 as for a usage error, but the command line was right: no usage block after a whole run.
+            diagnostics.report(.error(.usage, message))
+            return diagnostics.exitStatus
         case .notPlaced(let message)?:
             diagnostics.report(.error(.backfillOutput, message))
             return diagnostics.exitStatus

@@ -1,8 +1,11 @@
 import DeadLetterBytes
-/// Where finished batches go: the output directory today. Each batch's items name the record they came
-/// from (`Batch.origin(ofItem:)`), so a sink that sends them can report every item's outcome by record.
-/// The engine calls a sink on one thread, in input order.
+/// Where finished batches go: the output directory today. A sink that asks for `.origins` gets batches
+/// whose items name the record they came from (`Batch.origin(ofItem:)`), so that it can report every item's
+/// outcome by record. The engine calls a sink on one thread, in input order.
 public protocol BatchSink: AnyObject {
+    /// What the batches must keep besides their bytes; stated by every sink, since origins cost memory
+    /// by the record.
+    var batchDetail: BatchDetail { get }
     /// A finished batch and the file it makes.
     func receive(_ batch: Batch, as file: PackagedFile) throws(BackfillFailure)
     /// A record that is not written, and why.
@@ -34,6 +37,8 @@ public enum BackfillFailure: Error, CustomStringConvertible {
 public final class DirectorySink: BatchSink {
     public let directory: OutputDirectory
     private let rejects: OutputDirectory.Appender
+    /// A file is written whole; its items' origins are not reported.
+    public var batchDetail: BatchDetail { .counts }
 
     public init(directory: OutputDirectory) throws(BackfillFailure) {
         self.directory = directory

@@ -43,10 +43,20 @@ public enum ByteCounting: Sendable, Equatable {
     }
 }
 
+/// How much a batch keeps of each item besides its bytes; the sink says which it needs.
+public enum BatchDetail: Sendable, Equatable {
+    /// Counts only: enough to package and write the file. The batch costs its items' bytes and nothing per
+    /// item, however small the items are (a 16 MiB raw file can hold millions of 1-byte payloads).
+    case counts
+    /// Also where each item lies and which record it came from (file, line, kind, error code, natural id),
+    /// for a sink that reports every item's outcome: about 8 bytes an item and 40 a record more.
+    case origins
+}
+
 /// The items of one batch and the records they came from. The items are joined as the file holds them
-/// (by the packaging's separator), so writing or hashing the batch needs no copy; each item remembers
-/// where it ends and which record it came from, so a sink can report on every item. Its arrays are reused
-/// by the next batch, so items and records cost no allocation of their own.
+/// (by the packaging's separator), so writing or hashing the batch needs no copy. With `.origins` each item
+/// remembers where it ends and which record it came from, so a sink can report on every item. Its arrays
+/// are reused by the next batch, so items and records cost no allocation of their own.
 public struct Batch: Sendable {
     /// Where an item ends in `body`, and the index of its record in `records`.
     struct ItemEnd: Sendable {
@@ -68,8 +78,14 @@ public struct Batch: Sendable {
 
     /// The items joined by `separator`: the file between its header and footer.
     public private(set) var body: [UInt8] = []
+    public let detail: BatchDetail
+    public private(set) var itemCount = 0
+    /// The records whose items this batch holds. A record without items (Redshift's manifests, which the
+    /// collector takes) is in no batch: it would be counted in the next file, or kept forever when no file
+    /// ever comes.
+    public private(set) var recordCount = 0
+    /// With `.origins`: each item's end, and its record's identity, in input order.
     private var ends = ChunkedArray<ItemEnd>()
-    /// The records whose items (if any) this batch holds, in input order, one entry each.
     private var records = ChunkedArray<StoredRecord>()
     /// The files the records were read from, each once (records come file by file).
     private var files: [SourceFile] = []
@@ -82,33 +98,53 @@ public struct Batch: Sendable {
     /// The bytes counted against the byte limit so far.
     public private(set) var countedBytes = 0
 
-    init(separator: [UInt8]) { self.separator = separator }
+    init(separator: [UInt8], detail: BatchDetail) {
+        self.separator = separator
+        self.detail = detail
+    }
 
-    public var itemCount: Int { ends.count }
-    public var recordCount: Int { records.count }
-    public var isEmpty: Bool { ends.isEmpty }
+    public var isEmpty: Bool { itemCount == 0 }
 
-    /// Where item `index` lies in `body`.
+    /// Where item `index` lies in `body`. Needs `.origins`.
     public func itemRange(_ index: Int) -> Range<Int> {
+        precondition(detail == .origins, "a batch made with .counts keeps no item bounds")
         let start = index == 0 ? 0 : Int(ends[index - 1].end) + separator.count
         return start..<Int(ends[index].end)
     }
 
-    /// The index (in `0..<recordCount`) of the record item `index` came from.
-    public func recordIndex(ofItem index: Int) -> Int { Int(ends[index].record) }
+    /// The index (in `0..<recordCount`) of the record item `index` came from. Needs `.origins`.
+    public func recordIndex(ofItem index: Int) -> Int {
+        precondition(detail == .origins, "a batch made with .counts keeps no origins")
+        return Int(ends[index].record)
+    }
 
     /// The record item `index` came from.
     public func origin(ofItem index: Int) -> RecordIdentity { origin(ofRecord: recordIndex(ofItem: index)) }
 
+    /// Needs `.origins`.
     public func origin(ofRecord index: Int) -> RecordIdentity {
+        precondition(detail == .origins, "a batch made with .counts keeps no origins")
         let stored = records[index]
         return RecordIdentity(file: files[Int(stored.file)], line: stored.line, kind: stored.kind,
                               errorCode: stored.errorCode < 0 ? nil : errorCodes[Int(stored.errorCode)], naturalId: stored.naturalId)
     }
 
     mutating func append(_ items: [BackfillItem], cost: Int, origin: RecordIdentity) {
-        // Offsets fit 32 bits: limits keep a batch under 1 GiB (--max-bytes) or 500 items of 1.4 MB (Firehose).
-        let recordIndex = Int32(records.count)
+        guard !items.isEmpty else { return }
+        if detail == .origins { keepOrigin(origin) }
+        for item in items {
+            if itemCount > 0 { body.append(contentsOf: separator) }
+            body.append(contentsOf: item.bytes)
+            itemCount += 1
+            // Offsets fit 32 bits: limits keep a batch under 1 GiB (--max-bytes) or 500 items of 1.4 MB (Firehose).
+            if detail == .origins { ends.append(ItemEnd(end: Int32(body.count), record: Int32(recordCount))) }
+            if let arrival = item.arrival { latestArrival = max(latestArrival ?? arrival, arrival) }
+        }
+        recordCount += 1
+        countedBytes += cost
+    }
+
+    private mutating func keepOrigin(_ origin: RecordIdentity) {
         if files.last !== origin.file { files.append(origin.file) }
         var errorCode: Int32 = -1
         if let code = origin.errorCode {
@@ -122,18 +158,13 @@ public struct Batch: Sendable {
         }
         records.append(StoredRecord(line: origin.line, naturalId: origin.naturalId, file: Int32(files.count - 1),
                                     errorCode: errorCode, kind: origin.kind))
-        for item in items {
-            if !ends.isEmpty { body.append(contentsOf: separator) }
-            body.append(contentsOf: item.bytes)
-            ends.append(ItemEnd(end: Int32(body.count), record: recordIndex))
-            if let arrival = item.arrival { latestArrival = max(latestArrival ?? arrival, arrival) }
-        }
-        countedBytes += cost
     }
 
     /// Empties the batch, keeping its storage for the next so memory stays flat.
     mutating func removeAll() {
         body.removeAll(keepingCapacity: true)
+        itemCount = 0
+        recordCount = 0
         ends.removeAll()
         records.removeAll()
         files.removeAll(keepingCapacity: true)
@@ -152,10 +183,10 @@ public struct Batcher: Sendable {
     /// The batch being filled.
     public private(set) var batch: Batch
 
-    public init(limits: BatchLimits, counting: ByteCounting, separator: [UInt8]) {
+    public init(limits: BatchLimits, counting: ByteCounting, separator: [UInt8], detail: BatchDetail) {
         self.limits = limits
         self.counting = counting
-        batch = Batch(separator: separator)
+        batch = Batch(separator: separator, detail: detail)
     }
 
     public enum Admission: Equatable {
@@ -180,7 +211,7 @@ public struct Batcher: Sendable {
         return .fits(cost: cost, closesBatch: !batch.isEmpty && (overRecords || overBytes))
     }
 
-    /// Adds an admitted record's items to the current batch.
+    /// Adds an admitted record's items to the current batch; a record without items is in no batch.
     public mutating func append(_ items: [BackfillItem], cost: Int, origin: RecordIdentity) {
         batch.append(items, cost: cost, origin: origin)
     }

@@ -14,17 +14,19 @@ final class InterruptHandling {
 
     /// Call before any thread is started: the threads inherit the signal mask set here.
     init(running cleanup: InterruptCleanup) {
-        // SIGHUP only when it is not ignored: under nohup a hang-up must not end the run.
-        let watched = [SIGINT, SIGTERM] + (Self.isIgnored(SIGHUP) ? [] : [SIGHUP])
-        // Dispatch receives the signals only while they are blocked for the threads (Linux: signalfd),
-        // and ignored, so that one that comes before the handler runs does not end the process.
+        // A signal the parent ignored stays ignored (nohup for SIGHUP; a background job of a script for
+        // SIGINT): watching it would give it a handler and let it end the run.
+        let watched = [SIGINT, SIGTERM, SIGHUP].filter { !Self.isIgnored($0) }
+        // Dispatch receives the signals only while they are blocked for the threads (Linux: signalfd). One
+        // that comes before its source is registered stays pending and is read then. The disposition is
+        // left alone: SIG_IGN would discard a pending signal, and on Linux Dispatch installs its own handler
+        // anyway (it re-raises the signal blocked, on a thread that had it unblocked).
         var set = sigset_t()
         sigemptyset(&set)
         for sig in watched { sigaddset(&set, sig) }
         pthread_sigmask(SIG_BLOCK, &set, nil)
         let queue = DispatchQueue(label: "deadletter.interrupts")
         for sig in watched {
-            signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
             source.setEventHandler {
                 cleanup.run()

@@ -14,7 +14,10 @@ import Darwin
 enum UsageFailure {
     static func exit(_ message: String, command: ParsableCommand.Type) -> Never {
         printToStandardError(text(message, command: command))
-        terminate(ExitStatus.usage.rawValue)
+        // The text keeps ArgumentParser's shape; the status comes from the diagnostics' rule like every other.
+        var tally = DiagnosticTally()
+        tally.add(.error, .usage)
+        terminate(tally.exitStatus(strict: false).rawValue)
     }
 
     /// The text ArgumentParser prints for its own errors of `command`. The message is escaped: it can quote

@@ -14,7 +14,7 @@ struct BackfillPipelineTests {
     /// finished batch as the item bytes it holds, and the refused records' reasons by record number.
     func batches(_ records: [[BackfillItem]], limits: BatchLimits, counting: ByteCounting, separator: [UInt8] = [])
         -> (batches: [[String]], refused: [Int: String]) {
-        var batcher = Batcher(limits: limits, counting: counting, separator: separator)
+        var batcher = Batcher(limits: limits, counting: counting, separator: separator, detail: .origins)
         var done: [[String]] = []
         var refused: [Int: String] = [:]
         func take(_ batch: Batch) {
@@ -107,8 +107,18 @@ struct BackfillPipelineTests {
         var rejects: [(file: String, line: Int, code: String)] = []
         var extraFiles: [String] = []
         var plan: BackfillPlan?
+        let batchDetail: BatchDetail
+        /// Each batch's body, as the file holds it between header and footer.
+        var bodies: [String] = []
+
+        init(detail: BatchDetail = .origins) { batchDetail = detail }
 
         func receive(_ batch: Batch, as file: PackagedFile) throws(BackfillFailure) {
+            bodies.append(String(decoding: batch.body, as: UTF8.self))
+            guard batchDetail == .origins else {
+                batches.append((file.name, batch.recordCount, []))
+                return
+            }
             let items = (0..<batch.itemCount).map { i in
                 let origin = batch.origin(ofItem: i)
                 return ReceivedItem(text: String(decoding: batch.body[batch.itemRange(i)], as: UTF8.self), file: origin.file.path,
@@ -127,11 +137,12 @@ struct BackfillPipelineTests {
     }
 
     /// Runs records read from `lines` (the object `key`) through an engine into a memory sink.
-    func run(_ lines: [String], key: String, target: any BackfillTarget, limits: BatchLimits) throws -> MemorySink {
+    func run(_ lines: [String], key: String, target: any BackfillTarget, limits: BatchLimits,
+             detail: BatchDetail = .origins) throws -> MemorySink {
         var options = ReadOptions()
         options.payloadNeeds = target.payloadNeeds
         let read = Harness.read(lines.joined(separator: "\n") + "\n", key: key, options: options)
-        let sink = MemorySink()
+        let sink = MemorySink(detail: detail)
         var engine = BackfillEngine(target: target, limits: limits, dedupe: false, sink: sink)
         for record in read.records { try engine.add(PreparedRecord(record, target: target, dedupe: false)) }
         try engine.finish()
@@ -170,6 +181,59 @@ struct BackfillPipelineTests {
         let sink = try run(lines, key: "f", target: FirehoseTarget(streamName: "s"), limits: BatchLimits(maxRecords: 2))
         let seen = sink.batches.map { $0.items.map { "\($0.line) \($0.errorCode ?? "-") \($0.text)" } }
         #expect(seen == [["1 E1 {\"Data\":\"cDE=\"}", "2 E2 {\"Data\":\"cDI=\"}"], ["3 E3 {\"Data\":\"cDM=\"}"]])
+    }
+
+    @Test func aSinkThatAsksForCountsGetsTheSameFilesWithoutOrigins() throws {
+        let lines = (1...5).map { n in #"{"rawData":"\#(Harness.base64("p" + String(n)))","errorCode":"E\#(n)"}"# }
+        let counted = try run(lines, key: "f", target: FirehoseTarget(streamName: "s"), limits: BatchLimits(maxRecords: 2), detail: .counts)
+        let traced = try run(lines, key: "f", target: FirehoseTarget(streamName: "s"), limits: BatchLimits(maxRecords: 2))
+        #expect(counted.bodies == ["{\"Data\":\"cDE=\"},\n{\"Data\":\"cDI=\"}", "{\"Data\":\"cDM=\"},\n{\"Data\":\"cDQ=\"}", "{\"Data\":\"cDU=\"}"])
+        #expect(counted.bodies == traced.bodies)
+        #expect(counted.batches.map(\.records) == [2, 2, 1])
+        #expect(counted.plan?.files == traced.plan?.files)
+    }
+
+    /// A target whose records alternate: odd lines make one item, even lines none.
+    struct AlternatingTarget: BackfillTarget {
+        var name: String { "alt" }
+        var packaging: FilePackaging { FilePackaging(prefix: name, fileExtension: "txt") }
+        var serviceLimits: BatchLimits { BatchLimits(maxRecords: 2) }
+        var payloadNeeds: PayloadNeeds { PayloadNeeds() }
+        var manifestOptions: [(String, String)] { [] }
+        func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection> {
+            .success(record.line % 2 == 1 ? [BackfillItem(bytes: Array("l\(record.line)\n".utf8))] : [])
+        }
+    }
+
+    @Test(arguments: [BatchDetail.counts, .origins])
+    func aRecordWithoutItemsIsWrittenButInNoFile(detail: BatchDetail) throws {
+        // Lines 1..7: items from 1, 3, 5, 7; two items a file. Lines 2, 4, 6 make none: they count as written
+        // (as before issue 14) but no file holds them, so each file counts only the records whose items it has.
+        let sink = MemorySink(detail: detail)
+        let target = AlternatingTarget()
+        var engine = BackfillEngine(target: target, limits: target.serviceLimits, dedupe: false, sink: sink)
+        let file = SourceFile(path: "in")
+        for line in 1...7 { try engine.add(PreparedRecord(FailureRecord(file: file, line: line), target: target, dedupe: false)) }
+        try engine.finish()
+        #expect(sink.bodies == ["l1\nl3\n", "l5\nl7\n"])
+        #expect(sink.plan?.files.map(\.records) == [2, 2])
+        #expect(sink.plan?.files.map(\.items) == [2, 2])
+        #expect(sink.plan?.totals.written == 7)
+        if detail == .origins {
+            #expect(sink.batches.map { $0.items.map(\.line) } == [[1, 3], [5, 7]])
+        }
+    }
+
+    @Test func aBatchKeepsNothingForRecordsWithoutItems() {
+        var batcher = Batcher(limits: BatchLimits(), counting: .fileBytes(separator: 0, overhead: 0), separator: [], detail: .origins)
+        let file = SourceFile(path: "m")
+        for line in 1...1000 {
+            batcher.append([], cost: 0, origin: RecordIdentity(file: file, line: line, kind: .redshiftManifest, errorCode: nil, naturalId: nil))
+        }
+        #expect(batcher.batch.isEmpty && batcher.batch.recordCount == 0)
+        batcher.append([item("x")], cost: 1, origin: RecordIdentity(file: file, line: 1001, kind: .processingFailed, errorCode: nil, naturalId: nil))
+        #expect(batcher.batch.recordCount == 1)
+        #expect(batcher.batch.origin(ofItem: 0).line == 1001)
     }
 
     // MARK: redshift

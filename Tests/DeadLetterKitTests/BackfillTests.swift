@@ -386,22 +386,59 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).isEmpty)
     }
 
-    @Test func aHangUpThatWasIgnoredAtTheStartStaysIgnored() throws {
+    /// A signal the parent ignored, the trap that ignores it, and the signal that must still end the run.
+    static let inheritedIgnores: [(ignored: Int32, trap: String, stop: Int32)] = [
+        (SIGHUP, "HUP", SIGTERM),   // nohup
+        (SIGINT, "INT", SIGTERM),   // a background job of a script: its shell ignores SIGINT for it
+        (SIGTERM, "TERM", SIGINT),
+    ]
+
+    @Test(arguments: 0..<3)
+    func aSignalThatWasIgnoredAtTheStartStaysIgnored(index: Int) throws {
+        let (ignored, trap, stop) = Self.inheritedIgnores[index]
         let root = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
-        // As under nohup: the run must outlive the hang-up, and still clean up on SIGTERM.
-        let (process, stdin) = try startStalledBackfill(root: root, shell: "trap '' HUP;")
+        // The run must outlive the ignored signal, and still clean up on another.
+        let (process, stdin) = try startStalledBackfill(root: root, shell: "trap '' \(trap);")
         defer { try? stdin.fileHandleForWriting.close() }
-        kill(process.processIdentifier, SIGHUP)
+        kill(process.processIdentifier, ignored)
         usleep(300_000)
-        #expect(process.isRunning)
-        kill(process.processIdentifier, SIGTERM)
+        #expect(process.isRunning, "signal \(ignored) ended the run")
+        kill(process.processIdentifier, stop)
         guard ends(process) else {
             kill(process.processIdentifier, SIGKILL)
-            Issue.record("the run ignored SIGTERM")
+            Issue.record("the run ignored signal \(stop)")
             return
         }
-        #expect(process.terminationStatus == 143)
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 128 + stop)
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).isEmpty)
+    }
+
+    @Test func aSignalThatComesWhileTheHandlerIsSetUpIsNotLost() throws {
+        // Sent at once, the signal meets the run before, during or after setting up its handler: it must end
+        // the run in every case (by the default action, or by the handler), never be dropped. Each try is a
+        // new chance to land in the window between blocking the signal and its source's registration.
+        for attempt in 0..<20 {
+            let root = try CLI.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: root) }
+            let process = Process()
+            process.executableURL = CLI.binary
+            process.arguments = ["backfill", "-", "--target", "raw", "--out", root.appendingPathComponent("out").path, "-q", "--kind", "processing-failed"]
+            let stdin = Pipe()
+            process.standardInput = stdin
+            try process.run()
+            defer { try? stdin.fileHandleForWriting.close() }
+            usleep(UInt32(attempt % 10) * 500)
+            kill(process.processIdentifier, SIGTERM)
+            guard ends(process) else {
+                kill(process.processIdentifier, SIGKILL)
+                Issue.record("attempt \(attempt): the run lost a SIGTERM")
+                return
+            }
+            let status = process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
+            #expect(status == 128 + SIGTERM, "attempt \(attempt)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).isEmpty)
+        }
     }
 }

@@ -86,6 +86,7 @@ import Testing
         var batches: [(records: [RecordIdentity], items: [Item])] = []
         var rejects: [String] = []
         var plan: BackfillPlan?
+        var batchDetail: BatchDetail { .origins }
 
         func receive(_ batch: Batch, as file: PackagedFile) throws(BackfillFailure) {
             files[file.name] = file.header + batch.body + file.footer

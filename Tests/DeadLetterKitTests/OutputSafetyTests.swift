@@ -149,7 +149,9 @@ import Testing
         // The finished output is kept under the name the message gives.
         let names = try FileManager.default.contentsOfDirectory(atPath: root.path)
         let kept = try #require(names.first { $0.hasPrefix("out.deadletter-") })
-        #expect(result.stderr.contains("was not replaced"))
+        // A diagnostic, not a usage error: the command line was right, so no usage block after the run.
+        #expect(result.stderr.hasPrefix("deadletter: --out '\(out.path)' was not replaced: "), "\(result.stderr)")
+        #expect(!result.stderr.contains("Usage:"), "\(result.stderr)")
         #expect(result.stderr.contains(root.appendingPathComponent(kept).path))
         #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(kept).appendingPathComponent("manifest.json").path))
         #expect(!names.contains { $0.hasPrefix(".out.deadletter-partial") })
