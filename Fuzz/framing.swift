@@ -13,7 +13,7 @@ public func fuzzFraming(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     var reader = RecordReader(options: options)
     var records = 0, malformed = 0
     var stats: FileStatistics?
-    reader.read(source: MemorySource(Array(bytes.dropFirst()), chunk: chunk), displayPath: "processing-failed/x", bytesRead: { 0 }) { event in
+    reader.read(OpenedInput(bytes: MemorySource(Array(bytes.dropFirst()), chunk: chunk), bytesRead: { 0 }), name: "processing-failed/x") { event in
         switch event {
         case .record(let r):
             records += 1

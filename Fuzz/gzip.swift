@@ -8,6 +8,6 @@ public func fuzzGzip(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     var options = ReadOptions()
     options.maxRecordBytes = 1 << 16
     var reader = RecordReader(options: options)
-    reader.read(source: MemorySource(bytes, chunk: 7), displayPath: "x.gz", bytesRead: { 0 }) { _ in true }
+    reader.read(OpenedInput(bytes: MemorySource(bytes, chunk: 7), bytesRead: { 0 }), name: "x.gz") { _ in true }
     return 0
 }

@@ -7,7 +7,8 @@ public func fuzzWhere(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     _ = try? TimeArgument.parse(text, now: 1_709_654_400_000)
     _ = UTCTime.parseRFC3339(text)
     _ = MessageFingerprint.fingerprint(text)
-    _ = try? RecordField.parseList(text)
+    _ = try? RecordField.parseList(text, for: .fields)
+    _ = try? RecordField.parseList(text, for: .by)
     _ = ByteSize.parse(text)
     return 0
 }

@@ -51,6 +51,9 @@ public struct RecordReader {
     /// Opens and reads `unit` to the end (or until `handle` returns false). Returns false if reading was stopped.
     @discardableResult
     public mutating func read(_ unit: InputUnit, _ handle: (ReaderEvent) -> Bool) -> Bool {
+        // A unit that cannot be opened is done too: the progress line counts it, or it would end short of
+        // its total.
+        defer { options.progress?.addFile() }
         let opened: OpenedInput
         do {
             opened = try unit.open(counting: options.progress)
@@ -59,7 +62,6 @@ public struct RecordReader {
             stats.error = error
             return handle(.finished(stats))
         }
-        defer { options.progress?.addFile() }
         return read(opened, name: unit.name, handle)
     }
 

@@ -20,7 +20,6 @@ public enum InputError: Error, Equatable, Sendable, CustomStringConvertible {
     case corruptGzip(String)
     case trailingGarbage(bytes: Int64)
     case unsupportedCompression(String)
-    case notARegularFile(String)
 
     public var description: String {
         switch self {
@@ -34,7 +33,6 @@ public enum InputError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(bytes) bytes after the end of the gzip data are not gzip and were not read"
         case .unsupportedCompression(let name):
             return "\(name) compressed input is not supported yet; decompress it first (for example with `unzip -p`)"
-        case .notARegularFile(let what): return "skipped: \(what)"
         }
     }
 }

@@ -5,6 +5,8 @@ import Darwin
 #endif
 
 /// A mutex (pthread), for the little state workers share: the next file to read, SQS message ids.
+// @unchecked Sendable: the only state is a pthread mutex, made to be shared between threads, at an address that
+// never changes (allocated once, so it is never moved as a Swift value could be).
 public final class Lock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
@@ -33,6 +35,8 @@ public enum Cores {
 }
 
 /// A mutex with a condition variable (pthread), for threads that hand work to each other in order.
+// @unchecked Sendable: as `Lock`, the state is a pthread mutex and condition variable, made to be shared between
+// threads, at addresses that never change.
 package final class ConditionLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>

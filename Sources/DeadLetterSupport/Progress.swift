@@ -8,6 +8,7 @@ import Dispatch
 
 /// Counters the readers add to and the progress line reads. Updated under a lock: a few times per read of
 /// 256 KiB and once per record, which costs far less than reading the record.
+// @unchecked Sendable: the counters are private and read or written only inside `lock`.
 public final class ProgressCounters: @unchecked Sendable {
     private let lock = Lock()
     private var _bytes: Int64 = 0
@@ -24,11 +25,13 @@ public final class ProgressCounters: @unchecked Sendable {
 
 /// The progress line on stderr: files, records, MB read, MB/s and, when the total size is known, an ETA.
 /// Drawn only on a terminal, at most ten times a second, and erased when the run ends.
+// @unchecked Sendable: `drawn`, the only mutable state, is read and written only inside `lock`; the rest is
+// constant, and a dispatch source may be cancelled from any thread.
 public final class ProgressLine: @unchecked Sendable {
     public let counters = ProgressCounters()
     private let totalFiles: Int
     private let totalBytes: Int64?
-    private var timer: DispatchSourceTimer?
+    private let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "deadletter.progress"))
     private let started = ProgressLine.now()
     private let lock = Lock()
     private var drawn = false
@@ -53,11 +56,9 @@ public final class ProgressLine: @unchecked Sendable {
     }
 
     private func begin() {
-        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "deadletter.progress"))
         timer.schedule(deadline: .now() + .milliseconds(100), repeating: .milliseconds(100))
         timer.setEventHandler { [weak self] in self?.draw() }
         timer.resume()
-        self.timer = timer
     }
 
     func text() -> String {
@@ -89,8 +90,7 @@ public final class ProgressLine: @unchecked Sendable {
 
     /// Stops drawing and erases the line, so the results and messages that follow start clean.
     public func finish() {
-        timer?.cancel()
-        timer = nil
+        timer.cancel()
         lock.withLock {
             if drawn { write("\r\u{1B}[K") }
             drawn = false

@@ -122,6 +122,16 @@ import Testing
         #expect(alone.stdout == #"{"documentId":null}"# + "\n")
     }
 
+    /// `named` and the full row's visitor are two lists written by hand: a column added to the row but not
+    /// to `named` would print in `records` yet be refused by `--fields`.
+    @Test func everyColumnOfTheFullRowIsSelectableByItsName() throws {
+        #expect(RecordField.recordRow.count == Self.fullRow.count)
+        for column in RecordField.recordRow {
+            #expect(RecordField.named.contains(column), "\(column.name) is a column of the full row but not in `named`")
+            #expect(try RecordField.parse(column.name, for: .fields) == column)
+        }
+    }
+
     @Test func namesParseForTheFlagsThatTakeThem() throws {
         #expect(try RecordField.parseList("attemptsMade, typeName,ruleArn", for: .fields) == [.attemptsMade, .typeName, .ruleArn])
         #expect(try RecordField.parseList("kind,kind,payload.a.0", for: .by) == [.kind, .payloadPath(["a", "0"])])

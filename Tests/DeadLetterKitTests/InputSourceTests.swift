@@ -55,6 +55,34 @@ import Testing
         }
     }
 
+    /// A unit that cannot be opened.
+    struct UnopenableInput: InputOrigin {
+        var identity: InputIdentity { InputIdentity(scheme: "memory", key: "unopenable") }
+        func open(counting progress: ProgressCounters?) throws(InputError) -> OpenedInput { throw .cannotOpen("Permission denied") }
+    }
+
+    /// The progress line counts every unit done, opened or not, so a run with an unreadable input ends at
+    /// N/N files rather than N-1/N.
+    @Test func theProgressCountsUnitsThatCannotBeOpened() {
+        let line = #"{"attemptsMade":1,"errorCode":"X","rawData":"YQ=="}"# + "\n"
+        let units = [InputUnit(name: "a", size: nil, origin: MemoryInput(bytes: Array(line.utf8), chunk: 7)),
+                     InputUnit(name: "b", size: nil, origin: UnopenableInput())]
+        var options = ReadOptions()
+        let counters = ProgressCounters()
+        options.progress = counters
+        var reader = RecordReader(options: options)
+        var errors: [String] = []
+        for unit in units {
+            reader.read(unit) { event in
+                if case .finished(let stats) = event, let error = stats.error { errors.append("\(stats.path): \(error)") }
+                return true
+            }
+        }
+        #expect(errors == ["b: cannot open: Permission denied"])
+        #expect(counters.snapshot.files == 2)
+        #expect(counters.snapshot.records == 1)
+    }
+
     @Test func anArgumentNoSourceClaimsIsAProblemNotAGuess() {
         let listing = InputSources.list(["test://x", "s3://bucket/key"], sources: [TestSource()])
         #expect(listing.units.map(\.name) == ["test://x"])
