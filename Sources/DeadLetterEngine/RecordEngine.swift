@@ -234,6 +234,8 @@ struct RecordEngine {
 
         let chunks = OrderedChunks<Handling.Prepared>(limit: Self.aheadWeight)
         let lock = Lock()
+        // nonisolated(unsafe): the three below are shared by the reading threads and this one, and are read or
+        // written only inside `lock` (or after every thread that could touch them has been joined).
         nonisolated(unsafe) var next = 0
         nonisolated(unsafe) var locals: [Handling.Local] = []
         // The input each thread is reading, if any, to know on stopping which ones may be blocked on a stream.
