@@ -74,7 +74,7 @@ public enum BackfillJob {
         // Records are read and decoded on several threads; the engine takes them here, in input order.
         // Items, de-duplication keys and all the engine needs are made on the reading threads.
         let dedupe = options.dedupe
-        let outcome = try InputRun(options: input, diagnostics: diagnostics).run(
+        _ = try InputRun(options: input, diagnostics: diagnostics).run(
             prepare: { PreparedRecord($0, target: target, dedupe: dedupe) }, weigh: { $0.weight }
         ) { event in
             guard case .record(let record) = event else { return true }

@@ -19,12 +19,8 @@ public struct FilePackaging: Sendable {
 
     public init(prefix: String, fileExtension: String, header: Header = .fixed([]), separator: [UInt8] = [],
                 footer: [UInt8] = [], overhead: Int = 0) {
-        self.prefix = prefix
-        self.fileExtension = fileExtension
-        self.header = header
-        self.separator = separator
-        self.footer = footer
-        self.overhead = overhead
+        (self.prefix, self.fileExtension, self.header) = (prefix, fileExtension, header)
+        (self.separator, self.footer, self.overhead) = (separator, footer, overhead)
     }
 
     /// `raw-00001.txt`: the number has five digits at least.

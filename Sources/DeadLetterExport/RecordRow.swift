@@ -122,14 +122,42 @@ struct CellCollector: CellSink {
 public struct RowBuilder: Sendable {
     public let fields: [RecordField]?
     let recordKeys: RowKeys
-    private let eventLeading: [RecordField]
+    private let eventRecordFields: [RecordField]
+    private let eventColumns: [EventColumn]
     private let eventKeys: RowKeys
 
+    /// A column of an `--explode` row: one of the record's fields, repeated on each of its events, or one of
+    /// the event's own.
+    enum EventColumn: Equatable {
+        case record(Int)
+        case logEventId, timestamp, message
+    }
+
+    /// The columns of an `--explode` row when `--fields` does not choose them.
+    public static let explodedRow: [RecordField] = [.kind, .errorCode, .file, .line, .arrival, .logGroup, .logStream,
+                                                     .logEventId, .timestamp, .message]
+
+    /// With `--explode`, `--fields` chooses among the record's fields and the event's `logEventId`,
+    /// `timestamp` and `message` (the event's message, not the error message's fingerprint). When it names
+    /// none of the event's, they follow the chosen fields.
     public init(fields: [RecordField]?) {
         self.fields = fields
         recordKeys = RowKeys((fields ?? RecordField.recordRow).map(\.name))
-        eventLeading = fields ?? [.kind, .errorCode, .file, .line, .arrival, .logGroup, .logStream]
-        eventKeys = RowKeys(eventLeading.map(\.name) + Self.eventColumns)
+        var chosen = fields ?? Self.explodedRow
+        if !chosen.contains(where: { $0.isEventColumn || $0 == .message }) { chosen += [.logEventId, .timestamp, .message] }
+        var recordFields: [RecordField] = []
+        eventColumns = chosen.map { field in
+            switch field {
+            case .logEventId: return .logEventId
+            case .timestamp: return .timestamp
+            case .message: return .message
+            default:
+                recordFields.append(field)
+                return .record(recordFields.count - 1)
+            }
+        }
+        eventRecordFields = recordFields
+        eventKeys = RowKeys(chosen.map(\.name))
     }
 
     /// The columns of the rows `row` (or, with `explode`, `eventRows`) builds.
@@ -156,7 +184,7 @@ public struct RowBuilder: Sendable {
         case .payload: Self.payload(record, into: &sink)
         case .errorCode, .errorMessage, .message, .hour, .day, .index, .stream, .prefix, .lambda, .payloadType,
              .logGroup, .logStream, .eventId, .dataId, .rule, .target, .retryCondition, .source, .detailType,
-             .messageId, .typeName, .subsequenceNumber, .sequenceNumber, .ruleArn, .payloadPath:
+             .messageId, .typeName, .subsequenceNumber, .sequenceNumber, .ruleArn, .logEventId, .timestamp, .payloadPath:
             sink.text(field.value(of: record))
         }
     }
@@ -197,19 +225,23 @@ public struct RowBuilder: Sendable {
         return RecordRow(keys: recordKeys, cells: collector.cells)
     }
 
-    static let eventColumns = ["logEventId", "timestamp", "message"]
-
     /// One row per DATA_MESSAGE event; none for records without events.
     public func eventRows(_ record: FailureRecord) -> [RecordRow] {
         guard let cwl = record.payload.cloudWatch, cwl.messageType == "DATA_MESSAGE", let events = cwl.events else { return [] }
-        var leading = CellCollector()
-        for field in eventLeading { Self.cell(field, record, into: &leading) }
-        let base = leading.cells
+        var recordCells = CellCollector()
+        for field in eventRecordFields { Self.cell(field, record, into: &recordCells) }
+        let base = recordCells.cells
         return events.map { event in
-            var row = CellCollector(cells: base)
-            row.text(event.id)
-            row.time(event.timestamp)
-            row.text(event.message)
+            var row = CellCollector()
+            row.cells.reserveCapacity(eventColumns.count)
+            for column in eventColumns {
+                switch column {
+                case .record(let i): row.cells.append(base[i])
+                case .logEventId: row.text(event.id)
+                case .timestamp: row.time(event.timestamp)
+                case .message: row.text(event.message)
+                }
+            }
             return RecordRow(keys: eventKeys, cells: row.cells)
         }
     }

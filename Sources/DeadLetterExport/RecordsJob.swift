@@ -17,6 +17,9 @@ public struct RecordsOptions: Sendable {
 /// `deadletter records`: streams normalised records (or their log events) as they are read.
 public enum RecordsJob {
     public static func run(_ options: RecordsOptions, output sink: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+        if !options.explode, let event = options.fields?.first(where: \.isEventColumn) {
+            throw UsageError("--fields: '\(event.name)' is a column of --explode rows (one per CloudWatch Logs event); add --explode")
+        }
         var input = options.input
         let wanted = (options.fields ?? []) + input.filter.fields
         input.read.payloadNeeds = PayloadNeeds(

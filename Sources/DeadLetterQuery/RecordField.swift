@@ -13,6 +13,9 @@ public enum RecordField: Hashable, Sendable {
     // The rest of the full row's columns.
     case attemptsMade, attemptEnding, typeName, subsequenceNumber, sequenceNumber, ruleArn, missingAttributes,
          payloadBytes, logEvents, entries, otherFields
+    // Columns of `records --explode` rows, one per CloudWatch Logs event; with `--explode`, `message` is the
+    // event's message too (see `isEventColumn`).
+    case logEventId, timestamp
     /// `payload.a.b`: a value inside a JSON payload (`payload.a.0.b` indexes arrays).
     case payloadPath([String])
 
@@ -51,7 +54,7 @@ public enum RecordField: Hashable, Sendable {
         .file, .lambda, .payloadType, .logGroup, .logStream, .rule, .target, .retryCondition, .source, .detailType,
         .arrival, .line, .eventId, .dataId, .messageId, .payload,
         .attemptsMade, .attemptEnding, .typeName, .subsequenceNumber, .sequenceNumber, .ruleArn, .missingAttributes,
-        .payloadBytes, .logEvents, .entries, .otherFields,
+        .payloadBytes, .logEvents, .entries, .otherFields, .logEventId, .timestamp,
     ]
 
     /// The columns of a full `records` row, in output order (NDJSON and JSON members, the CSV header).
@@ -122,6 +125,8 @@ public enum RecordField: Hashable, Sendable {
         case .logEvents: return "logEvents"
         case .entries: return "entries"
         case .otherFields: return "otherFields"
+        case .logEventId: return "logEventId"
+        case .timestamp: return "timestamp"
         case .payloadPath(let path): return "payload." + path.joined(separator: ".")
         }
     }
@@ -130,10 +135,13 @@ public enum RecordField: Hashable, Sendable {
     /// a reader would ask for.
     public var uses: Uses {
         switch self {
-        case .missingAttributes, .entries, .otherFields: return .select
+        case .missingAttributes, .entries, .otherFields, .logEventId, .timestamp: return .select
         default: return .all
         }
     }
+
+    /// A column of the rows `records --explode` writes, one per log event, rather than of a record.
+    public var isEventColumn: Bool { self == .logEventId || self == .timestamp }
 
     public init?(name: String) {
         if name.hasPrefix("payload.") {
@@ -169,7 +177,8 @@ public enum RecordField: Hashable, Sendable {
             throw UsageError("unknown field '\(name)'\(hint); valid fields: \(validNames(for: flag))")
         }
         guard field.uses.contains(flag.use) else {
-            throw UsageError("field '\(name)' cannot be used with \(flag.rawValue), only with --fields; valid fields: \(validNames(for: flag))")
+            let only = field.isEventColumn ? "only with records --explode --fields" : "only with --fields"
+            throw UsageError("field '\(name)' cannot be used with \(flag.rawValue), \(only); valid fields: \(validNames(for: flag))")
         }
         return field
     }
@@ -235,6 +244,8 @@ public enum RecordField: Hashable, Sendable {
         case .missingAttributes: return Self.missingAttributesJSON(record)
         case .entries: return Self.entriesJSON(record)
         case .otherFields: return Self.otherFieldsJSON(record)
+        // A record has no single event; `RowBuilder.eventRows` fills these per event.
+        case .logEventId, .timestamp: return nil
         case .payloadPath(let path): return record.payload.values[path.joined(separator: ".")] ?? nil
         }
     }

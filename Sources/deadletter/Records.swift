@@ -33,7 +33,7 @@ struct Records: ParsableCommand {
             completion: .list(RecordField.names(for: .fields)))
     var fields: String?
 
-    @Flag(help: "One row per CloudWatch Logs event (logGroup, logStream, logEventId, timestamp, message); records without events are left out.")
+    @Flag(help: ArgumentHelp("One row per CloudWatch Logs event (\(RowBuilder.explodedRow.map(\.name).joined(separator: ", "))); records without events are left out. --fields may name logEventId, timestamp and message (then the event's message) to choose and order them."))
     var explode = false
 
     func run() throws {

@@ -161,7 +161,7 @@ import Testing
         #expect(Suggestion.closest(to: typed, among: Self.fields) == meant)
     }
 
-    @Test(arguments: ["colour", "x", "timestamp", "zzzzzzzzzz", ""])
+    @Test(arguments: ["colour", "x", "severity", "zzzzzzzzzz", ""])
     func farNamesGetNoSuggestion(typed: String) {
         #expect(Suggestion.closest(to: typed, among: Self.fields) == nil)
         #expect(Suggestion.didYouMean(typed, among: Self.fields) == "")
@@ -204,5 +204,58 @@ import Testing
         #expect(try CLI.run(["summarize", "-q", "--kind", "splunk", "samples/firehose"]).status == 0)
         let plan = try CLI.run(["backfill", "-q", "--dry-run", "--target", "splunk-hec", "samples/firehose"])
         #expect(plan.status == 0, "\(plan.stderr)")
+    }
+}
+
+/// `records --explode` rows: their event columns are fields too, chosen and ordered by `--fields`.
+@Suite struct ExplodedFieldTests {
+    static func rows(_ arguments: [String]) throws -> [[String: Any]] {
+        let result = try CLI.run(["records", "samples/firehose", "-q", "--explode"] + arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        return result.stdout.split(separator: "\n").map {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? [:]
+        }
+    }
+
+    @Test func eventColumnsAreChosenByTheirNames() throws {
+        let full = try Self.rows([])
+        // The samples hold 7 CloudWatch Logs events (README: "7 CloudWatch Logs events").
+        #expect(full.count == 7)
+        let chosen = try CLI.run(["records", "samples/firehose", "-q", "--explode", "--fields", "timestamp,logGroup,message"])
+        let lines = chosen.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == full.count)
+        for (line, row) in zip(lines, full) {
+            // Exactly the chosen columns, in the chosen order, with the values of the full row.
+            let expected = "{\"timestamp\":\(Self.json(row["timestamp"])),\"logGroup\":\(Self.json(row["logGroup"])),\"message\":\(Self.json(row["message"]))}"
+            #expect(line == expected)
+        }
+    }
+
+    @Test func eventColumnsFollowChosenRecordFieldsWhenNoneIsNamed() throws {
+        let rows = try Self.rows(["--fields", "errorCode,logStream"])
+        #expect(rows.count == 7)
+        let header = try CLI.run(["records", "samples/firehose", "-q", "--explode", "--format", "csv", "--fields", "errorCode,logStream"])
+        #expect(header.stdout.split(whereSeparator: \.isNewline).first == "errorCode,logStream,logEventId,timestamp,message")
+    }
+
+    @Test func eventColumnsNeedExplode() throws {
+        let result = try CLI.run(["records", "samples/firehose", "--fields", "kind,timestamp"])
+        #expect(result.status == 64)
+        #expect(result.stderr.hasPrefix("Error: --fields: 'timestamp' is a column of --explode rows (one per CloudWatch Logs event); add --explode\n"))
+        let grouped = try CLI.run(["summarize", "samples/firehose", "--by", "logEventId"])
+        #expect(grouped.status == 64)
+        #expect(grouped.stderr.contains("field 'logEventId' cannot be used with --by, only with records --explode --fields"))
+    }
+
+    /// A value as JSON text, for building the expected line from the parsed full row.
+    static func json(_ value: Any?) -> String {
+        switch value {
+        case let s as String:
+            let data = try? JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
+            let text = data.map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+            return String(text.dropFirst().dropLast())
+        case let n as NSNumber: return n.stringValue
+        default: return "null"
+        }
     }
 }
