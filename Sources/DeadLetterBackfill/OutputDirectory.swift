@@ -351,20 +351,26 @@ public final class OutputDirectory: @unchecked Sendable {
     private static func makeStaging(parentFD: Int32, parent: String, base: String) throws(Failure) -> (String, Int32, FileIdentity) {
         _ = creationMask
         for _ in 0..<16 {
-            let name = ".\(base).deadletter-partial-\(getpid())-\(RandomName.make())"
+            let suffix = "\(getpid())-\(RandomName.make())"
+            // Made under a name the cleanup of other runs never takes, and given the staging name only once
+            // locked: between mkdir and flock another run starting beside it would otherwise find an
+            // unlocked staging directory, take it for a leftover and remove it.
+            let unlocked = ".\(base).deadletter-new-\(suffix)", name = ".\(base).deadletter-partial-\(suffix)"
             // Private (0700) until the commit, so nothing can be planted in it or read from it meanwhile.
-            guard mkdirat(parentFD, name, 0o700) == 0 else {
+            guard mkdirat(parentFD, unlocked, 0o700) == 0 else {
                 if errno == EEXIST { continue }
                 throw .io("cannot create a directory beside '\(join(parent, base))': \(lastError())")
             }
-            let fd = openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            let fd = openat(parentFD, unlocked, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             var st = stat()
             // Locked for the whole run: a later run's cleanup takes only what no live run holds.
-            guard fd >= 0, fstat(fd, &st) == 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            guard fd >= 0, fstat(fd, &st) == 0, flock(fd, LOCK_EX | LOCK_NB) == 0,
+                  deadletter_rename_noreplace(parentFD, unlocked, parentFD, name) == 0
+                    || (errno == EINVAL || errno == ENOSYS) && renameat(parentFD, unlocked, parentFD, name) == 0 else {
                 let why = lastError()
                 if fd >= 0 { close(fd) }
-                unlinkat(parentFD, name, AT_REMOVEDIR)
-                throw .io("cannot open '\(join(parent, name))': \(why)")
+                unlinkat(parentFD, unlocked, AT_REMOVEDIR)
+                throw .io("cannot open '\(join(parent, unlocked))': \(why)")
             }
             return (name, fd, FileIdentity(st))
         }

@@ -67,15 +67,6 @@ public final class FileDescriptorSource: ByteSource {
     }
 }
 
-@inline(__always)
-private func systemRead(_ fd: Int32, _ base: UnsafeMutableRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.read(fd, base, count)
-    #else
-    return Darwin.read(fd, base, count)
-    #endif
-}
-
 /// Replays bytes that were already read to sniff the compression, then continues with the source.
 final class PrefixedSource: ByteSource {
     private var prefix: [UInt8]

@@ -106,12 +106,3 @@ public final class BufferedOutput {
         closed = sink.state != .open
     }
 }
-
-@inline(__always)
-package func systemWrite(_ fd: Int32, _ base: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.write(fd, base, count)
-    #else
-    return Darwin.write(fd, base, count)
-    #endif
-}

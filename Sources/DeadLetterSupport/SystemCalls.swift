@@ -1,0 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// read(2) and write(2) under names of their own: the types that call them have `read` and `write` methods,
+// which hide the C functions' plain names.
+#if canImport(Glibc)
+@inline(__always) package func systemRead(_ fd: Int32, _ base: UnsafeMutableRawPointer, _ count: Int) -> Int { Glibc.read(fd, base, count) }
+@inline(__always) package func systemWrite(_ fd: Int32, _ base: UnsafeRawPointer, _ count: Int) -> Int { Glibc.write(fd, base, count) }
+#else
+@inline(__always) package func systemRead(_ fd: Int32, _ base: UnsafeMutableRawPointer, _ count: Int) -> Int { Darwin.read(fd, base, count) }
+@inline(__always) package func systemWrite(_ fd: Int32, _ base: UnsafeRawPointer, _ count: Int) -> Int { Darwin.write(fd, base, count) }
+#endif
