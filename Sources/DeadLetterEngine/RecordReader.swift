@@ -107,35 +107,3 @@ public struct RecordReader {
     }
 }
 
-/// The SQS message ids met in a run, each with the bodies read under it and where each was first read:
-/// dumps overlap after visibility timeouts (the same message again, a repeat), but a MessageId with another
-/// body is a different message (hand-edited dumps, several queues mixed) and must not vanish as a repeat.
-struct MessageIdBook {
-    enum Verdict: Equatable {
-        case first
-        case repeated
-        /// Another body than any read before under this id; `earlier` is where the first was read.
-        case conflict(earlier: String)
-    }
-
-    /// Where an id was first read and its bodies' digests. Nearly every id has one body, so the first digest
-    /// is kept inline and `others` stays empty: no array is allocated per message.
-    private struct Entry {
-        var file: String
-        var line: Int
-        var digest: UInt64?
-        var others: [UInt64?] = []
-    }
-
-    private var seen: [String: Entry] = [:]
-
-    mutating func check(_ id: String, digest: UInt64?, file: String, line: Int) -> Verdict {
-        guard let entry = seen[id] else {
-            seen[id] = Entry(file: file, line: line, digest: digest)
-            return .first
-        }
-        if entry.digest == digest || entry.others.contains(digest) { return .repeated }
-        seen[id]!.others.append(digest)
-        return .conflict(earlier: "\(entry.file):\(entry.line)")
-    }
-}

@@ -39,12 +39,17 @@ struct InputFlags: ParsableArguments {
     @OptionGroup var filters: FilterFlags
 
     func validate() throws {
-        _ = try kind?.value(for: "--kind <kind>")
+        _ = try kind?.value(for: "--kind <kind>", meaning: Self.kindOfFolder)
+    }
+
+    /// `--kind splunk-failed`: the S3 folder a family writes to, typed where its kind was meant.
+    static func kindOfFolder(_ text: String) -> String? {
+        FailureFamilies.kind(forKey: text + "/x").map(\.rawValue)
     }
 
     func options() throws -> InputOptions {
         var options = InputOptions()
-        let kind = try kind?.value(for: "--kind <kind>")
+        let kind = try kind?.value(for: "--kind <kind>", meaning: Self.kindOfFolder)
         options.filter = try filters.filter()
         options.paths = paths
         options.kind = kind

@@ -14,10 +14,11 @@ struct NamedChoice<Value: ExpressibleByArgument>: ExpressibleByArgument {
 
     /// The value named, or the error ArgumentParser would give for it with the nearest valid name added.
     /// `option` is the option as the usage shows it: `--kind <kind>`.
-    func value(for option: String) throws -> Value {
+    /// `meaning` may name the value a text stands for that is no name of it (a kind's S3 folder).
+    func value(for option: String, meaning: (String) -> String? = { _ in nil }) throws -> Value {
         if let value = Value(argument: text) { return value }
         let names = Value.allValueStrings
-        let hint = Suggestion.didYouMean(text, among: names)
+        let hint = meaning(text).map { " (did you mean '\($0)'?)" } ?? Suggestion.didYouMean(text, among: names)
         throw ValidationError("The value '\(text)' is invalid for '\(option)'\(hint). Please provide one of the following:\n"
             + names.map { "  - \($0)" }.joined(separator: "\n"))
     }

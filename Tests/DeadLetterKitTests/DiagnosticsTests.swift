@@ -88,7 +88,7 @@ import Testing
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("processing-failed-1").path
-        let lines = [OrderedRunTests.firehoseLine(1, 1)] + Array(repeating: "not json", count: 13)
+        let lines = [RecordEngineTests.firehoseLine(1, 1)] + Array(repeating: "not json", count: 13)
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: file))
         var options = SummarizeOptions()
         options.input.paths = [file]

@@ -188,6 +188,9 @@ import Testing
         (["records", "--where", "documentid=x"], "--where 'documentid=x': unknown field 'documentid' (did you mean 'documentId'?)"),
         (["summarize", "--kind", "splnk"], "The value 'splnk' is invalid for '--kind <kind>' (did you mean 'splunk'?)"),
         (["records", "--kind", "OpenSearch"], "The value 'OpenSearch' is invalid for '--kind <kind>' (did you mean 'opensearch'?)"),
+        // The S3 folder a family writes to, typed for its kind.
+        (["summarize", "--kind", "splunk-failed"], "The value 'splunk-failed' is invalid for '--kind <kind>' (did you mean 'splunk'?)"),
+        (["records", "--kind", "AmazonOpenSearchService-failed"], "The value 'AmazonOpenSearchService-failed' is invalid for '--kind <kind>' (did you mean 'opensearch'?)"),
         (["backfill", "--dry-run", "--target", "splunkhec"], "The value 'splunkhec' is invalid for '--target <target>' (did you mean 'splunk-hec'?)"),
         (["summarize", "--by", "colour"], "--by: unknown field 'colour'; valid fields: kind, errorCode"),
     ])

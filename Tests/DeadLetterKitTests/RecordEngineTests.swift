@@ -6,7 +6,7 @@ import Testing
 /// Every command reads several inputs at once and must still produce exactly what one reader
 /// would: the same records in the same order, repeats decided in input order, nothing lost when a consumer
 /// stops, and no more than a bounded amount read ahead.
-@Suite struct OrderedRunTests {
+@Suite struct RecordEngineTests {
     static func firehoseLine(_ file: Int, _ n: Int) -> String {
         let payload = Data(#"{"file":\#(file),"n":\#(n)}"#.utf8).base64EncodedString()
         return #"{"attemptsMade":1,"arrivalTimestamp":1709650000000,"errorCode":"Lambda.FunctionError","errorMessage":"boom","rawData":"\#(payload)"}"#
