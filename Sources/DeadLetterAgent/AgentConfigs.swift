@@ -61,6 +61,97 @@ enum AgentJSONConfig {
         var logs: Logs?
     }
 
+    /// What a file that starts with `{` turned out to be.
+    enum Verdict: Equatable {
+        /// One JSON object: read it as a config.
+        case config
+        /// Another tool's input, with what to run instead.
+        case otherInput(String)
+        /// Not JSON, or more than one value: the reason, with line and column.
+        case invalid(String)
+    }
+
+    /// Top-level members of a Firehose failure record (every destination's record has at least two) and of
+    /// an SQS message (`aws sqs receive-message` output, a saved message, a Lambda SQS event).
+    static let firehoseMembers: Set<String> = ["attemptsMade", "arrivalTimestamp", "attemptEndingTimestamp", "errorCode", "errorMessage",
+                                               "ErrorCode", "ErrorMessage", "rawData"]
+    static let sqsMembers: Set<String> = ["Messages", "MessageId", "messageId", "ReceiptHandle", "receiptHandle", "Body", "body", "Records"]
+
+    /// Checks the bytes are one JSON object, and not records or messages that `summarize` reads.
+    static func check(_ bytes: [UInt8]) -> Verdict {
+        guard let start = bytes.firstIndex(where: { !(0x09...0x0D).contains($0) && $0 != 0x20 }) else { return .config }
+        var scanner = JSONScanner()
+        var members: [ScannedMember] = []
+        let outcome = bytes.withUnsafeBufferPointer { buffer in
+            scanner.scan(buffer.baseAddress!, start: start, end: buffer.count, atEOF: true, members: &members)
+        }
+        switch outcome {
+        case .incomplete:
+            return .invalid("not valid JSON at \(position(bytes.count, in: bytes)): unexpected end of input")
+        case .invalid(let at, let reason):
+            return .invalid("not valid JSON at \(position(at, in: bytes)): \(reason)")
+        case .complete(let end, _):
+            let keys = Set(members.map { String(decoding: bytes[$0.keyStart..<$0.keyEnd], as: UTF8.self) })
+            if keys.intersection(firehoseMembers).count >= 2 {
+                return .otherInput("Amazon Data Firehose failure records, not a CloudWatch agent log or config: run `deadletter summarize` on them")
+            }
+            let agentMembers: Set<String> = ["logs", "agent", "metrics", "traces"]
+            if !keys.isDisjoint(with: sqsMembers) && keys.isDisjoint(with: agentMembers) {
+                return .otherInput("SQS messages (a dead-letter queue), not a CloudWatch agent log or config: run `deadletter summarize` on them")
+            }
+            if keys == ["entries"] {
+                return .otherInput("a Firehose Redshift manifest, not a CloudWatch agent log or config: run `deadletter summarize` on it")
+            }
+            var next = end
+            while next < bytes.count, (0x09...0x0D).contains(bytes[next]) || bytes[next] == 0x20 { next += 1 }
+            if next < bytes.count {
+                return .invalid("not one JSON object: more follows at \(position(next, in: bytes)) (an agent JSON config is one object)")
+            }
+            return .config
+        }
+    }
+
+    /// `line L, column C` of a byte offset, both from 1; the column counts characters, not bytes.
+    static func position(_ offset: Int, in bytes: [UInt8]) -> String {
+        var line = 1, column = 1
+        for b in bytes[..<min(offset, bytes.count)] {
+            if b == 0x0A {
+                line += 1
+                column = 1
+            } else if b & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        return "line \(line), column \(column)"
+    }
+
+    /// A decoding error in words: where in the document (`logs.logs_collected.files.collect_list[0].file_path`)
+    /// and what was expected there.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "not readable as an agent JSON config" }
+        func path(_ c: DecodingError.Context) -> String {
+            var out = ""
+            for key in c.codingPath {
+                if let i = key.intValue { out += "[\(i)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }
+            }
+            return out.isEmpty ? "the top level" : out
+        }
+        func expected(_ type: Any.Type) -> String {
+            if type == String.self { return "a string" }
+            return String(describing: type).hasPrefix("Array") ? "an array" : "an object"
+        }
+        switch error {
+        case .typeMismatch(let type, let c), .valueNotFound(let type, let c):
+            return "not a CloudWatch agent JSON config: \(path(c)) should be \(expected(type))"
+        case .keyNotFound(let key, let c):
+            return "not a CloudWatch agent JSON config: \(path(c)) has no \(key.stringValue)"
+        case .dataCorrupted(let c):
+            return "not a CloudWatch agent JSON config: \(path(c)) cannot be read"
+        @unknown default:
+            return "not readable as an agent JSON config"
+        }
+    }
+
     static func sources(_ bytes: [UInt8], file: String) throws -> [LogSource] {
         let document = try JSONDecoder().decode(Document.self, from: Data(bytes))
         let defaultStream = document.logs?.log_stream_name ?? "{instance_id}"

@@ -36,14 +36,17 @@ public enum AgentJob {
         analyzer.restartWindow = Int64(options.restartWindowSeconds) * 1000
         var inputs: [AgentInputSummary] = []
         var unresolved: [Int] = []   // indices of events whose stream comes from a thread
+        var unsplit: [Int] = []      // indices of unified-agent events whose `GROUP/STREAM` is split once all groups are known
         var threadStreams: [String: (String, String)] = [:]
         for unit in listing.units {
             var summary = AgentInputSummary(file: unit.name, form: .unknown)
-            read(unit, into: &summary, analyzer: &analyzer, threadStreams: &threadStreams, unresolved: &unresolved)
+            let otherInput = read(unit, into: &summary, analyzer: &analyzer, threadStreams: &threadStreams, unresolved: &unresolved, unsplit: &unsplit)
             if let error = summary.error {
                 diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: unit.name), error))
             }
-            if summary.form == .unknown && summary.lines > 0 {
+            if let otherInput {
+                diagnostics.report(.warning(.unknownAgentInput, at: SourceLocation(file: unit.name), otherInput))
+            } else if summary.form == .unknown && summary.lines > 0 {
                 diagnostics.report(.warning(.unknownAgentInput, at: SourceLocation(file: unit.name),
                                             "not an agent log or config this tool knows; its \(summary.lines) lines are counted as unknown"))
             }
@@ -58,8 +61,8 @@ public enum AgentJob {
             }
         }
         // Unified agent targets are `GROUP/STREAM`: split once all configured groups are known.
-        for i in analyzer.events.indices where analyzer.events[i].logStream == nil {
-            if let target = analyzer.events[i].logGroup, analyzer.events[i].thread == nil {
+        for i in unsplit {
+            if let target = analyzer.events[i].logGroup {
                 let (group, stream) = analyzer.split(target)
                 analyzer.events[i].logGroup = group
                 analyzer.events[i].logStream = stream
@@ -77,35 +80,57 @@ public enum AgentJob {
 
     static func threadKey(_ file: String, _ pid: String?, _ thread: String) -> String { file + "\u{0}" + (pid ?? "") + "\u{0}" + thread }
 
+    /// Reads one input; returns what it is when it is another tool's input (a sentence for a warning).
     static func read(_ unit: InputUnit, into summary: inout AgentInputSummary, analyzer: inout AgentAnalyzer,
-                     threadStreams: inout [String: (String, String)], unresolved: inout [Int]) {
+                     threadStreams: inout [String: (String, String)], unresolved: inout [Int], unsplit: inout [Int]) -> String? {
         let decoded: ByteSource
         do {
             decoded = try DecodedStream.open(unit.open().bytes).0
         } catch {
             summary.error = error.description
-            return
+            return nil
         }
         let reader = LineReader(source: decoded)
         // Look at the first lines to decide what this is; keep them to process afterwards.
         var head: [[UInt8]] = []
         while head.filter({ !$0.allSatisfy(isSpace) }).count < detectLines, let line = reader.next() { head.append(line) }
+        // A byte order mark (Windows editors write one) is not part of the text.
+        if let first = head.first, first.starts(with: utf8BOM) { head[0].removeFirst(utf8BOM.count) }
         let firstText = head.first { !$0.allSatisfy(isSpace) }
         if let first = firstText?.first(where: { !isSpace($0) }), first == UInt8(ascii: "{") {
             var bytes: [UInt8] = []
             for line in head { bytes += line; bytes.append(0x0A) }
             while bytes.count <= maxConfigBytes, let line = reader.next() { bytes += line; bytes.append(0x0A) }
-            summary.form = .agentJSONConfig
             summary.lines = bytes.filter { $0 == 0x0A }.count
-            do {
-                let found = try AgentJSONConfig.sources(bytes, file: unit.name)
-                summary.sources = found.count
-                analyzer.sources += found
-            } catch {
-                summary.error = "not a CloudWatch agent JSON config: \(error)"
+            switch AgentJSONConfig.check(bytes) {
+            case .otherInput(let what):
+                // Counted as unknown like any input that is not an agent's, its lines all read.
+                var lineStart = 0
+                for (i, b) in bytes.enumerated() where b == 0x0A {
+                    if bytes[lineStart..<i].allSatisfy(isSpace) { summary.blankLines += 1 } else { summary.unknownLines += 1 }
+                    lineStart = i + 1
+                }
+                while let line = reader.next() {
+                    summary.lines += 1
+                    if line.allSatisfy(isSpace) { summary.blankLines += 1 } else { summary.unknownLines += 1 }
+                }
+                if let e = reader.error { summary.error = e.description }
+                return what
+            case .invalid(let reason):
+                summary.form = .agentJSONConfig
+                summary.error = reason
+            case .config:
+                summary.form = .agentJSONConfig
+                do {
+                    let found = try AgentJSONConfig.sources(bytes, file: unit.name)
+                    summary.sources = found.count
+                    analyzer.sources += found
+                } catch {
+                    summary.error = AgentJSONConfig.describe(error)
+                }
             }
             if let e = reader.error { summary.error = e.description }
-            return
+            return nil
         }
         let form: AgentInputForm
         if head.contains(where: { AwslogsLog.parse($0) != nil }) {
@@ -139,20 +164,27 @@ public enum AgentJob {
                 analyzer.events.append(event)
                 return
             }
-            if let name = AgentMessageClassifier.exception(in: p.text) {
-                event.kind = .exception(name)
-            } else if AgentMessageClassifier.isDrop(p.text) {
-                event.kind = .dropped
-            } else {
-                return
-            }
-            if form == .unifiedAgentLog {
-                event.thread = nil
+            let exception = AgentMessageClassifier.exception(in: p.text)
+            let dropped = AgentMessageClassifier.isDrop(p.text)
+            guard exception != nil || dropped else { return }
+            // An ARN names group and stream exactly; else the unified agent's `GROUP/STREAM` (split later) or
+            // the awslogs thread's stream.
+            let arn = AgentMessageClassifier.arnTarget(in: p.text)
+            if form == .unifiedAgentLog { event.thread = nil }
+            if let (group, stream) = arn {
+                event.logGroup = group
+                event.logStream = stream
+            } else if form == .unifiedAgentLog {
                 event.logGroup = AgentMessageClassifier.target(in: p.text)
-            } else {
-                unresolved.append(analyzer.events.count)
             }
-            analyzer.events.append(event)
+            // One message can name an error and say its data is lost ("Non aws error ...: RequestError: ...
+            // logs will be missing"): it counts as both.
+            for kind in [exception.map(AgentEventKind.exception), dropped ? .dropped : nil].compactMap({ $0 }) {
+                event.kind = kind
+                if arn == nil, form == .unifiedAgentLog { unsplit.append(analyzer.events.count) }
+                if arn == nil, form == .awslogsLog { unresolved.append(analyzer.events.count) }
+                analyzer.events.append(event)
+            }
         }
 
         func process(_ line: [UInt8]) {
@@ -191,7 +223,10 @@ public enum AgentJob {
             analyzer.sources += found
         }
         if let e = reader.error { summary.error = e.description }
+        return nil
     }
+
+    static let utf8BOM: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
 }
