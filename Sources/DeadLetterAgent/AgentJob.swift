@@ -121,7 +121,6 @@ public enum AgentJob {
         var lineNumber = 0
         var confLines: [String] = []
         var pending: (message: AgentLogMessage, line: Int, text: String)?
-        var lastPid: String?
 
         func finishMessage() {
             guard let p = pending else { return }
@@ -129,8 +128,7 @@ public enum AgentJob {
             let m = p.message
             var event = AgentEvent(kind: .start, time: m.time, file: unit.name, line: p.line, thread: m.thread, pid: m.pid)
             if form == .awslogsLog {
-                if let pid = m.pid, let last = lastPid, pid != last { analyzer.events.append(event) }
-                lastPid = m.pid ?? lastPid
+                if AgentMessageClassifier.isAwslogsStart(p.text, thread: m.thread) { analyzer.events.append(event) }
                 if let (group, stream) = AgentMessageClassifier.awslogsStream(in: p.text), let thread = m.thread {
                     threadStreams[threadKey(unit.name, m.pid, thread)] = (group, stream)
                 }
@@ -139,14 +137,24 @@ public enum AgentJob {
                 analyzer.events.append(event)
                 return
             }
+            var named: (String?, String?)?
             if let name = AgentMessageClassifier.exception(in: p.text) {
                 event.kind = .exception(name)
+                event.missing = AgentMessageClassifier.missingResource(in: p.text)
             } else if AgentMessageClassifier.isDrop(p.text) {
                 event.kind = .dropped
+            } else if let d = AgentMessageClassifier.delivery(in: p.text) {
+                event.kind = d.kind
+                named = (d.group, d.stream)
             } else {
                 return
             }
-            if form == .unifiedAgentLog {
+            if let (group, stream) = named {
+                // Creating/published lines name their group or stream; awslogs' thread may name the rest.
+                event.logGroup = group
+                event.logStream = stream
+                if form == .unifiedAgentLog { event.thread = nil } else { unresolved.append(analyzer.events.count) }
+            } else if form == .unifiedAgentLog {
                 event.thread = nil
                 event.logGroup = AgentMessageClassifier.target(in: p.text)
             } else {
