@@ -146,7 +146,6 @@ public enum AgentJob {
         var lineNumber = 0
         var confLines: [String] = []
         var pending: (message: AgentLogMessage, line: Int, text: String)?
-        var lastPid: String?
 
         func finishMessage() {
             guard let p = pending else { return }
@@ -154,8 +153,7 @@ public enum AgentJob {
             let m = p.message
             var event = AgentEvent(kind: .start, time: m.time, file: unit.name, line: p.line, thread: m.thread, pid: m.pid)
             if form == .awslogsLog {
-                if let pid = m.pid, let last = lastPid, pid != last { analyzer.events.append(event) }
-                lastPid = m.pid ?? lastPid
+                if AgentMessageClassifier.isAwslogsStart(p.text, thread: m.thread) { analyzer.events.append(event) }
                 if let (group, stream) = AgentMessageClassifier.awslogsStream(in: p.text), let thread = m.thread {
                     threadStreams[threadKey(unit.name, m.pid, thread)] = (group, stream)
                 }
@@ -166,7 +164,17 @@ public enum AgentJob {
             }
             let exception = AgentMessageClassifier.exception(in: p.text)
             let dropped = AgentMessageClassifier.isDrop(p.text)
-            guard exception != nil || dropped else { return }
+            if exception == nil && !dropped {
+                // Creating/published lines name their group or stream; awslogs' thread may name the rest.
+                guard let d = AgentMessageClassifier.delivery(in: p.text) else { return }
+                event.kind = d.kind
+                event.logGroup = d.group
+                event.logStream = d.stream
+                if form == .unifiedAgentLog { event.thread = nil } else { unresolved.append(analyzer.events.count) }
+                analyzer.events.append(event)
+                return
+            }
+            let missing = exception == nil ? nil : AgentMessageClassifier.missingResource(in: p.text)
             // An ARN names group and stream exactly; else the unified agent's `GROUP/STREAM` (split later) or
             // the awslogs thread's stream.
             let arn = AgentMessageClassifier.arnTarget(in: p.text)
@@ -181,6 +189,7 @@ public enum AgentJob {
             // logs will be missing"): it counts as both.
             for kind in [exception.map(AgentEventKind.exception), dropped ? .dropped : nil].compactMap({ $0 }) {
                 event.kind = kind
+                if case .exception = kind { event.missing = missing } else { event.missing = nil }
                 if arn == nil, form == .unifiedAgentLog { unsplit.append(analyzer.events.count) }
                 if arn == nil, form == .awslogsLog { unresolved.append(analyzer.events.count) }
                 analyzer.events.append(event)

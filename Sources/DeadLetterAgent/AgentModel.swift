@@ -32,8 +32,17 @@ public enum AgentEventKind: Sendable, Equatable {
     case exception(String)
     /// Data the agent says it dropped or discarded.
     case dropped
-    /// The agent (re)started.
+    /// The agent (re)started: one of its start-up lines (never inferred from a new process id).
     case start
+    /// The agent says it is creating (awslogs) or created (unified agent, debug) a log group or stream.
+    case created
+    /// The agent says it published a batch to a group and stream.
+    case published
+}
+
+/// What a ResourceNotFoundException says does not exist.
+public enum MissingResource: String, Sendable {
+    case group, stream
 }
 
 /// One logged message that matters, with where it came from.
@@ -47,6 +56,8 @@ public struct AgentEvent: Sendable {
     /// awslogs: the thread that logged it, to learn its stream from other lines of the same thread.
     public var thread: String?
     public var pid: String?
+    /// ResourceNotFoundException: "The specified log group does not exist" or "... log stream does not exist".
+    public var missing: MissingResource? = nil
 }
 
 /// What one input held.
@@ -105,5 +116,53 @@ enum AgentTime {
         var ms = 0
         if a.count >= 23, a[19] == UInt8(ascii: ",") || a[19] == UInt8(ascii: "."), let f = num(20, 3) { ms = f }
         return UTCTime.millis(year: y, month: mo, day: d, hour: h, minute: mi, second: s, millisecond: ms)
+    }
+}
+
+/// Facts the analyzer needs beyond exception names: start-up lines, what is missing, creation and publishing.
+extension AgentMessageClassifier {
+    /// awslogs start-up lines (`cwlogs.push` on MainThread reading its config, then `Starting publisher/reader for
+    /// [...]`). A new process id alone is not a start: an excerpt can begin mid-run.
+    static func isAwslogsStart(_ text: String, thread: String?) -> Bool {
+        if thread == "MainThread" && (text.hasPrefix("Missing or invalid value for ") || text.hasPrefix("Using default logging configuration")
+                                      || text.hasPrefix("Loading additional configs from")) { return true }
+        return text.hasPrefix("Starting publisher for [") || text.hasPrefix("Starting reader for [")
+    }
+
+    /// Group or stream, from the service's own wording.
+    static func missingResource(in text: String) -> MissingResource? {
+        if text.contains("log group does not exist") { return .group }
+        if text.contains("log stream does not exist") { return .stream }
+        return nil
+    }
+
+    /// awslogs `Creating log group G.` / `Creating log stream S.`; unified agent (debug) `successfully created log group G.
+    /// Retrying log stream S`, `successfully created log stream S`; awslogs `Log group: G, log stream: S, ... Publish batch`;
+    /// unified agent (debug) `Pusher published N log events to group: G stream: S with size ...`.
+    static func delivery(in whole: String) -> (kind: AgentEventKind, group: String?, stream: String?)? {
+        var text = Substring(whole)
+        if text.hasPrefix("["), let close = text.firstRange(of: "] ") { text = text[close.upperBound...] }
+        if text.hasPrefix("cloudwatchlogs: ") { text = text.dropFirst("cloudwatchlogs: ".count) }
+        func word(after marker: String, stoppingAt stops: Set<Character> = [" "]) -> String? {
+            guard let r = text.firstRange(of: marker) else { return nil }
+            var name = ""
+            for c in text[r.upperBound...] {
+                if stops.contains(c) || c == "\n" { break }
+                name.append(c)
+            }
+            while name.hasSuffix(".") { name.removeLast() }
+            return name.isEmpty ? nil : name
+        }
+        if text.hasPrefix("Creating log group ") { return (.created, word(after: "Creating log group "), nil) }
+        if text.hasPrefix("Creating log stream ") { return (.created, nil, word(after: "Creating log stream ")) }
+        if text.hasPrefix("successfully created log group ") {
+            return (.created, word(after: "successfully created log group "), word(after: "Retrying log stream "))
+        }
+        if text.hasPrefix("successfully created log stream ") { return (.created, nil, word(after: "successfully created log stream ")) }
+        if text.contains("Publish batch:"), let (group, stream) = awslogsStream(in: String(text)) { return (.published, group, stream) }
+        if text.hasPrefix("Pusher published "), let group = word(after: " to group: "), let stream = word(after: " stream: ") {
+            return (.published, group, stream)
+        }
+        return nil
     }
 }

@@ -16,7 +16,8 @@ struct Agent: ParsableCommand {
         Recognises by content: awslogs agent logs (/var/log/awslogs.log), unified CloudWatch agent logs \
         (amazon-cloudwatch-agent.log, both the [outputs.cloudwatchlogs] and the older cloudwatchlogs: forms), \
         awslogs.conf and amazon-cloudwatch-agent.json. Give logs and configs together so streams can be matched. \
-        Findings: shared-stream, restart-token-error, concurrent-writers, missing-group, dropped-data, outdated-agent.
+        Findings: shared-stream, restart-token-error, concurrent-writers, stale-agent-state, missing-group, missing-stream, \
+        missing-resource, resource-created, dropped-data, outdated-agent.
 
         Examples:
           deadletter agent /var/log/awslogs.log /etc/awslogs/awslogs.conf
