@@ -6,7 +6,11 @@ Counts (worked out by hand, checked by the tests):
   receive-message-dumps.json        two outputs back to back: (m4 m5) then (m5 again, m6) -> 3 records, 1 repeat
   lambda-sqs-batch.ndjson           Lambda-style messages one per line: m7, m8 (no EventBridge attributes)
   single-message.json               one message (m9), its event has no time: arrival from SentTimestamp
-  => 9 records, 1 repeat; errorCode: NO_PERMISSIONS 2, THROTTLING 3, TIMEOUT 2, INVALID_JSON 1, (none) 1
+  lambda-sqs-event.json             the event a DLQ-handler Lambda gets, {"Records": [...]}: m10, m11
+  scheduler-receive-message.json    EventBridge Scheduler's dead-letter messages (no RULE_ARN; SCHEDULE_ARN,
+                                    SCHEDULED_TIME, EXECUTION_ID): s1, s2, s3; bodies are the targets' input
+  => 14 records, 1 repeat; errorCode: NO_PERMISSIONS 2, THROTTLING 3, TIMEOUT 2, INVALID_JSON 1,
+     RESOURCE_NOT_FOUND 2, AWS.Scheduler.InternalServerError 1, ThrottlingException 2, (none) 1
 """
 import json, os
 
@@ -28,6 +32,12 @@ def attrs(rule, target, code, message, condition, attempts):
     return {k: {"StringValue": v, "DataType": "String"} for k, v in a.items() if v is not None}
 
 
+def scheduler_attrs(schedule, scheduled_time, execution_id, target, code, message, condition, attempts):
+    a = {"SCHEDULE_ARN": schedule, "SCHEDULED_TIME": scheduled_time, "EXECUTION_ID": execution_id, "TARGET_ARN": target,
+         "ERROR_CODE": code, "ERROR_MESSAGE": message, "EXHAUSTED_RETRY_CONDITION": condition, "RETRY_ATTEMPTS": attempts}
+    return {k: {"StringValue": v, "DataType": "String"} for k, v in a.items() if v is not None}
+
+
 def message(mid, body, sent, attributes):
     return {"MessageId": mid, "ReceiptHandle": "AQEB" + mid.replace("-", "")[:24], "MD5OfBody": "0" * 32, "Body": body,
             "Attributes": {"SenderId": "AIDAEXAMPLE", "ApproximateFirstReceiveTimestamp": str(sent + 5000),
@@ -44,7 +54,12 @@ def lambda_style(m):
 
 RULE_DEFAULT = "arn:aws:events:us-west-1:%s:rule/ec2-state-to-lambda" % ACCOUNT
 RULE_ORDERS = "arn:aws:events:us-west-1:%s:rule/orders-bus/order-created-to-sqs" % ACCOUNT
+RULE_SHIPPING = "arn:aws:events:us-west-1:%s:rule/parcel-events" % ACCOUNT
 LAMBDA = "arn:aws:lambda:us-west-1:%s:function:ec2-audit" % ACCOUNT
+QUEUE_GONE = "arn:aws:sqs:us-west-1:%s:parcels-retired" % ACCOUNT
+SCHEDULE_DAILY = "arn:aws:scheduler:us-west-1:%s:schedule/default/daily-report" % ACCOUNT
+SCHEDULE_HOURLY = "arn:aws:scheduler:us-west-1:%s:schedule/reports/hourly-report" % ACCOUNT
+TARGET_GONE = "arn:aws:sqs:us-west-1:%s:does-not-exist" % ACCOUNT
 QUEUE = "arn:aws:sqs:us-west-1:%s:orders-intake" % ACCOUNT
 API = "arn:aws:events:us-west-1:%s:api-destination/crm/0f5e" % ACCOUNT
 
@@ -77,6 +92,26 @@ m9 = message("c0000000-0000-4000-8000-000000000009",
              event("1b2c3d4e-0001-4000-8000-000000000009", "com.example.billing", "InvoiceVoided", None, {"invoice": "inv-79"}),
              1709658000000, attrs(RULE_DEFAULT, API, "INVALID_JSON", "The input transformer produced invalid JSON", None, "0"))
 
+# What a DLQ-handler Lambda function receives from the dead-letter queue: the Lambda spelling, in a Records list.
+m10 = message("d0000000-0000-4000-8000-00000000000a",
+              event("1b2c3d4e-0001-4000-8000-00000000000a", "com.example.shipping", "ParcelShipped", "2024-03-05T17:00:00Z", {"parcel": "p-10"}),
+              1709658000500, attrs(RULE_SHIPPING, QUEUE_GONE, "RESOURCE_NOT_FOUND", "Target queue does not exist", None, "0"))
+m11 = message("d0000000-0000-4000-8000-00000000000b",
+              event("1b2c3d4e-0001-4000-8000-00000000000b", "com.example.shipping", "ParcelDelivered", "2024-03-05T17:05:00Z", {"parcel": "p-11"}),
+              1709658300500, attrs(RULE_SHIPPING, QUEUE_GONE, "RESOURCE_NOT_FOUND", "Target queue does not exist", None, "0"))
+# EventBridge Scheduler's dead-letter messages, as the Scheduler user guide's receive-message example: no
+# RULE_ARN; the body is the target's input, not an EventBridge event.
+s1 = message("e0000000-0000-4000-8000-000000000001", "{\"report\":\"daily\"}", 1709600460000,
+             scheduler_attrs(SCHEDULE_DAILY, "2024-03-05T01:00:00Z", "5e3c3c8e-1b1a-4e57-9d4b-000000000001", TARGET_GONE,
+                             "AWS.Scheduler.InternalServerError", "Unexpected error occurred while processing the request.",
+                             "MaximumRetryAttempts", "185"))
+s2 = message("e0000000-0000-4000-8000-000000000002", "{\"report\":\"hourly\"}", 1709650860000,
+             scheduler_attrs(SCHEDULE_HOURLY, "2024-03-05T15:00:00Z", "5e3c3c8e-1b1a-4e57-9d4b-000000000002", LAMBDA,
+                             "ThrottlingException", "Rate exceeded", "MaximumEventAgeInSeconds", "12"))
+s3 = message("e0000000-0000-4000-8000-000000000003", "{\"report\":\"hourly\"}", 1709654460000,
+             scheduler_attrs(SCHEDULE_HOURLY, "2024-03-05T16:00:00Z", "5e3c3c8e-1b1a-4e57-9d4b-000000000003", LAMBDA,
+                             "ThrottlingException", "Rate exceeded", "MaximumEventAgeInSeconds", "12"))
+
 os.makedirs(OUT, exist_ok=True)
 with open(os.path.join(OUT, "receive-message-2024-03-05.json"), "w") as f:
     f.write(json.dumps({"Messages": [m1, m2, m3]}, indent=4) + "\n")
@@ -88,4 +123,8 @@ with open(os.path.join(OUT, "lambda-sqs-batch.ndjson"), "w") as f:
         f.write(json.dumps(lambda_style(m), separators=(",", ":")) + "\n")
 with open(os.path.join(OUT, "single-message.json"), "w") as f:
     f.write(json.dumps(m9, indent=2) + "\n")
+with open(os.path.join(OUT, "lambda-sqs-event.json"), "w") as f:
+    f.write(json.dumps({"Records": [lambda_style(m10), lambda_style(m11)]}, indent=4) + "\n")
+with open(os.path.join(OUT, "scheduler-receive-message.json"), "w") as f:
+    f.write(json.dumps({"Messages": [s1, s2, s3]}, indent=4) + "\n")
 print("wrote", OUT)

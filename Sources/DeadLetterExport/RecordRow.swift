@@ -184,7 +184,7 @@ public struct RowBuilder: Sendable {
         case .payload: Self.payload(record, into: &sink)
         case .errorCode, .errorMessage, .message, .hour, .day, .index, .stream, .prefix, .lambda, .payloadType,
              .logGroup, .logStream, .eventId, .dataId, .rule, .target, .retryCondition, .source, .detailType,
-             .messageId, .typeName, .subsequenceNumber, .sequenceNumber, .ruleArn, .logEventId, .timestamp, .payloadPath:
+             .messageId, .schedule, .scheduledTime, .executionId, .typeName, .subsequenceNumber, .sequenceNumber, .ruleArn, .logEventId, .timestamp, .payloadPath:
             sink.text(field.value(of: record))
         }
     }

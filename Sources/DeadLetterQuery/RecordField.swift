@@ -10,6 +10,8 @@ public enum RecordField: Hashable, Sendable {
     case arrival, line, eventId, dataId, payload
     // EventBridge dead-letter queues.
     case rule, target, retryCondition, source, detailType, messageId
+    // EventBridge Scheduler dead-letter queues.
+    case schedule, scheduledTime, executionId
     // The rest of the full row's columns.
     case attemptsMade, attemptEnding, typeName, subsequenceNumber, sequenceNumber, ruleArn, missingAttributes,
          payloadBytes, logEvents, entries, otherFields
@@ -52,7 +54,7 @@ public enum RecordField: Hashable, Sendable {
     public static let named: [RecordField] = [
         .kind, .errorCode, .errorMessage, .message, .attempts, .hour, .day, .index, .documentId, .stream, .prefix,
         .file, .lambda, .payloadType, .logGroup, .logStream, .rule, .target, .retryCondition, .source, .detailType,
-        .arrival, .line, .eventId, .dataId, .messageId, .payload,
+        .schedule, .scheduledTime, .executionId, .arrival, .line, .eventId, .dataId, .messageId, .payload,
         .attemptsMade, .attemptEnding, .typeName, .subsequenceNumber, .sequenceNumber, .ruleArn, .missingAttributes,
         .payloadBytes, .logEvents, .entries, .otherFields, .logEventId, .timestamp,
     ]
@@ -76,7 +78,9 @@ public enum RecordField: Hashable, Sendable {
         visitor.visit(.dataId, context, &state); visitor.visit(.subsequenceNumber, context, &state); visitor.visit(.sequenceNumber, context, &state); visitor.visit(.lambda, context, &state)
         visitor.visit(.stream, context, &state); visitor.visit(.rule, context, &state); visitor.visit(.ruleArn, context, &state); visitor.visit(.target, context, &state)
         visitor.visit(.retryCondition, context, &state); visitor.visit(.source, context, &state); visitor.visit(.detailType, context, &state); visitor.visit(.messageId, context, &state)
-        visitor.visit(.missingAttributes, context, &state); visitor.visit(.payloadType, context, &state); visitor.visit(.payloadBytes, context, &state)
+        visitor.visit(.missingAttributes, context, &state)
+        visitor.visit(.schedule, context, &state); visitor.visit(.scheduledTime, context, &state); visitor.visit(.executionId, context, &state)
+        visitor.visit(.payloadType, context, &state); visitor.visit(.payloadBytes, context, &state)
         visitor.visit(.logGroup, context, &state); visitor.visit(.logStream, context, &state); visitor.visit(.logEvents, context, &state); visitor.visit(.entries, context, &state)
         visitor.visit(.otherFields, context, &state); visitor.visit(.payload, context, &state)
     }
@@ -114,6 +118,9 @@ public enum RecordField: Hashable, Sendable {
         case .source: return "source"
         case .detailType: return "detailType"
         case .messageId: return "messageId"
+        case .schedule: return "schedule"
+        case .scheduledTime: return "scheduledTime"
+        case .executionId: return "executionId"
         case .attemptsMade: return "attemptsMade"
         case .attemptEnding: return "attemptEnding"
         case .typeName: return "typeName"
@@ -236,6 +243,9 @@ public enum RecordField: Hashable, Sendable {
         case .source: return record.source
         case .detailType: return record.detailType
         case .messageId: return record.messageId
+        case .schedule: return record.scheduler?.schedule
+        case .scheduledTime: return record.scheduler?.scheduledTime
+        case .executionId: return record.scheduler?.executionId
         case .typeName: return record.typeName
         case .subsequenceNumber: return record.subsequenceNumber
         case .sequenceNumber: return record.sequenceNumber

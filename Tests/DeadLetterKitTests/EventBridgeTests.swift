@@ -86,18 +86,20 @@ import Testing
         let result = try CLI.run(["summarize", "samples/eventbridge-dlq", "--by", "errorCode", "--format", "json"])
         #expect(result.status == 0)
         let summary = try result.json()
-        #expect(summary[object: "totals"]?[int: "records"] == 9)
+        #expect(summary[object: "totals"]?[int: "records"] == 14)
         #expect(summary[object: "totals"]?[int: "repeats"] == 1)
         #expect(summary[object: "totals"]?[int: "malformed"] == 0)
         var counts: [String: Int] = [:]
         for g in summary[array: "groups"] ?? [] { counts[g[object: "key"]?["errorCode"] as? String ?? "?"] = g[int: "count"] }
-        #expect(counts == ["NO_PERMISSIONS": 2, "THROTTLING": 3, "TIMEOUT": 2, "INVALID_JSON": 1, "(none)": 1])
+        #expect(counts == ["NO_PERMISSIONS": 2, "THROTTLING": 3, "TIMEOUT": 2, "INVALID_JSON": 1, "RESOURCE_NOT_FOUND": 2,
+                           "AWS.Scheduler.InternalServerError": 1, "ThrottlingException": 2, "(none)": 1])
         #expect(result.stderr.contains("1 SQS messages were read more than once"))
         #expect(result.stderr.contains("lack EventBridge DLQ attributes"))
         let byRule = try CLI.run(["summarize", "samples/eventbridge-dlq", "--by", "rule", "--where", "source~^com\\.example", "--format", "json"]).json()
         var rules: [String: Int] = [:]
         for g in byRule[array: "groups"] ?? [] { rules[g[object: "key"]?["rule"] as? String ?? "?"] = g[int: "count"] }
-        #expect(rules == ["orders-bus/order-created-to-sqs": 4, "ec2-state-to-lambda": 2, "(none)": 1])
+        // The Scheduler messages' bodies are their targets' input, with no source: --where leaves them out.
+        #expect(rules == ["orders-bus/order-created-to-sqs": 4, "ec2-state-to-lambda": 2, "parcel-events": 2, "(none)": 1])
     }
 
     func eventsInput(count: Int, detailBytes: Int = 10, source: String = "com.example.orders") -> Data {

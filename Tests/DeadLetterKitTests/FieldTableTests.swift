@@ -11,7 +11,7 @@ import Testing
         "kind", "errorCode", "errorMessage", "attemptsMade", "arrival", "attemptEnding", "file", "line",
         "documentId", "index", "typeName", "eventId", "dataId", "subsequenceNumber", "sequenceNumber",
         "lambda", "stream", "rule", "ruleArn", "target", "retryCondition", "source", "detailType", "messageId",
-        "missingAttributes", "payloadType", "payloadBytes", "logGroup", "logStream", "logEvents",
+        "missingAttributes", "schedule", "scheduledTime", "executionId", "payloadType", "payloadBytes", "logGroup", "logStream", "logEvents",
         "entries", "otherFields", "payload",
     ]
 

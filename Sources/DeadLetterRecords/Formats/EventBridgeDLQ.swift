@@ -2,7 +2,9 @@ import DeadLetterBytes
 /// EventBridge dead-letter queues: undeliverable events parked in SQS. Read from what
 /// `aws sqs receive-message --attribute-names All --message-attribute-names All` prints (`{"Messages": [...]}`),
 /// files of several such outputs, NDJSON of messages, or one message; the Lambda spelling of SQS messages
-/// (`messageId`, `body`, `messageAttributes.X.stringValue`) is read too.
+/// (`messageId`, `body`, `messageAttributes.X.stringValue`) is read too, one by one or as the event a Lambda
+/// function gets from the queue (`{"Records": [...]}`). EventBridge Scheduler's dead-letter messages are read
+/// as the same kind: they carry SCHEDULE_ARN, SCHEDULED_TIME and EXECUTION_ID where a rule's carry RULE_ARN.
 public struct EventBridgeDLQFamily: FailureFamily {
     public var kind: FailureKind { .eventBridgeDLQ }
     // Recognised by the message shape, never by a folder: SQS has none.
@@ -11,6 +13,17 @@ public struct EventBridgeDLQFamily: FailureFamily {
 
     /// The message attributes EventBridge sets on a dead-lettered event.
     public static let attributes = ["RULE_ARN", "TARGET_ARN", "ERROR_CODE", "ERROR_MESSAGE", "EXHAUSTED_RETRY_CONDITION", "RETRY_ATTEMPTS"]
+
+    /// The message attributes EventBridge Scheduler sets on a schedule's dead-letter message (no RULE_ARN).
+    public static let schedulerAttributes = ["SCHEDULE_ARN", "SCHEDULED_TIME", "EXECUTION_ID", "TARGET_ARN", "ERROR_CODE",
+                                             "ERROR_MESSAGE", "EXHAUSTED_RETRY_CONDITION", "RETRY_ATTEMPTS"]
+
+    /// `arn:aws:scheduler:REGION:ACCOUNT:schedule/GROUP/NAME` → `GROUP/NAME` (a schedule's name is unique
+    /// within its group only, and every schedule has one: `default` when none was chosen).
+    public static func scheduleName(fromARN arn: String) -> String {
+        guard let range = arn.firstRange(of: ":schedule/") else { return arn }
+        return String(arn[range.upperBound...])
+    }
 
     /// `arn:aws:events:REGION:ACCOUNT:rule/NAME` → `NAME`; on a custom bus `.../rule/BUS/NAME` → `BUS/NAME`.
     public static func ruleName(fromARN arn: String) -> String {
@@ -24,6 +37,21 @@ public struct EventBridgeDLQFamily: FailureFamily {
         let name = ruleName(fromARN: arn)
         guard let slash = name.lastIndex(of: "/") else { return nil }
         return String(name[..<slash])
+    }
+}
+
+/// What an EventBridge Scheduler dead-letter message says of its schedule: `schedule` (`GROUP/NAME` from
+/// SCHEDULE_ARN), `scheduledTime` (SCHEDULED_TIME as written) and `executionId` (EXECUTION_ID). A class, so that
+/// the record of every other kind holds one empty reference for the three.
+public final class SchedulerAttributes: Sendable {
+    public let schedule: String?
+    public let scheduledTime: String?
+    public let executionId: String?
+
+    public init(schedule: String?, scheduledTime: String?, executionId: String?) {
+        self.schedule = schedule
+        self.scheduledTime = scheduledTime
+        self.executionId = executionId
     }
 }
 
@@ -45,6 +73,26 @@ struct SQSMessageDecoder {
             }
         }
         return [message(bytes, members: members, file: file, line: line)]
+    }
+
+    /// Records for the event a Lambda function gets from an SQS queue, `{"Records": [{"messageId", "body",
+    /// "messageAttributes", "eventSource": "aws:sqs", ...}]}`: one per message. Nil when no element of
+    /// `Records` is an SQS message (other services' events have a `Records` list too), so the object is
+    /// judged as any other.
+    func lambdaEvent(_ bytes: UnsafeBufferPointer<UInt8>, start: Int, members: [ScannedMember], file: SourceFile, line: Int) -> [FailureRecord]? {
+        guard let list = members.first(where: { key(bytes, $0).lowercased() == "records" && $0.valueKind == .array }) else { return nil }
+        var scanner = JSONScanner()
+        var scratch: [ScannedMember] = []
+        var found: [(Int, [ScannedMember])] = []
+        var anyMessage = false
+        JSONText.forEachElement(bytes, arrayStart: list.valueStart, arrayEnd: list.valueEnd, scanner: &scanner, members: &scratch) { s, _, m in
+            guard bytes[s] == UInt8(ascii: "{") else { return }
+            found.append((s, m))
+            let keys = Set(m.map { key(bytes, $0).lowercased() })
+            if keys.contains("messageid") && (keys.contains("body") || keys.contains("receipthandle")) { anyMessage = true }
+        }
+        guard anyMessage else { return nil }
+        return found.map { s, m in message(bytes, members: m, file: file, line: line + newlines(bytes, from: start, to: s)) }
     }
 
     private func key(_ bytes: UnsafeBufferPointer<UInt8>, _ m: ScannedMember) -> String {
@@ -102,7 +150,14 @@ struct SQSMessageDecoder {
                 record.otherFields.append((key(bytes, m), raw))
             }
         }
-        if let arn = attributes["RULE_ARN"] { record.rule = EventBridgeDLQFamily.ruleName(fromARN: arn) }
+        // A schedule's message has no rule: `rule` and `ruleArn` stay empty, and it lacks only what Scheduler sets.
+        let ruleArn = attributes["RULE_ARN"]
+        let scheduleArn = attributes["SCHEDULE_ARN"], scheduledTime = attributes["SCHEDULED_TIME"], executionId = attributes["EXECUTION_ID"]
+        if scheduleArn != nil || scheduledTime != nil || executionId != nil {
+            record.scheduler = SchedulerAttributes(schedule: scheduleArn.map(EventBridgeDLQFamily.scheduleName(fromARN:)),
+                                                   scheduledTime: scheduledTime, executionId: executionId)
+        }
+        if let arn = ruleArn { record.rule = EventBridgeDLQFamily.ruleName(fromARN: arn) }
         record.target = attributes["TARGET_ARN"]
         record.errorCode = attributes["ERROR_CODE"]
         record.errorMessage = attributes["ERROR_MESSAGE"]
@@ -111,8 +166,9 @@ struct SQSMessageDecoder {
             bounded(Int64($0), $0, "RETRY_ATTEMPTS", OutOfRange.attempts, OutOfRange.attemptsText, into: &record)
         }
         // EXHAUSTED_RETRY_CONDITION is only set for retryable errors, so it is not required.
-        record.missingAttributes = EventBridgeDLQFamily.attributes.filter { $0 != "EXHAUSTED_RETRY_CONDITION" && attributes[$0] == nil }
-        record.ruleArn = attributes["RULE_ARN"]
+        let expected = ruleArn == nil && record.scheduler != nil ? EventBridgeDLQFamily.schedulerAttributes : EventBridgeDLQFamily.attributes
+        record.missingAttributes = expected.filter { $0 != "EXHAUSTED_RETRY_CONDITION" && attributes[$0] == nil }
+        record.ruleArn = ruleArn
 
         if let body, body.valueKind == .string {
             var text: [UInt8] = []

@@ -54,6 +54,9 @@ public struct FailureRecord: Sendable {
     public var missingAttributes: [String] = []
     /// The full RULE_ARN (region and account included).
     public var ruleArn: String?
+    /// EventBridge Scheduler: what a schedule's dead-letter message says of the schedule (nil for every other
+    /// record: one reference, so the fields cost other records nothing).
+    public var scheduler: SchedulerAttributes?
     /// Keys this tool does not interpret, with their raw JSON values, in input order.
     public var otherFields: [(key: String, json: String)] = []
     public var payload = PayloadInfo()

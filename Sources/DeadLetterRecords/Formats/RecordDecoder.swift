@@ -22,7 +22,7 @@ public struct RecordDecoder {
         case attemptEnding, lambdaArn, esDocumentId, osDocumentId, esIndexName, osIndexName, esTypeName
         case eventId, dataId, subsequenceNumber, sequenceNumber, dataCatalogTable, entries
         // SQS message shapes.
-        case sqsMessages, sqsMessageId, sqsBody, sqsReceiptHandle
+        case sqsMessages, sqsMessageId, sqsBody, sqsReceiptHandle, sqsRecords
     }
 
     /// Known names, lower case, bucketed by length: matched against key bytes with ASCII case folding, so
@@ -38,6 +38,7 @@ public struct RecordDecoder {
             ("subsequencenumber", .subsequenceNumber), ("sequencenumber", .sequenceNumber),
             ("datacatalogtable", .dataCatalogTable), ("entries", .entries),
             ("messages", .sqsMessages), ("messageid", .sqsMessageId), ("body", .sqsBody), ("receipthandle", .sqsReceiptHandle),
+            ("records", .sqsRecords),
         ]
         var table = [[([UInt8], Field)]](repeating: [], count: 32)
         for (name, field) in names { table[name.utf8.count].append((Array(name.utf8), field)) }
@@ -95,7 +96,7 @@ public struct RecordDecoder {
 
         var fields: [Field?] = []
         fields.reserveCapacity(frame.members.count)
-        var sqsMessagesArray = false, sqsMessageId = false, sqsBody = false
+        var sqsMessagesArray = false, sqsMessageId = false, sqsBody = false, sqsRecordsArray = false
         for m in frame.members {
             let field = m.keyEscaped
                 ? Array(JSONText.string(frame, m.keyStart, m.keyEnd, escaped: true).utf8).withUnsafeBufferPointer { Self.field($0) }
@@ -104,6 +105,7 @@ public struct RecordDecoder {
             case .sqsMessages?: sqsMessagesArray = sqsMessagesArray || m.valueKind == .array
             case .sqsMessageId?: sqsMessageId = true
             case .sqsBody?, .sqsReceiptHandle?: sqsBody = true
+            case .sqsRecords?: sqsRecordsArray = sqsRecordsArray || m.valueKind == .array
             default: break
             }
             fields.append(field)
@@ -111,6 +113,11 @@ public struct RecordDecoder {
         if sqsMessagesArray || (sqsMessageId && sqsBody) {
             let records = SQSMessageDecoder(payloads: payloads).records(bytes, start: frame.start, end: frame.end, members: frame.members, file: file, line: frame.line)
             if records.isEmpty { return "SQS receive-message output without messages" }
+            for record in records { body(record) }
+            return nil
+        }
+        // A Lambda function's SQS event (`{"Records": [...]}`), when its records are SQS messages.
+        if sqsRecordsArray, let records = SQSMessageDecoder(payloads: payloads).lambdaEvent(bytes, start: frame.start, members: frame.members, file: file, line: frame.line) {
             for record in records { body(record) }
             return nil
         }
