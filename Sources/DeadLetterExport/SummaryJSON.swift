@@ -19,6 +19,7 @@ public enum SummaryJSON {
         out += "\"payloadProblems\": \(t.payloadProblems), \"inputErrors\": \(t.inputErrors), \"repeats\": \(t.repeats), \"sqsMessages\": \(t.sqsMessages)"
         // Additive and only when there are any, so summaries of sound input stay as they were.
         if t.valuesOutOfRange > 0 { out += ", \"valuesOutOfRange\": \(t.valuesOutOfRange)" }
+        if t.valuesNotNumbers > 0 { out += ", \"valuesNotNumbers\": \(t.valuesNotNumbers)" }
         if t.messageIdConflicts > 0 { out += ", \"messageIdConflicts\": \(t.messageIdConflicts)" }
         if t.trailingJunk > 0 { out += ", \"trailingJunk\": \(t.trailingJunk)" }
         out += "},\n"

@@ -37,12 +37,15 @@ public struct SummaryTable {
         if t.messageIdConflicts > 0 {
             out += "note: \(HumanNumber.grouped(t.messageIdConflicts)) SQS messages reuse a MessageId read before with a different body (each kept as a record)\n"
         }
-        let damagedPayloads = t.payloadProblems - t.valuesOutOfRange
+        let damagedPayloads = t.payloadProblems - t.valuesOutOfRange - t.valuesNotNumbers
         if damagedPayloads > 0 {
             out += "note: \(HumanNumber.grouped(damagedPayloads)) gzip payloads could not be inflated (see warnings)\n"
         }
         if t.valuesOutOfRange > 0 {
             out += "note: \(HumanNumber.grouped(t.valuesOutOfRange)) numbers or times were out of range and read as missing (see warnings)\n"
+        }
+        if t.valuesNotNumbers > 0 {
+            out += "note: \(HumanNumber.grouped(t.valuesNotNumbers)) numeric fields held values that are not numbers, kept in otherFields (see warnings)\n"
         }
         if t.inputErrors > 0 {
             out += "note: \(HumanNumber.grouped(t.inputErrors)) inputs could not be read completely (see errors)\n"

@@ -67,6 +67,8 @@ public final class FrameReader {
     private var lineHasObject = false
     private var inTopLevelArray = false
     private var stopped = false
+    /// Whitespace bytes read on this line; before its first content, the indentation of that content.
+    private var lineIndent = 0
 
     public init(source: ByteSource, maxRecordBytes: Int = 16 << 20, readChunk: Int = 256 << 10) {
         self.source = source
@@ -101,6 +103,7 @@ public final class FrameReader {
                 pos += 1
             case 0x20, 0x09, 0x0D:
                 lineHasBytes = true
+                lineIndent += 1
                 pos += 1
             case 0xEF where !lineHasContent:
                 if ensureAvailable(3), storage[pos + 1] == 0xBB, storage[pos + 2] == 0xBF {
@@ -169,6 +172,7 @@ public final class FrameReader {
         lineHasContent = false
         lineHasBytes = false
         lineHasObject = false
+        lineIndent = 0
     }
 
     /// Reads once into the free tail of the buffer; a read error ends the input and is rethrown at the end.
@@ -311,13 +315,35 @@ public final class FrameReader {
                 } while !eof && end - pos < min(max(lastTriedLength * 2, readChunk), maxRecordBytes)
                     && end < capacity
             case .invalid(let at, let reason):
-                emit(.malformed(line: lineNumber, reason: reason, trailing: lineHasObject))
-                markContent()
                 // A record cut short is usually followed by good ones: the malformed unit ends with the line it
                 // started on, and every later line is framed again on its own (the scan may have read the next
-                // record as the missing value).
+                // record as the missing value). A pretty-printed object (`{` alone on its line) is one unit up
+                // to its closing brace, when its lines show where that is.
+                let line = lineNumber, trailing = lineHasObject
                 var k = pos
                 while k < at && storage[k] != 0x0A { k += 1 }
+                if k < at, expectObject, !lineHasContent,
+                   (pos + 1..<k).allSatisfy({ storage[$0] == 0x20 || storage[$0] == 0x09 || storage[$0] == 0x0D }) {
+                    let firstLine = k - pos
+                    // Where in the object the damage is (the unit is reported at its first line).
+                    var errorLine = line
+                    for b in UnsafeBufferPointer(start: storage + pos, count: at - pos) where b == 0x0A { errorLine += 1 }
+                    let cutShort = eof && at >= end
+                    if skipPrettyPrintedObject(firstLineEnd: firstLine) {
+                        emit(.malformed(line: line, reason: cutShort ? reason : "\(reason) at line \(errorLine)", trailing: trailing))
+                        markContent()
+                        shrinkIfIdle()
+                        return
+                    }
+                    // (The look ahead may have moved the buffer: `k` and `at` are stale, `pos` is not.)
+                    emit(.malformed(line: line, reason: reason, trailing: trailing))
+                    markContent()
+                    pos += firstLine
+                    shrinkIfIdle()
+                    return
+                }
+                emit(.malformed(line: line, reason: reason, trailing: trailing))
+                markContent()
                 if k < at {
                     pos = k
                 } else {
@@ -327,6 +353,78 @@ public final class FrameReader {
                 shrinkIfIdle()
                 return
             }
+        }
+    }
+}
+
+extension FrameReader {
+    /// The object at `pos` opened with `{` alone on its line and is not valid JSON. Pretty-printers indent
+    /// every member deeper than the braces and close the object with `}` at the brace's own indentation, so
+    /// the object ends with the first later line that starts with `}` at that indentation; it runs to the end
+    /// of the input if no line ends it (cut short). A line at that indentation or less that starts another
+    /// value (`{`, `[`: a record on a line of its own, a second object) or closes something else (`]`, a `}`
+    /// further left) means the lines do not show where the object ends: returns false and leaves `pos` on
+    /// the object. Looks at most `maxRecordBytes` ahead.
+    ///
+    /// On success the lines up to the end are the object's (counted as lines, not blank, like a valid
+    /// pretty-printed record's: one malformed unit for all of them) and `pos` is after the closing `}` (in
+    /// an array) or at the end of its line.
+    fileprivate func skipPrettyPrintedObject(firstLineEnd: Int) -> Bool {
+        let indent = lineIndent
+        var offset = firstLineEnd        // at a newline, relative to pos
+        var newlines = 0
+        var lastContentEnd = offset     // end of the last line with content (its newline or the input's end)
+        var newlinesToLastContent = 0
+        /// The byte at `offset` is there, within the limit.
+        func have(_ offset: Int) -> Bool { offset < maxRecordBytes && ensureAvailable(offset + 1) }
+        /// The unit ends `offset` bytes on, `crossed` line breaks down. Cut short at the end of the input, the
+        /// object is everything up to its last line with content; a line ending elsewhere leaves it unknown.
+        func finish(crossing crossed: Int, at offset: Int) -> Bool {
+            lineNumber += crossed
+            lines += crossed
+            pos += offset
+            return true
+        }
+        while true {
+            // `offset` is at a newline: look at the next line's indentation and first byte.
+            offset += 1
+            newlines += 1
+            var column = 0
+            while true {
+                guard have(offset) else {
+                    return eof && end - pos == offset && finish(crossing: newlinesToLastContent, at: lastContentEnd)
+                }
+                let c = storage[pos + offset]
+                if c == 0x20 || c == 0x09 || c == 0x0D { column += 1; offset += 1 } else { break }
+            }
+            let first = storage[pos + offset]
+            if first == 0x0A { continue }                     // a blank line inside the object
+            if column == indent && first == UInt8(ascii: "}") {
+                _ = finish(crossing: newlines, at: offset + 1)
+                // Outside an array the rest of the line (`},` as in a hand-made list) is the object's too.
+                if !inTopLevelArray { skipToNewline() }
+                return true
+            }
+            if column <= indent {
+                // Another value starts (a record of its own, a second object), or an array closes: the lines
+                // do not show where this object ends. Other text this far left is a value broken over lines
+                // (a string with a raw line break in it) or members printed without indentation.
+                switch first {
+                case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "}"): return false
+                default: break
+                }
+            }
+            // A line of the object: on to its end.
+            while true {
+                guard have(offset) else { return eof && end - pos == offset && finish(crossing: newlines, at: offset) }
+                if let hit = memchr(storage + pos + offset, 0x0A, min(end - pos, maxRecordBytes) - offset) {
+                    offset = storage.distance(to: hit.assumingMemoryBound(to: UInt8.self)) - pos
+                    break
+                }
+                offset = min(end - pos, maxRecordBytes)
+            }
+            lastContentEnd = offset
+            newlinesToLastContent = newlines
         }
     }
 }

@@ -18,6 +18,10 @@ public struct SummaryTotals: Sendable, Equatable {
     /// How many of `payloadProblems` are numbers or times out of range (read as missing); the rest are
     /// damaged gzip payloads. Written to JSON only when there are any.
     public var valuesOutOfRange = 0
+    /// How many of `payloadProblems` are values in numeric fields that are no numbers (documentation
+    /// placeholders such as `"attemptsMade": "count"`), kept in the records' `otherFields`. Written to JSON
+    /// only when there are any.
+    public var valuesNotNumbers = 0
     public var inputErrors = 0
     /// SQS messages read again (same MessageId), counted once.
     public var repeats = 0
@@ -44,6 +48,7 @@ public struct SummaryTotals: Sendable, Equatable {
         controlMessages += t.controlMessages
         payloadProblems += t.payloadProblems
         valuesOutOfRange += t.valuesOutOfRange
+        valuesNotNumbers += t.valuesNotNumbers
         inputErrors += t.inputErrors
         repeats += t.repeats
         sqsMessages += t.sqsMessages

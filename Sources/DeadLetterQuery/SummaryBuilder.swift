@@ -19,8 +19,10 @@ public struct SummaryBuilder: Sendable {
         // One warning and one count per problem: values out of range, then a damaged gzip payload.
         if record.payload.problem != nil { totals.payloadProblems += 1 }
         if !record.valueProblems.isEmpty {
+            let notNumbers = Int(record.valuesNotNumbers)
             totals.payloadProblems += record.valueProblems.count
-            totals.valuesOutOfRange += record.valueProblems.count
+            totals.valuesOutOfRange += record.valueProblems.count - notNumbers
+            totals.valuesNotNumbers += notNumbers
         }
         if let arrival = record.arrival {
             totals.firstArrival = min(totals.firstArrival ?? arrival, arrival)

@@ -17,7 +17,7 @@ public enum SummaryMerge {
             var files: Int, bytesRead: Int64, records: Int, malformed: Int, payloadBytes: Int64, undecodable: Int, logEvents: Int
             var firstArrival: String?, lastArrival: String?
             var lines: Int?, blankLines: Int?, controlMessages: Int?, payloadProblems: Int?, inputErrors: Int?, repeats: Int?, sqsMessages: Int?
-            var valuesOutOfRange: Int?, messageIdConflicts: Int?, trailingJunk: Int?
+            var valuesOutOfRange: Int?, valuesNotNumbers: Int?, messageIdConflicts: Int?, trailingJunk: Int?
         }
         struct MinMax: Decodable { var min: Int64, max: Int64 }
         struct Group: Decodable {
@@ -188,6 +188,7 @@ public enum SummaryMerge {
             read.controlMessages = try count(t.controlMessages ?? 0, "totals.controlMessages")
             read.payloadProblems = try count(t.payloadProblems ?? 0, "totals.payloadProblems")
             read.valuesOutOfRange = try count(t.valuesOutOfRange ?? 0, "totals.valuesOutOfRange")
+            read.valuesNotNumbers = try count(t.valuesNotNumbers ?? 0, "totals.valuesNotNumbers")
             read.inputErrors = try count(t.inputErrors ?? 0, "totals.inputErrors")
             read.repeats = try count(t.repeats ?? 0, "totals.repeats")
             read.sqsMessages = try count(t.sqsMessages ?? 0, "totals.sqsMessages")
@@ -195,6 +196,9 @@ public enum SummaryMerge {
             read.trailingJunk = try count(t.trailingJunk ?? 0, "totals.trailingJunk")
             guard read.valuesOutOfRange <= read.payloadProblems else {
                 throw fail("totals.valuesOutOfRange", "\(read.valuesOutOfRange) is more than totals.payloadProblems (\(read.payloadProblems))")
+            }
+            guard read.valuesNotNumbers <= read.payloadProblems - read.valuesOutOfRange else {
+                throw fail("totals.valuesNotNumbers", "\(read.valuesNotNumbers) plus totals.valuesOutOfRange (\(read.valuesOutOfRange)) is more than totals.payloadProblems (\(read.payloadProblems))")
             }
             let arrival = try arrival(t.firstArrival, t.lastArrival, "totals")
             (read.firstArrival, read.lastArrival) = (arrival?.min, arrival?.max)
@@ -238,6 +242,7 @@ public enum SummaryMerge {
             try plus(&sum.controlMessages, t.controlMessages, "controlMessages")
             try plus(&sum.payloadProblems, t.payloadProblems, "payloadProblems")
             try plus(&sum.valuesOutOfRange, t.valuesOutOfRange, "valuesOutOfRange")
+            try plus(&sum.valuesNotNumbers, t.valuesNotNumbers, "valuesNotNumbers")
             try plus(&sum.inputErrors, t.inputErrors, "inputErrors")
             try plus(&sum.repeats, t.repeats, "repeats")
             try plus(&sum.sqsMessages, t.sqsMessages, "sqsMessages")

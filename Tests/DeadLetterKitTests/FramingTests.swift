@@ -68,6 +68,121 @@ import Testing
         #expect(r.records.count + r.malformed.count + r.blankLines == r.lines)
     }
 
+    // MARK: broken pretty-printed objects
+
+    /// The schema the Firehose guide prints for format-conversion failures ("Handling errors for data format
+    /// conversion"): pretty-printed, with type names where the values go, so not JSON. Eighteen lines.
+    static let formatConversionSchema = """
+        {
+          "attemptsMade": long,
+          "arrivalTimestamp": long,
+          "lastErrorCode": string,
+          "lastErrorMessage": string,
+          "attemptEndingTimestamp": long,
+          "rawData": string,
+          "sequenceNumber": string,
+          "subSequenceNumber": long,
+          "dataCatalogTable": {
+            "catalogId": string,
+            "databaseName": string,
+            "tableName": string,
+            "region": string,
+            "versionId": string,
+            "catalogArn": string
+          }
+        }
+        """
+
+    @Test(arguments: chunkSizes)
+    func aBrokenPrettyPrintedObjectIsOneMalformedUnitAtItsFirstLine(chunk: Int) {
+        // Lines 1-18: the schema (one unit; the scan fails at `long` on line 2). Line 19: a record.
+        let r = Harness.read(Self.formatConversionSchema + "\n" + Self.record + "\n", chunk: chunk)
+        #expect(r.malformed.map(\.line) == [1])
+        #expect(r.malformed.map(\.reason) == ["unexpected character 'l' at line 2"])
+        #expect(r.records.map(\.line) == [19])
+        // 19 lines: 18 in the broken object (one unit, none blank, as a valid pretty-printed record's lines),
+        // one record.
+        #expect((r.lines, r.blankLines, r.records.count, r.malformed.count) == (19, 0, 1, 1))
+    }
+
+    @Test(arguments: chunkSizes)
+    func aBrokenElementOfAPrettyPrintedArrayIsOneUnitAndTheNextElementIsRead(chunk: Int) {
+        // A hand-edited array (as `python -m json.tool` or `jq .` print it) with a trailing comma in its first
+        // element: lines 2-5 are one unit, lines 6-9 a record, lines 1 and 10 hold only brackets (blank).
+        let text = """
+            [
+              {
+                "rawData": "eyJ0aWNrZXJfc3ltYm9sIjoiUUxaIn0=",
+                "errorCode": "Lambda.FunctionError",
+              },
+              {
+                "rawData": "eyJ0aWNrZXJfc3ltYm9sIjoiUUxaIn0=",
+                "errorCode": "Lambda.FunctionError"
+              }
+            ]
+
+            """
+        let r = Harness.read(text, chunk: chunk)
+        #expect(r.malformed.map(\.line) == [2])
+        #expect(r.malformed.map(\.reason) == ["expected a quoted member name at line 5"])
+        #expect(r.records.map(\.line) == [6])
+        #expect((r.lines, r.blankLines, r.records.count, r.malformed.count) == (10, 2, 1, 1))
+    }
+
+    @Test(arguments: chunkSizes)
+    func aPrettyPrintedObjectCutShortRunsToItsLastLineAndBlankLinesAfterStayBlank(chunk: Int) {
+        // Line 1: a record. Lines 2-4: an object cut short (a copy stopped mid-file). Line 5: blank.
+        let text = Self.record + "\n{\n  \"rawData\": \"YQ==\",\n  \"errorCode\": \"X\",\n\n"
+        let r = Harness.read(text, chunk: chunk)
+        #expect(r.malformed.map(\.line) == [2])
+        #expect(r.malformed.map(\.reason) == ["unexpected end of input inside a JSON value"])
+        #expect((r.lines, r.blankLines, r.records.count, r.malformed.count) == (5, 1, 1, 1))
+        // Without a final newline the last line counts all the same.
+        let noNewline = Harness.read("{\n  \"rawData\": \"YQ==\",\n  \"errorCode\": \"X", chunk: chunk)
+        #expect(noNewline.lines == 3)
+        #expect(noNewline.blankLines == 0)
+        #expect(noNewline.malformed.map(\.line) == [1])
+    }
+
+    @Test(arguments: chunkSizes)
+    func aLineBreakInsideAStringAndAHandMadeListStayOneUnit(chunk: Int) {
+        // Lines 1-6: an object whose error message was pasted with a real line break (line 4 starts at the
+        // left edge, inside the string), closed `},` as in a hand-made list; line 7: a record.
+        let text = "{\n  \"rawData\": \"YQ==\",\n  \"errorMessage\": \"Task timed out\nafter 3.00 seconds\",\n  \"errorCode\": \"X\"\n},\n" + Self.record + "\n"
+        let r = Harness.read(text, chunk: chunk)
+        #expect(r.malformed.map(\.line) == [1])
+        #expect(r.malformed.map(\.reason) == ["unterminated string (line ends inside a string) at line 3"])
+        #expect(r.malformed.map(\.trailing) == [false])
+        #expect(r.records.map(\.line) == [7])
+        #expect((r.lines, r.blankLines) == (7, 0))
+    }
+
+    @Test(arguments: chunkSizes)
+    func whereTheLinesDoNotShowTheEndEachLineIsFramedAgain(chunk: Int) {
+        // Line 1 opens an object, line 2 is a member, line 3 is a record at the brace's own indentation before
+        // any closing brace: the object's end is unknown, so the unit ends with line 1 (as before) and no
+        // record is hidden.
+        let text = "{\n  \"rawData\": \"YQ==\",\n" + Self.record + "\n}\n"
+        let r = Harness.read(text, chunk: chunk)
+        #expect(r.malformed.map(\.line) == [1, 2, 4])
+        #expect(r.malformed.first?.reason == "expected a quoted member name")
+        #expect(r.records.map(\.line) == [3])
+        #expect(r.records.count + r.malformed.count + r.blankLines == r.lines)
+        // A compact record cut short is one line, as before, whatever follows.
+        let cut = Harness.read(#"{"rawData":"YQ==","errorCode":"# + "\n  \"x\": 1\n}\n" + Self.record + "\n", chunk: chunk)
+        #expect(cut.malformed.map(\.line) == [1, 2, 3])
+        #expect(cut.records.map(\.line) == [4])
+    }
+
+    @Test func aBrokenObjectWhoseEndIsBeyondTheSizeLimitIsFramedLineByLine() {
+        var options = ReadOptions()
+        options.maxRecordBytes = 64
+        let text = "{\n  \"rawData\": x,\n  \"errorMessage\": \"" + String(repeating: "m", count: 100) + "\"\n}\n"
+        let r = Harness.read(text, chunk: 16, options: options)
+        #expect(r.malformed.map(\.line) == [1, 2, 3, 4])
+        #expect(r.lines == 4)
+    }
+
     @Test func everyKindOfJunkIsOneMalformedLine() {
         let lines = ["this is not json", "[1,2,3]", "42", "\"text\"", "{\"hello\":\"world\"}", "{}", "}{", "\u{1B}[31mred", Self.record]
         let r = Harness.read(lines.joined(separator: "\n") + "\n")

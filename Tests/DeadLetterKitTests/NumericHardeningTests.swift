@@ -169,7 +169,10 @@ import Testing
             "attemptsMade 9223372036854775807: outside 0 to 2147483647; read as missing",
             "arrivalTimestamp 1e400: \(range)",
             "attemptsMade -3: outside 0 to 2147483647; read as missing",
+            // Not a number at all: kept in otherFields (null is missing, without a word).
+            #"arrivalTimestamp "soon": not a number; kept in otherFields"#,
         ])
+        #expect(r.records[4].otherFields.map(\.key) == ["arrivalTimestamp"])
     }
 
     @Test func logEventTimestampsOutOfRangeAreOneProblemOfThePayload() throws {
@@ -330,6 +333,9 @@ import Testing
             (#""attempts": {"min": 1, "max": 4}"#, #""attempts": {"min": 1, "max": 9223372036854775807}"#,
              "b.json: groups[0].attempts.max: 9223372036854775807: outside 0 to 2147483647"),
             (#""payloadProblems": 1,"#, #""payloadProblems": 1, "valuesOutOfRange": 2,"#, "b.json: totals.valuesOutOfRange: 2 is more than totals.payloadProblems (1)"),
+            (#""payloadProblems": 1,"#, #""payloadProblems": 1, "valuesOutOfRange": 1, "valuesNotNumbers": 1,"#,
+             "b.json: totals.valuesNotNumbers: 1 plus totals.valuesOutOfRange (1) is more than totals.payloadProblems (1)"),
+            (#""payloadProblems": 1,"#, #""payloadProblems": 1, "valuesNotNumbers": -1,"#, "b.json: totals.valuesNotNumbers: -1 is negative"),
         ]
         for (old, new, message) in cases {
             let bad = try summary(replacing: old, with: new, in: base)
@@ -385,5 +391,91 @@ import Testing
             let r = try CLI.run(arguments)
             #expect(r.status == 0, "\(arguments): \(r.stderr)")
         }
+    }
+}
+
+/// Documented placeholders where numbers go (the Firehose guide's failure-record templates): kept, counted,
+/// reported, never dropped.
+@Suite struct PlaceholderValueTests {
+    /// "Handle failure in data transformation": the guide's record, as it prints it.
+    static let guideRecord = """
+        {
+            "attemptsMade": "count",
+            "arrivalTimestamp": "timestamp",
+            "errorCode": "code",
+            "errorMessage": "message",
+            "attemptEndingTimestamp": "timestamp",
+            "rawData": "data",
+            "lambdaArn": "arn"
+        }
+        """
+    /// A real processing-failed record (formats.md, alphaautomator/retry-firehose-errors).
+    static let realRecord = #"{"rawData":"eyJldmVudERhdGEiOnsi","errorCode":"Lambda.ProcessingFailedStatus","errorMessage":"ProcessingFailed status set for record","attemptsMade":1,"arrivalTimestamp":1767226448282,"attemptEndingTimestamp":1767226451126,"lambdaARN":"arn:aws:lambda:us-east-1:036973774136:function:test-gravity-events-transform"}"#
+
+    @Test func placeholdersInNumericFieldsAreKeptInOtherFieldsAndReported() throws {
+        let r = Harness.read(Self.guideRecord + "\n", key: "processing-failed/2024/03/05/14/x")
+        let record = try #require(r.records.first)
+        #expect(r.records.count == 1)
+        #expect(r.malformed.isEmpty)
+        #expect(record.attemptsMade == nil)
+        #expect(record.arrival == nil)
+        #expect(record.attemptEnding == nil)
+        #expect(record.errorCode == "code")
+        #expect(record.lambdaArn == "arn")
+        #expect(record.otherFields.map(\.key) == ["attemptsMade", "arrivalTimestamp", "attemptEndingTimestamp"])
+        #expect(record.otherFields.map(\.json) == [#""count""#, #""timestamp""#, #""timestamp""#])
+        #expect(record.valuesNotNumbers == 3)
+        #expect(r.payloadProblems == [
+            #"attemptsMade "count": not a number; kept in otherFields"#,
+            #"arrivalTimestamp "timestamp": not a number; kept in otherFields"#,
+            #"attemptEndingTimestamp "timestamp": not a number; kept in otherFields"#,
+        ])
+        // null is no value at all: missing, without a word, as before. An object is kept too.
+        let other = Harness.read(#"{"rawData":"YQ==","errorCode":"X","attemptsMade":null,"arrivalTimestamp":{"epoch":1}}"# + "\n")
+        #expect(other.records.first?.otherFields.map(\.key) == ["arrivalTimestamp"])
+        #expect(other.records.first?.otherFields.map(\.json) == [#"{"epoch":1}"#])
+        #expect(other.payloadProblems == [#"arrivalTimestamp {"epoch":1}: not a number; kept in otherFields"#])
+    }
+
+    @Test func summarizeCountsThemRecordsShowsThemAndMergeSumsThem() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = dir.appendingPathComponent("processing-failed/2026/01/01/00")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // Lines 1-9: the guide's record (3 placeholders); line 10: a real record; line 11: attempts out of range.
+        let outOfRange = #"{"rawData":"YQ==","errorCode":"Lambda.ProcessingFailedStatus","attemptsMade":-1}"#
+        try Data((Self.guideRecord + "\n" + Self.realRecord + "\n" + outOfRange + "\n").utf8)
+            .write(to: folder.appendingPathComponent("f.json"))
+
+        let summary = try CLI.run(["summarize", ".", "--format", "json"], cwd: dir)
+        #expect(summary.status == 0, "\(summary.stderr)")
+        let totals = try #require(try summary.json()[object: "totals"])
+        #expect(totals[int: "records"] == 3)
+        #expect(totals[int: "lines"] == 11)
+        #expect(totals[int: "payloadProblems"] == 4)
+        #expect(totals[int: "valuesNotNumbers"] == 3)
+        #expect(totals[int: "valuesOutOfRange"] == 1)
+        #expect(summary.stderr.contains(#"f.json:1: attemptsMade "count": not a number; kept in otherFields"#), "\(summary.stderr)")
+        #expect(summary.stderr.contains("f.json:11: attemptsMade -1: outside 0 to 2147483647; read as missing"))
+
+        let table = try CLI.run(["summarize", ".", "-q"], cwd: dir)
+        #expect(table.stdout.contains("note: 3 numeric fields held values that are not numbers, kept in otherFields (see warnings)\n"))
+        #expect(table.stdout.contains("note: 1 numbers or times were out of range"))
+        #expect(!table.stdout.contains("gzip payloads"))
+
+        let rows = try CLI.run(["records", ".", "--fields", "line,attemptsMade,arrival,otherFields", "-q"], cwd: dir)
+        #expect(rows.stdout.split(separator: "\n").first == #"{"line":1,"attemptsMade":null,"arrival":null,"otherFields":{"attemptsMade":"count","arrivalTimestamp":"timestamp","attemptEndingTimestamp":"timestamp"}}"#, "\(rows.stdout)")
+
+        try Data(summary.stdout.utf8).write(to: dir.appendingPathComponent("a.json"))
+        let merged = try CLI.run(["merge", "a.json", "a.json"], cwd: dir)
+        #expect(merged.status == 0, "\(merged.stderr)")
+        let sum = try #require(try merged.json()[object: "totals"])
+        #expect((sum[int: "payloadProblems"], sum[int: "valuesNotNumbers"], sum[int: "valuesOutOfRange"]) == (8, 6, 2))
+
+        // Sound input: no such key, as before.
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("f.json"))
+        try Data((Self.realRecord + "\n").utf8).write(to: folder.appendingPathComponent("g.json"))
+        let sound = try CLI.run(["summarize", ".", "--format", "json"], cwd: dir)
+        #expect(!sound.stdout.contains("valuesNotNumbers"))
     }
 }

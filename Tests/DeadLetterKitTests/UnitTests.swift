@@ -102,6 +102,42 @@ import Testing
         #expect(key.prefix == "legacy")
     }
 
+    @Test func theDateFoldersGiveTheHour() {
+        // 2019-09-26T13:00:00Z = 18165 days * 86400000 + 13 * 3600000 = 1569502800000.
+        let manifest = ObjectKey("errors/manifests/2019/09/26/13/collect-redshift-manifest")
+        #expect(manifest.folderHourMillis == 1_569_502_800_000)
+        #expect(manifest.timestampMillis == nil)
+        #expect(manifest.prefix == "errors/manifests/")
+        // Glued to the prefix: 2026-07-13T14:00:00Z.
+        #expect(ObjectKey("legacy2026/07/13/14/x").folderHourMillis == 1_783_951_200_000)
+        // A day and no hour folder, an hour 24, a day February lacks: no hour.
+        #expect(ObjectKey("ses-logs/errors/manifests/2020/03/05/collect-redshift-manifest").folderHourMillis == nil)
+        #expect(ObjectKey("errors/manifests/2019/09/26/24/m").folderHourMillis == nil)
+        #expect(ObjectKey("errors/manifests/2023/02/29/10/m").folderHourMillis == nil)
+        #expect(ObjectKey("some/dir/dump.json").folderHourMillis == nil)
+    }
+
+    @Test func aRedshiftManifestWhoseNameHasNoTimeArrivesAtTheStartOfItsFoldersHour() throws {
+        // A manifest as Firehose writes it (the COPY manifest format), saved under a name without the time.
+        let manifest = """
+            {
+              "entries": [
+                {"url":"s3://my-bucket/2019/09/26/13/collect-redshift-1-2019-09-26-13-10-05-1f0c94c8-7f3e-4d6a-9e51-3b2d4c5a6f70","mandatory":true}
+              ]
+            }
+
+            """
+        let r = Harness.read(manifest, key: "errors/manifests/2019/09/26/13/collect-redshift-manifest")
+        let record = try #require(r.records.first)
+        #expect(record.kind == .redshiftManifest)
+        #expect(record.arrival == 1_569_502_800_000)   // 2019-09-26T13:00:00Z
+        // The name's time, when there is one, is finer and wins: 13:21:49.
+        let named = Harness.read(manifest, key: "errors/manifests/2019/09/26/13/collect-redshift-2019-09-26-13-21-49-56371982-2375-4b28-8d79-45f01952667e")
+        #expect(named.records.first?.arrival == 1_569_504_109_000)   // + (21 * 60 + 49) * 1000
+        // No hour folder: no arrival, as before.
+        #expect(Harness.read(manifest, key: "manifests/collect-redshift-manifest").records.first?.arrival == nil)
+    }
+
     @Test func namesThatAreNotFirehoseNames() {
         let key = ObjectKey("some/dir/dump.json")
         #expect(key.stream == nil)

@@ -24,6 +24,9 @@ public struct ManifestEntry: Sendable, Equatable {
 /// One failure record, normalised across the spellings real records use.
 public struct FailureRecord: Sendable {
     public var kind: FailureKind = .unknown
+    /// How many of `valueProblems` are values that are not numbers at all, kept in `otherFields` (the rest
+    /// are out of range). Beside `kind`, in the room its alignment leaves, so the record grows by nothing.
+    public var valuesNotNumbers: Int32 = 0
     public var errorCode: String?
     public var errorMessage: String?
     public var attemptsMade: Int64?
@@ -83,6 +86,13 @@ public struct FailureRecord: Sendable {
     /// Records `field` (as the record spells it in messages) holding `value` as out of range: `why` says so.
     mutating func refuse(_ field: String, _ value: String, _ why: String) {
         valueProblems.append("\(field) \(OutOfRange.shown(value)): \(why); read as missing")
+    }
+
+    /// Records `key` (as the record spells it) holding `json`, which is no number (a documentation
+    /// placeholder such as `"count"`), as a problem: the value is kept in `otherFields`, not dropped.
+    mutating func keepNotANumber(_ key: String, _ json: String) {
+        valueProblems.append("\(key) \(OutOfRange.shown(json)): not a number; kept in otherFields")
+        valuesNotNumbers += 1
     }
 
     /// The id that identifies the record at its destination, used to drop repeats.

@@ -9,11 +9,14 @@ public struct ObjectKey: Sendable, Equatable {
     public var timestampMillis: Int64?
     /// The folders before the `YYYY/MM/DD/HH` date folders: the evaluated error prefix, e.g. `myapp/splunk-failed/`.
     public var prefix: String?
+    /// The start of the hour the `YYYY/MM/DD/HH` folders name (UTC, Firehose's default time zone), epoch
+    /// milliseconds: hour-precise, for objects whose name carries no time.
+    public var folderHourMillis: Int64?
 
     public init(_ key: String) {
         let parts = key.split(separator: "/", omittingEmptySubsequences: false)
         if let name = parts.last { Self.parseName(Substring(name), into: &self) }
-        prefix = Self.prefix(of: parts.dropLast())
+        (prefix, folderHourMillis) = Self.dateFolders(parts.dropLast())
     }
 
     private static func parseName(_ name: Substring, into key: inout ObjectKey) {
@@ -74,9 +77,10 @@ public struct ObjectKey: Sendable, Equatable {
         return UTCTime.millis(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
 
-    /// Everything before the first run of date folders `YYYY/MM/DD`. Firehose may glue the date to a
-    /// prefix without a `/` (`legacy2026/07/13/14/`), so a folder that ends in four digits also starts it.
-    private static func prefix(of folders: ArraySlice<Substring>) -> String? {
+    /// Everything before the first run of date folders `YYYY/MM/DD`, and the hour those folders and the
+    /// `HH` folder after them name, if they name one that exists. Firehose may glue the date to a prefix
+    /// without a `/` (`legacy2026/07/13/14/`), so a folder that ends in four digits also starts it.
+    private static func dateFolders(_ folders: ArraySlice<Substring>) -> (prefix: String?, hour: Int64?) {
         let list = Array(folders)
         func isDigits(_ s: Substring, _ count: Int) -> Bool { s.utf8.count == count && s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
         for i in list.indices where i + 2 < list.count && isDigits(list[i + 1], 2) && isDigits(list[i + 2], 2) {
@@ -86,9 +90,14 @@ public struct ObjectKey: Sendable, Equatable {
             let head = folder.dropLast(4)
             let before = list[..<i].map(String.init)
             let text = (before + [String(head)]).joined(separator: "/")
-            return text.isEmpty ? nil : text
+            var hour: Int64?
+            if i + 3 < list.count, isDigits(list[i + 3], 2), let y = Int(String(folder.suffix(4))),
+               let m = Int(list[i + 1]), let d = Int(list[i + 2]), let h = Int(list[i + 3]) {
+                hour = UTCTime.millis(year: y, month: m, day: d, hour: h)
+            }
+            return (text.isEmpty ? nil : text, hour)
         }
-        guard !list.isEmpty else { return nil }
-        return list.map(String.init).joined(separator: "/") + "/"
+        guard !list.isEmpty else { return (nil, nil) }
+        return (list.map(String.init).joined(separator: "/") + "/", nil)
     }
 }

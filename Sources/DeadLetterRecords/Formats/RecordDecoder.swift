@@ -90,7 +90,7 @@ public struct RecordDecoder {
             if let value, (field == .attempts ? OutOfRange.attempts : UTCTime.supported).contains(value) {
                 return value
             }
-            Self.refuse(m, value, field, in: frame, record: &record)
+            Self.refuse(m, value, field, in: frame, record: &record, keepOtherFields: keepOtherFields)
             return nil
         }
 
@@ -208,12 +208,24 @@ public struct RecordDecoder {
     }
 
     /// Records a number out of its field's range (or a JSON number no Int64 holds) as a problem of the record.
-    /// Kept out of line: it runs for hardly any record, and `decode` stays small.
+    /// A value that is no number at all (the guide's placeholders `"attemptsMade": "count"`, `"arrivalTimestamp":
+    /// "timestamp"`, an object) is kept in `otherFields` under its own key and counted as a problem too; only
+    /// `null` reads as missing without a word. Kept out of line: it runs for hardly any record, and `decode`
+    /// stays small.
     @inline(never)
-    private static func refuse(_ m: ScannedMember, _ value: Int64?, _ field: Field, in frame: ObjectFrame, record: inout FailureRecord) {
+    private static func refuse(_ m: ScannedMember, _ value: Int64?, _ field: Field, in frame: ObjectFrame, record: inout FailureRecord,
+                               keepOtherFields: Bool) {
         let text = String(decoding: frame.slice(m.valueStart, m.valueEnd), as: UTF8.self)
-        // Not a number at all (`"soon"`, an object): missing, as before.
-        guard value != nil || m.valueKind == .number || (m.valueKind == .string && OutOfRange.isInteger(text)) else { return }
+        guard value != nil || m.valueKind == .number || (m.valueKind == .string && OutOfRange.isInteger(text)) else {
+            guard m.valueKind != .null else { return }
+            let key = JSONText.string(frame, m.keyStart, m.keyEnd, escaped: m.keyEscaped)
+            let json = m.valueKind == .string
+                ? String(decoding: frame.slice(m.valueStart - 1, m.valueEnd + 1), as: UTF8.self)
+                : text
+            if keepOtherFields { record.otherFields.append((key, json)) }
+            record.keepNotANumber(key, json)
+            return
+        }
         switch field {
         case .attempts: record.refuse("attemptsMade", text, OutOfRange.attemptsText)
         case .approximateArrival: record.refuse("approximateArrivalTimestamp", text, OutOfRange.time)

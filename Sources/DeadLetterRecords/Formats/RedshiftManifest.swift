@@ -8,8 +8,9 @@ public struct RedshiftManifestFamily: FailureFamily {
         clues.hasEntries && !clues.hasRawData ? .strong : .none
     }
     public func finish(_ record: inout FailureRecord, clues: FieldClues) {
-        // A manifest has no arrival field; the key's timestamp is when Firehose gave up on the batch.
-        if record.arrival == nil { record.arrival = record.file.objectKey.timestampMillis }
+        // A manifest has no arrival field; the key's timestamp is when Firehose gave up on the batch. A name
+        // without one leaves the `YYYY/MM/DD/HH` folders: the start of that hour (hour-precise).
+        if record.arrival == nil { record.arrival = record.file.objectKey.timestampMillis ?? record.file.objectKey.folderHourMillis }
         if record.manifestEntries == nil { record.manifestEntries = [] }
     }
 }
