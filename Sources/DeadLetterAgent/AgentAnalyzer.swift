@@ -201,7 +201,9 @@ public struct AgentAnalyzer {
             let sources = Array(Set(list.map(\.file))).sorted()
             let span = (first: list.compactMap(\.time).min(), last: list.compactMap(\.time).max())
             if let group = entry.group, let stream = entry.stream,
-               list.allSatisfy({ $0.kind == .exception("DataAlreadyAcceptedException") }), !severalWriters(group: group, stream: stream) {
+               // The state file is the awslogs agent's; the unified agent keeps no such position.
+               list.allSatisfy({ $0.kind == .exception("DataAlreadyAcceptedException") && $0.form == .awslogsLog }),
+               !severalWriters(group: group, stream: stream) {
                 findings.append(AgentFinding(
                     code: "stale-agent-state", severity: .warning,
                     message: "\(list.count) DataAlreadyAcceptedException on \(group) / \(stream) with no agent restart before them and no sign of a second writer: the awslogs agent's state file (/var/lib/awslogs/agent-state, state_file in [general]) can keep a stale position for a stream after its configuration changed. Fix: give the config section a new header name (a new [section] starts with fresh state), or stop the agent, delete the state file and start it again. Either way the agent may send some events twice: expect duplicates in the stream.",

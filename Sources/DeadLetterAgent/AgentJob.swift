@@ -151,7 +151,7 @@ public enum AgentJob {
             guard let p = pending else { return }
             pending = nil
             let m = p.message
-            var event = AgentEvent(kind: .start, time: m.time, file: unit.name, line: p.line, thread: m.thread, pid: m.pid)
+            var event = AgentEvent(kind: .start, time: m.time, file: unit.name, line: p.line, thread: m.thread, pid: m.pid, form: form)
             if form == .awslogsLog {
                 if AgentMessageClassifier.isAwslogsStart(p.text, thread: m.thread) { analyzer.events.append(event) }
                 if let (group, stream) = AgentMessageClassifier.awslogsStream(in: p.text), let thread = m.thread {

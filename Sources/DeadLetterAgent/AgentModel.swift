@@ -58,6 +58,8 @@ public struct AgentEvent: Sendable {
     public var pid: String?
     /// ResourceNotFoundException: "The specified log group does not exist" or "... log stream does not exist".
     public var missing: MissingResource? = nil
+    /// The kind of log it came from: some findings (the awslogs state file) belong to one agent only.
+    public var form: AgentInputForm? = nil
 }
 
 /// What one input held.

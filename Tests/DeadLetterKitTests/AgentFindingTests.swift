@@ -208,6 +208,16 @@ import Testing
         #expect(message.contains("duplicates"))
     }
 
+    @Test func theStateFileFindingIsTheAwslogsAgentsOnly() throws {
+        // The same two DataAlreadyAccepted on web / access, logged by the unified agent (pusher.go's "Aws error
+        // received when sending logs to GROUP/STREAM"): it keeps no awslogs state file, so no stale-agent-state;
+        // two token errors on one named stream without a restart stay concurrent-writers (2).
+        let daa = "E! [outputs.cloudwatchlogs] Aws error received when sending logs to web/access: DataAlreadyAcceptedException: The given batch of log events has already been accepted. The next batch can be sent with sequenceToken: 49622712841798594709255108578843090906200598557879195826"
+        let (_, findings) = try run(["amazon-cloudwatch-agent.log": ["2021-06-10T09:12:40Z " + daa, "2021-06-10T09:13:40Z " + daa]])
+        #expect(findings["stale-agent-state"] == nil)
+        #expect(findings["concurrent-writers"]?.first?[int: "count"] == 2)
+    }
+
     @Test func severalWritersOrARestartExplainDataAlreadyAccepted() throws {
         // A config with two sections on /var/log/messages / {instance_id} (one host): several writers, so
         // concurrent-writers (2), and shared-stream.
