@@ -44,7 +44,9 @@ public enum BackfillJob {
         needs.keep = input.filter.fields.contains(.payload)
         input.read.payloadNeeds = needs
         input.read.keepOtherFields = false
-        _ = try InputRun(options: input, diagnostics: diagnostics).resolvedPaths()
+        // Listed once, before the output directory is made: a usage error about the inputs leaves nothing behind.
+        let run = InputRun(options: input, diagnostics: diagnostics)
+        let listing = try run.listing()
 
         let directory: OutputDirectory?
         if options.dryRun {
@@ -74,8 +76,8 @@ public enum BackfillJob {
         // Records are read and decoded on several threads; the engine takes them here, in input order.
         // Items, de-duplication keys and all the engine needs are made on the reading threads.
         let dedupe = options.dedupe
-        _ = try InputRun(options: input, diagnostics: diagnostics).run(
-            prepare: { PreparedRecord($0, target: target, dedupe: dedupe) }, weigh: { $0.weight }
+        _ = run.run(
+            listing, prepare: { PreparedRecord($0, target: target, dedupe: dedupe) }, weigh: { $0.weight }
         ) { event in
             guard case .record(let record) = event else { return true }
             do throws(OutputDirectory.Failure) {

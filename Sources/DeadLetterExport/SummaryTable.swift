@@ -28,27 +28,18 @@ public struct SummaryTable {
         } else {
             out += "arrival (none)\n"
         }
-        if t.controlMessages > 0 {
-            out += "note: \(HumanNumber.grouped(t.controlMessages)) CONTROL_MESSAGE records: health checks, not lost data\n"
-        }
-        if t.trailingJunk > 0 {
-            out += "note: \(HumanNumber.grouped(t.trailingJunk)) lines had junk after their JSON object (the object was read; see warnings)\n"
-        }
-        if t.messageIdConflicts > 0 {
-            out += "note: \(HumanNumber.grouped(t.messageIdConflicts)) SQS messages reuse a MessageId read before with a different body (each kept as a record)\n"
-        }
-        let damagedPayloads = t.payloadProblems - t.valuesOutOfRange - t.valuesNotNumbers
-        if damagedPayloads > 0 {
-            out += "note: \(HumanNumber.grouped(damagedPayloads)) gzip payloads could not be inflated (see warnings)\n"
-        }
-        if t.valuesOutOfRange > 0 {
-            out += "note: \(HumanNumber.grouped(t.valuesOutOfRange)) numbers or times were out of range and read as missing (see warnings)\n"
-        }
-        if t.valuesNotNumbers > 0 {
-            out += "note: \(HumanNumber.grouped(t.valuesNotNumbers)) numeric fields held values that are not numbers, kept in otherFields (see warnings)\n"
-        }
-        if t.inputErrors > 0 {
-            out += "note: \(HumanNumber.grouped(t.inputErrors)) inputs could not be read completely (see errors)\n"
+        // Each note only when its count is not zero, in this order.
+        let notes: [(count: Int, text: String)] = [
+            (t.controlMessages, "CONTROL_MESSAGE records: health checks, not lost data"),
+            (t.trailingJunk, "lines had junk after their JSON object (the object was read; see warnings)"),
+            (t.messageIdConflicts, "SQS messages reuse a MessageId read before with a different body (each kept as a record)"),
+            (t.payloadProblems - t.valuesOutOfRange - t.valuesNotNumbers, "gzip payloads could not be inflated (see warnings)"),
+            (t.valuesOutOfRange, "numbers or times were out of range and read as missing (see warnings)"),
+            (t.valuesNotNumbers, "numeric fields held values that are not numbers, kept in otherFields (see warnings)"),
+            (t.inputErrors, "inputs could not be read completely (see errors)"),
+        ]
+        for note in notes where note.count > 0 {
+            out += "note: \(HumanNumber.grouped(note.count)) \(note.text)\n"
         }
         out += "\n"
         guard !summary.groups.isEmpty else { return out + "no records\n" }
