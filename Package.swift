@@ -7,6 +7,8 @@ let layers: [(name: String, dependencies: [Target.Dependency])] = [
     ("DeadLetterBytes", []),
     ("DeadLetterSupport", ["DeadLetterBytes"]),
     ("DeadLetterInput", ["DeadLetterSupport", "DeadLetterBytes", "CZlib"]),
+    // AWS request signing (SigV4) for s3:// input and the AWS APIs; no records, query or engine below it.
+    ("DeadLetterAWS", ["DeadLetterBytes", .product(name: "Crypto", package: "swift-crypto")]),
     ("DeadLetterRecords", ["DeadLetterInput", "DeadLetterSupport", "DeadLetterBytes", "CZlib"]),
     ("DeadLetterQuery", ["DeadLetterRecords", "DeadLetterInput", "DeadLetterSupport", "DeadLetterBytes"]),
     ("DeadLetterEngine", ["DeadLetterQuery", "DeadLetterRecords", "DeadLetterInput", "DeadLetterSupport", "DeadLetterBytes"]),
