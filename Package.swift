@@ -7,8 +7,12 @@ let layers: [(name: String, dependencies: [Target.Dependency])] = [
     ("DeadLetterBytes", []),
     ("DeadLetterSupport", ["DeadLetterBytes"]),
     ("DeadLetterInput", ["DeadLetterSupport", "DeadLetterBytes", "CZlib"]),
-    // AWS request signing (SigV4) for s3:// input and the AWS APIs; no records, query or engine below it.
-    ("DeadLetterAWS", ["DeadLetterBytes", .product(name: "Crypto", package: "swift-crypto")]),
+    // Reaching AWS: SigV4, credentials, S3. Above Input because an S3 object is one more kind of input unit.
+    ("DeadLetterAWS", ["DeadLetterInput", "DeadLetterSupport", "DeadLetterBytes",
+                       .product(name: "Crypto", package: "swift-crypto"),
+                       .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                       .product(name: "NIOCore", package: "swift-nio"),
+                       .product(name: "NIOHTTP1", package: "swift-nio")]),
     ("DeadLetterRecords", ["DeadLetterInput", "DeadLetterSupport", "DeadLetterBytes", "CZlib"]),
     ("DeadLetterQuery", ["DeadLetterRecords", "DeadLetterInput", "DeadLetterSupport", "DeadLetterBytes"]),
     ("DeadLetterEngine", ["DeadLetterQuery", "DeadLetterRecords", "DeadLetterInput", "DeadLetterSupport", "DeadLetterBytes"]),
@@ -31,6 +35,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(

@@ -1,0 +1,129 @@
+import DeadLetterInput
+import DeadLetterSupport
+
+/// Carries a body from an async producer (an HTTP download) to the engine's reader thread, which reads it as
+/// a `ByteSource` and blocks while it is empty. At most `capacity` bytes wait: past that the producer is
+/// suspended, so it stops reading the connection (back-pressure) and memory stays bounded per object.
+public final class ByteChannel: ByteSource, @unchecked Sendable {
+    // @unchecked: every stored var is touched only under `condition`, but `current`/`currentOffset`, which
+    // belong to the single consumer.
+    private let condition = ConditionLock()
+    private var chunks: [[UInt8]] = []
+    private var head = 0
+    private var buffered = 0
+    private var finished = false
+    private var failure: InputError?
+    private var cancelled = false
+    private var waitingProducer: CheckedContinuation<Bool, Never>?
+    public let capacity: Int
+
+    private var current: [UInt8] = []
+    private var currentOffset = 0
+    /// Bytes handed to the consumer so far (the progress line, and tests).
+    public private(set) var bytesRead: Int64 = 0
+    var progress: ProgressCounters?
+
+    public init(capacity: Int = 1 << 20) {
+        self.capacity = max(1, capacity)
+    }
+
+    // MARK: producer (async)
+
+    /// Queues `chunk`; suspends while the channel is full. False when the consumer is gone: stop producing.
+    public func send(_ chunk: [UInt8]) async -> Bool {
+        if chunk.isEmpty { return !isCancelled }
+        let accepted: Bool = condition.withLock {
+            if cancelled { return false }
+            chunks.append(chunk)
+            buffered += chunk.count
+            condition.broadcast()
+            return true
+        }
+        guard accepted else { return false }
+        return await waitForRoom()
+    }
+
+    private func waitForRoom() async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let resumeNow: Bool? = condition.withLock {
+                if cancelled { return false }
+                if buffered < capacity { return true }
+                waitingProducer = continuation
+                return nil
+            }
+            if let resumeNow { continuation.resume(returning: resumeNow) }
+        }
+    }
+
+    /// The end of the body: no error, or why it could not be read completely (after the bytes sent before).
+    public func finish(_ error: InputError? = nil) {
+        condition.withLock {
+            finished = true
+            failure = error
+            condition.broadcast()
+        }
+    }
+
+    public var isCancelled: Bool { condition.withLock { cancelled } }
+
+    // MARK: consumer (blocking)
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+        guard buffer.count > 0 else { return 0 }
+        if currentOffset == current.count {
+            guard let next = try take() else { return 0 }
+            current = next
+            currentOffset = 0
+        }
+        let n = min(buffer.count, current.count - currentOffset)
+        current.withUnsafeBytes { src in
+            buffer.baseAddress!.copyMemory(from: src.baseAddress! + currentOffset, byteCount: n)
+        }
+        currentOffset += n
+        bytesRead += Int64(n)
+        progress?.addBytes(n)
+        return n
+    }
+
+    /// The next queued chunk; nil at a clean end; throws the producer's error once the bytes before it are read.
+    private func take() throws(InputError) -> [UInt8]? {
+        let (chunk, error, producer): ([UInt8]?, InputError?, CheckedContinuation<Bool, Never>?) = condition.withLock {
+            while head == chunks.count && !finished { condition.wait() }
+            if head < chunks.count {
+                let chunk = chunks[head]
+                chunks[head] = []
+                head += 1
+                buffered -= chunk.count
+                if head == chunks.count {
+                    chunks.removeAll(keepingCapacity: true)
+                    head = 0
+                }
+                var wake: CheckedContinuation<Bool, Never>?
+                if buffered < capacity, let waiting = waitingProducer {
+                    waitingProducer = nil
+                    wake = waiting
+                }
+                return (chunk, nil, wake)
+            }
+            let error = failure
+            failure = nil
+            return (nil, error, nil)
+        }
+        producer?.resume(returning: true)
+        if let error { throw error }
+        return chunk
+    }
+
+    /// The consumer is done (or gone): the producer's next `send` answers false and a waiting one wakes.
+    public func cancel() {
+        let producer: CheckedContinuation<Bool, Never>? = condition.withLock {
+            cancelled = true
+            chunks.removeAll()
+            head = 0
+            buffered = 0
+            defer { waitingProducer = nil }
+            return waitingProducer
+        }
+        producer?.resume(returning: false)
+    }
+}
