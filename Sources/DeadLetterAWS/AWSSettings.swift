@@ -41,6 +41,10 @@ public struct AWSEnvironment: Sendable {
 public protocol CredentialProvider: Sendable {
     /// Credentials valid for at least a few more minutes.
     func credentials() async throws(AWSError) -> AWSCredentials
+    /// A server rejected `rejected` as expired (`ExpiredToken`): fetch new ones, unless another request
+    /// already did (then those). A source that cannot renew (static keys) throws an `ExpiredToken` error
+    /// saying where the stale keys came from.
+    func renew(after rejected: AWSCredentials) async throws(AWSError) -> AWSCredentials
     /// Where they come from, for messages a user can act on, never a secret: `environment variables
     /// (AWS_ACCESS_KEY_ID)`, `profile prod (/home/me/.aws/credentials)`, `credential_process of profile dev`,
     /// `role arn:aws:iam::1:role/r assumed with profile base`, `container credentials`, `EC2 instance metadata`.

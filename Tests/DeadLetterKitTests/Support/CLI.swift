@@ -66,6 +66,8 @@ enum CLI {
         env.removeValue(forKey: "NO_COLOR")
         // Never the machine's own AWS settings: a test that reaches AWS says which server and keys it uses.
         for name in env.keys where name.hasPrefix("AWS_") { env.removeValue(forKey: name) }
+        // Never the real instance metadata address either: a test of it points it at a stub of its own.
+        env["AWS_EC2_METADATA_DISABLED"] = "true"
         for (k, v) in environment { env[k] = v }
         process.environment = env
         process.currentDirectoryURL = cwd ?? packageRoot
