@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -22,7 +23,12 @@ public struct AsyncHTTPTransport: HTTPTransport {
             decompression: .disabled)
         configuration.httpVersion = .http1Only
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        // Kept for the life of the process: a client must be shut down before it is released, and shutting
+        // down would wait for connections a stopped run no longer cares about.
+        Self.living.withLockedValue { $0.append(client) }
     }
+
+    private static let living = NIOLockedValueBox<[HTTPClient]>([])
 
     private static func amount(_ seconds: Double) -> TimeAmount {
         .nanoseconds(Int64(max(0.001, seconds) * 1e9))

@@ -11,6 +11,8 @@ public struct AgentOptions: Sendable {
     public var stdinIsTerminal = false
     /// Seconds after an agent start in which token errors are expected.
     public var restartWindowSeconds = 120
+    /// Sources for arguments that are not local paths (`s3://`), set by the executable.
+    public var remoteSources: RemoteSources = { [] }
 
     public init() {}
 }
@@ -28,7 +30,7 @@ public enum AgentJob {
             if options.stdinIsTerminal { throw UsageError("no input: give agent logs or configs, or pipe one on stdin") }
             paths = ["-"]
         }
-        let listing = InputSources.list(paths)
+        let listing = InputSources.list(paths, remote: options.remoteSources)
         for p in listing.problems where !p.isNote {
             diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: p.path), p.reason))
         }

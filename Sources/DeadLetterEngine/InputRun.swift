@@ -19,6 +19,8 @@ public struct InputOptions: Sendable {
     public var progress = false
     /// Whether stdin is a terminal (then no PATH is a usage error rather than a silent wait).
     public var stdinIsTerminal = false
+    /// Sources for arguments that are not local paths (`s3://`), set by the executable.
+    public var remoteSources: RemoteSources = { [] }
 
     public init() {}
 
@@ -70,7 +72,7 @@ public struct InputRun {
 
     /// The units to read, in order, and what could not be used.
     public func listing() throws(UsageError) -> InputListing {
-        InputSources.list(try resolvedPaths())
+        InputSources.list(try resolvedPaths(), remote: options.remoteSources)
     }
 
     static func conflictMessage(id: String, earlier: String) -> String {

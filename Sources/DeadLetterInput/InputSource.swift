@@ -68,6 +68,12 @@ public struct InputProblem: Sendable, Equatable, CustomStringConvertible {
     public var reason: String
     public var isNote: Bool = false
     public var description: String { "\(path): \(reason)" }
+
+    public init(path: String, reason: String, isNote: Bool = false) {
+        self.path = path
+        self.reason = reason
+        self.isNote = isNote
+    }
 }
 
 /// The units the arguments name, in reading order, and what could not be used.
@@ -98,13 +104,15 @@ public protocol InputSource {
     mutating func list(_ argument: String, into listing: inout InputListing)
 }
 
+/// Makes the sources a run reads from, ahead of local paths: the executable adds `s3://` (the layer that
+/// reaches AWS sits above this one). Called once per run, as sources keep state across arguments.
+public typealias RemoteSources = @Sendable () -> [any InputSource]
+
 /// Chooses each argument's source and lists all units in argument order.
 public enum InputSources {
-    /// Sources for `s3://` and queues go before `LocalPaths`, which claims whatever is left.
-    static func standard() -> [any InputSource] { [LocalPaths()] }
-
-    public static func list(_ arguments: [String]) -> InputListing {
-        list(arguments, sources: standard())
+    /// Remote sources (`s3://`, queues) go before `LocalPaths`, which claims whatever is left.
+    public static func list(_ arguments: [String], remote: RemoteSources = { [] }) -> InputListing {
+        list(arguments, sources: remote() + [LocalPaths()])
     }
 
     static func list(_ arguments: [String], sources: [any InputSource]) -> InputListing {

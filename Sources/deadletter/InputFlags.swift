@@ -1,3 +1,4 @@
+import DeadLetterAWS
 import DeadLetterEngine
 import DeadLetterRecords
 import DeadLetterSupport
@@ -38,6 +39,8 @@ struct InputFlags: ParsableArguments {
 
     @OptionGroup var filters: FilterFlags
 
+    @OptionGroup(title: "AWS options (s3:// paths)") var aws: AWSFlags
+
     func validate() throws {
         _ = try kind?.value(for: "--kind <kind>", meaning: Self.kindOfFolder)
     }
@@ -65,6 +68,7 @@ struct InputFlags: ParsableArguments {
             throw ValidationError(error.message)
         }
         options.read.fallbackKind = kind
+        options.remoteSources = aws.remoteSources(window: TimeWindow(since: options.filter.since, until: options.filter.until))
         return options
     }
 }

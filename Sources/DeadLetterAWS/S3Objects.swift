@@ -1,0 +1,190 @@
+import DeadLetterInput
+import DeadLetterSupport
+
+/// How `s3://` arguments are read.
+public struct S3InputSettings: Sendable {
+    /// Makes the client on first use, so a run over local files never reads AWS settings or credentials.
+    public var makeClient: @Sendable () throws(AWSError) -> S3Client
+    /// `--since`/`--until`, for pruning dated folders.
+    public var window: TimeWindow?
+    /// GETs in flight at once (`--s3-concurrency`).
+    public var concurrency: Int
+    /// Bytes that may wait in memory across all objects being downloaded ahead of the reader.
+    public var readAheadBytes = 16 << 20
+    /// Keys per ListObjectsV2 page; nil for S3's default (1,000).
+    public var pageSize: Int?
+
+    public init(makeClient: @escaping @Sendable () throws(AWSError) -> S3Client, window: TimeWindow?, concurrency: Int) {
+        self.makeClient = makeClient
+        self.window = window
+        self.concurrency = max(1, concurrency)
+    }
+}
+
+/// `s3://BUCKET/PREFIX` arguments: every object under the prefix, in the order a local copy of the tree is
+/// walked (folder by folder, names in byte order), so results equal those of the same tree read locally.
+/// An object named by two arguments is read once. Objects are downloaded ahead of the reader, up to
+/// `concurrency` at once, each into a bounded channel, so memory stays flat however large the bucket.
+public struct S3Objects: InputSource {
+    private let settings: S3InputSettings
+    private var downloads: S3Downloads?
+    private var clientFailure: AWSError?
+    private var seen: Set<String> = []
+
+    public init(_ settings: S3InputSettings) {
+        self.settings = settings
+    }
+
+    public func claims(_ argument: String) -> Bool { argument.hasPrefix("s3://") }
+
+    public mutating func list(_ argument: String, into listing: inout InputListing) {
+        guard let location = S3Location(argument) else {
+            listing.problems.append(InputProblem(path: argument, reason: "not an S3 URL: write s3://BUCKET/PREFIX"))
+            return
+        }
+        if downloads == nil && clientFailure == nil {
+            do throws(AWSError) {
+                let client = try settings.makeClient()
+                downloads = S3Downloads(client: client, window: settings.concurrency,
+                                        channelCapacity: max(64 << 10, min(1 << 20, settings.readAheadBytes / settings.concurrency)))
+            } catch {
+                clientFailure = error
+            }
+        }
+        guard let downloads else {
+            listing.problems.append(InputProblem(path: argument, reason: clientFailure?.message ?? "cannot reach S3"))
+            return
+        }
+        let window = settings.window
+        let pageSize = settings.pageSize
+        let client = downloads.client
+        let result: Result<S3Listing, AWSError> = blockingAwait { () async -> Result<S3Listing, AWSError> in
+            do throws(AWSError) {
+                return .success(try await client.list(location, window: window, pageSize: pageSize))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let found: S3Listing
+        switch result {
+        case .success(let value): found = value
+        case .failure(let error):
+            listing.problems.append(InputProblem(path: argument, reason: error.message))
+            return
+        }
+        if found.prunedFolders > 0 {
+            listing.problems.append(InputProblem(
+                path: argument,
+                reason: "\(found.prunedFolders) dated folder\(found.prunedFolders == 1 ? "" : "s") outside --since/--until not listed "
+                    + "(\(found.keptFolders) listed); their objects were not read",
+                isNote: true))
+        }
+        if found.objects.isEmpty {
+            listing.problems.append(InputProblem(path: argument, reason: "no objects under this prefix", isNote: true))
+        }
+        for object in Self.inTreeOrder(found.objects) {
+            let name = "s3://\(location.bucket)/\(object.key)"
+            guard seen.insert(name).inserted else {
+                listing.problems.append(InputProblem(path: name, reason: "named by another argument too; read once", isNote: true))
+                continue
+            }
+            let index = downloads.add(S3Downloads.Object(bucket: location.bucket, key: object.key, etag: object.etag, size: object.size))
+            listing.units.append(InputUnit(name: name, size: object.size, origin: S3Object(downloads: downloads, index: index, name: name)))
+        }
+    }
+
+    /// Key order as a local walk of the same tree reads it: folder by folder, names in byte order. (Plain
+    /// key order differs where a name sorts below `/`: `a.json` comes before `a/b` in S3, after it on disk.)
+    static func inTreeOrder(_ objects: [S3ListPage.Object]) -> [S3ListPage.Object] {
+        objects.map { (Array($0.key.utf8).split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false), $0) }
+            .sorted { a, b in
+                for (x, y) in zip(a.0, b.0) where x != y { return x.lexicographicallyPrecedes(y) }
+                return a.0.count < b.0.count
+            }
+            .map(\.1)
+    }
+}
+
+/// One listed object: opened, it is the download's channel (started ahead, or now).
+struct S3Object: InputOrigin {
+    let downloads: S3Downloads
+    let index: Int
+    let name: String
+
+    var identity: InputIdentity { InputIdentity(scheme: "s3", key: name) }
+
+    func open(counting progress: ProgressCounters?) throws(InputError) -> OpenedInput {
+        let channel = downloads.open(index)
+        channel.progress = progress
+        return OpenedInput(bytes: ChannelReader(channel), bytesRead: { channel.bytesRead })
+    }
+}
+
+/// Hands the reader its channel and cancels the download if the reader stops early (a closed pipe).
+final class ChannelReader: ByteSource {
+    let channel: ByteChannel
+    init(_ channel: ByteChannel) { self.channel = channel }
+    deinit { channel.cancel() }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int { try channel.read(into: buffer) }
+}
+
+/// The downloads of one run, started in reading order: opening object i starts every object up to
+/// i + window, so `window` GETs are in flight while the engine reads; each waits in a bounded channel.
+final class S3Downloads: @unchecked Sendable {
+    // @unchecked: `objects`, `channels` and `started` are touched only under `lock`.
+    struct Object: Sendable {
+        var bucket: String
+        var key: String
+        var etag: String
+        var size: Int64
+    }
+
+    let client: S3Client
+    private let window: Int
+    private let channelCapacity: Int
+    private let lock = Lock()
+    private var objects: [Object] = []
+    private var channels: [Int: ByteChannel] = [:]
+    private var started = 0
+
+    init(client: S3Client, window: Int, channelCapacity: Int) {
+        self.client = client
+        self.window = max(1, window)
+        self.channelCapacity = channelCapacity
+    }
+
+    deinit {
+        for channel in channels.values { channel.cancel() }
+    }
+
+    func add(_ object: Object) -> Int {
+        lock.withLock {
+            objects.append(object)
+            return objects.count - 1
+        }
+    }
+
+    func open(_ index: Int) -> ByteChannel {
+        let (channel, toStart): (ByteChannel, [(Object, ByteChannel)]) = lock.withLock {
+            var toStart: [(Object, ByteChannel)] = []
+            func start(_ i: Int) {
+                let channel = ByteChannel(capacity: channelCapacity)
+                channels[i] = channel
+                toStart.append((objects[i], channel))
+            }
+            while started < min(objects.count, index + window) {
+                start(started)
+                started += 1
+            }
+            // Opened out of order (not the engine's way, but allowed): start it now.
+            if channels[index] == nil && index >= started { start(index) }
+            let channel = channels.removeValue(forKey: index) ?? ByteChannel(capacity: channelCapacity)
+            return (channel, toStart)
+        }
+        let client = self.client
+        for (object, channel) in toStart {
+            Task { await client.download(bucket: object.bucket, key: object.key, etag: object.etag, size: object.size, into: channel) }
+        }
+        return channel
+    }
+}

@@ -1,0 +1,116 @@
+import DeadLetterAWS
+import DeadLetterBytes
+import DeadLetterInput
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The AWS options of every command that reads inputs, for `s3://` paths. They follow the AWS CLI: the
+/// same names, the same environment variables and files. No option carries a secret (the process list is
+/// public): keys come from the environment, the profile files or a credential source.
+struct AWSFlags: ParsableArguments {
+    @Option(help: ArgumentHelp("AWS profile for s3:// paths (default: AWS_PROFILE, else default), from ~/.aws/config and ~/.aws/credentials.", valueName: "name"))
+    var profile: String?
+
+    @Option(help: ArgumentHelp("AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's, else us-east-1); a bucket in another region is followed.", valueName: "region"))
+    var region: String?
+
+    @Option(help: ArgumentHelp("Send S3 requests here instead of AWS, path-style (moto, MinIO, LocalStack); also AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL.", valueName: "url"))
+    var endpointUrl: String?
+
+    @Flag(help: "Send unsigned requests (public buckets); no credentials are looked for.")
+    var noSignRequest = false
+
+    @Option(help: ArgumentHelp("S3 objects downloaded at once, ahead of reading (1 to 1024).", valueName: "n"))
+    var s3Concurrency: Int = 64
+
+    @Option(help: ArgumentHelp("Seconds without a byte from AWS before a request is retried.", valueName: "seconds"))
+    var readTimeout: Double = 30
+
+    @Flag(help: "Trace every AWS request, answer and retry on stderr (never a secret).")
+    var verbose = false
+
+    func validate() throws {
+        guard (1...1024).contains(s3Concurrency) else {
+            throw ValidationError("--s3-concurrency must be from 1 to 1024, not \(s3Concurrency)")
+        }
+        guard readTimeout > 0, readTimeout <= 3600 else {
+            throw ValidationError("--read-timeout must be above 0 and at most 3600 seconds")
+        }
+        if let endpointUrl, HTTPURL(string: endpointUrl) == nil {
+            throw ValidationError("--endpoint-url: '\(endpointUrl)' is not an http:// or https:// URL")
+        }
+    }
+
+    func options(environment: AWSEnvironment) -> AWSOptions {
+        var options = AWSOptions()
+        options.profile = profile
+        options.region = region
+        options.endpointURL = endpointUrl
+        options.noSignRequest = noSignRequest
+        options.s3Concurrency = s3Concurrency
+        options.verbose = verbose
+        options.readTimeout = readTimeout
+        if let attempts = environment["AWS_MAX_ATTEMPTS"].flatMap(Int.init), attempts >= 1 {
+            options.maxAttempts = min(attempts, 20)
+        }
+        return options
+    }
+
+    /// The `s3://` source, built lazily: nothing here reads AWS settings until an `s3://` argument is listed.
+    func remoteSources(window: TimeWindow?) -> RemoteSources {
+        let environment = AWSEnvironment.process()
+        let options = options(environment: environment)
+        return {
+            [S3Objects(S3InputSettings(makeClient: { () throws(AWSError) -> S3Client in
+                try Self.makeClient(options, environment)
+            }, window: window, concurrency: options.s3Concurrency))]
+        }
+    }
+
+    static func makeClient(_ options: AWSOptions, _ environment: AWSEnvironment) throws(AWSError) -> S3Client {
+        let trace = options.verbose ? AWSTrace(Self.traceLine) : .off
+        let transport = AsyncHTTPTransport(connections: options.s3Concurrency, connectTimeout: options.connectTimeout,
+                                           readTimeout: options.readTimeout)
+        let resolved = try AWSSetup.resolve(options: options, environment: environment, transport: transport, trace: trace, now: Self.nowMillis)
+        let endpoint = try AWSSetup.endpoint(for: "s3", options: options, environment: environment)
+        let region = resolved.region ?? "us-east-1"
+        trace("aws: region \(region)" + (endpoint.map { ", endpoint \($0)" } ?? "")
+              + ", credentials: \(resolved.credentials?.source ?? "none (--no-sign-request)")")
+        return S3Client(.init(transport: transport, credentials: resolved.credentials, region: region, endpoint: endpoint,
+                              retry: RetryPolicy(maxAttempts: options.maxAttempts), trace: trace, now: Self.nowMillis))
+    }
+
+    @Sendable static func nowMillis() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+
+    /// One trace line on stderr, whole (one write), control characters escaped: keys and server messages
+    /// are untrusted text.
+    @Sendable static func traceLine(_ line: String) {
+        let text = "deadletter: trace: " + TerminalText.escape(line) + "\n"
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBytes { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+}
+
+extension AWSEnvironment {
+    /// The process's environment.
+    static func process() -> AWSEnvironment {
+        var variables: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            cursor += 1
+        }
+        return AWSEnvironment(variables: variables)
+    }
+}
