@@ -39,7 +39,7 @@ struct InputFlags: ParsableArguments {
 
     @OptionGroup var filters: FilterFlags
 
-    @OptionGroup(title: "AWS options (s3:// paths)") var aws: AWSFlags
+    @OptionGroup(title: "AWS options (for s3://BUCKET/PREFIX paths)") var aws: AWSFlags
 
     func validate() throws {
         _ = try kind?.value(for: "--kind <kind>", meaning: Self.kindOfFolder)
