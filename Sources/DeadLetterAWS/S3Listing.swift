@@ -5,8 +5,8 @@ public struct S3Listing: Sendable {
     public var objects: [S3ListPage.Object] = []
     /// Dated folders (`YYYY/`, `MM/`, `DD/`, `HH/`) outside `--since`/`--until`, not listed.
     public var prunedFolders = 0
-    /// Dated folders kept.
-    public var keptFolders = 0
+    /// Hour folders listed (the dated folders that were read).
+    public var keptHours = 0
     /// ListObjectsV2 calls made.
     public var listCalls = 0
 }
@@ -84,8 +84,8 @@ extension S3Client {
                 listing.prunedFolders += 1
                 continue
             }
-            listing.keptFolders += 1
             if next.count == 4 {
+                listing.keptHours += 1
                 try await listFlat(bucket, prefix: folder, pageSize: pageSize, into: &listing)
             } else {
                 try await walk(bucket, prefix: folder, dated: next, window: window, pageSize: pageSize, into: &listing)

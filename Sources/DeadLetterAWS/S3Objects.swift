@@ -75,8 +75,8 @@ public struct S3Objects: InputSource {
         if found.prunedFolders > 0 {
             listing.problems.append(InputProblem(
                 path: argument,
-                reason: "\(found.prunedFolders) dated folder\(found.prunedFolders == 1 ? "" : "s") outside --since/--until not listed "
-                    + "(\(found.keptFolders) listed); their objects were not read",
+                reason: "\(found.prunedFolders) dated folder\(found.prunedFolders == 1 ? "" : "s") outside --since/--until skipped "
+                    + "unread; \(found.keptHours) hour folder\(found.keptHours == 1 ? "" : "s") read",
                 isNote: true))
         }
         if found.objects.isEmpty {

@@ -1,4 +1,5 @@
 import DeadLetterAgent
+import DeadLetterAWS
 import DeadLetterSupport
 import ArgumentParser
 #if canImport(Glibc)
@@ -22,10 +23,11 @@ struct Agent: ParsableCommand {
         Examples:
           deadletter agent /var/log/awslogs.log /etc/awslogs/awslogs.conf
           deadletter agent /opt/aws/amazon-cloudwatch-agent/logs/ config.json --format json | jq '.findings[].code'
+          deadletter agent s3://ops-logs/agents/web-1/ --profile ops
         """
     )
 
-    @Argument(help: ArgumentHelp("Agent logs and configs (files or directories; gzip is read too); - for stdin.", valueName: "path"),
+    @Argument(help: ArgumentHelp("Agent logs and configs (files, directories or s3://BUCKET/PREFIX; gzip is read too); - for stdin.", valueName: "path"),
               completion: .file())
     var paths: [String] = []
 
@@ -34,6 +36,8 @@ struct Agent: ParsableCommand {
 
     @Option(help: ArgumentHelp("Seconds after an agent start in which sequence-token errors are expected (0 to 86400).", valueName: "seconds"))
     var restartWindow: Int = 120
+
+    @OptionGroup(title: "AWS options (for s3://BUCKET/PREFIX paths)") var aws: AWSFlags
 
     func validate() throws {
         // Milliseconds are compared with the window: a day is far past any restart and far from overflow.
@@ -48,6 +52,7 @@ struct Agent: ParsableCommand {
         options.format = format
         options.restartWindowSeconds = restartWindow
         options.stdinIsTerminal = isatty(STDIN_FILENO) == 1
+        options.remoteSources = aws.remoteSources(window: nil)
         try finish { output, diagnostics throws(UsageError) in
             try AgentJob.run(options, output: output, diagnostics: diagnostics)
         }

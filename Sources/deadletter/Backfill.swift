@@ -14,7 +14,7 @@ struct Backfill: ParsableCommand {
         (schema deadletter.backfill/1: selected = written + rejected + duplicates) and rejects.ndjson.
 
         Examples:
-          deadletter backfill bucket/splunk-failed --target splunk-hec --out hec/
+          deadletter backfill s3://my-firehose-errors/splunk-failed/ --target splunk-hec --out hec/
           deadletter backfill bucket/processing-failed --target firehose --stream my-stream --out batches/ --dedupe
           deadletter backfill bucket/AmazonOpenSearchService-failed --target opensearch --out bulk/ --where message~mapper_parsing
           deadletter backfill dlq-dump.json --target eventbridge --out entries/ --source com.example.replay

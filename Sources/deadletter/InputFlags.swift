@@ -15,7 +15,7 @@ extension FailureKind: ExpressibleByArgument {
 
 /// Flags shared by every command that reads records.
 struct InputFlags: ParsableArguments {
-    @Argument(help: ArgumentHelp("Files or directories to read (directories recursively, hidden entries skipped); - for stdin. Default: stdin when it is not a terminal.", valueName: "path"),
+    @Argument(help: ArgumentHelp("Files, directories (recursively, hidden entries skipped) or s3://BUCKET/PREFIX to read; - for stdin. Default: stdin when it is not a terminal.", valueName: "path"),
               completion: .file())
     var paths: [String] = []
 

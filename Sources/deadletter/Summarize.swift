@@ -19,9 +19,9 @@ struct Summarize: ParsableCommand {
         Kinds: \(FailureKind.selectable.map(\.rawValue).joined(separator: ", ")).
 
         Examples:
-          deadletter summarize ./bucket                       # what failed, by family and error code
-          deadletter summarize --by errorCode,hour splunk-failed/
-          aws s3 cp s3://bucket/processing-failed/2024/03/05/ - --recursive | deadletter summarize --by lambda,payloadType
+          deadletter summarize s3://my-firehose-errors/       # what failed, by family and error code
+          deadletter summarize s3://my-firehose-errors/processing-failed/ --since 36h --by lambda,payloadType
+          deadletter summarize --by errorCode,hour ./bucket/splunk-failed/
           deadletter summarize --format json ./bucket > summary.json
         """
     )

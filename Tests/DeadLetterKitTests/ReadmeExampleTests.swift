@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 /// The README's console examples, run as a user would type them, with `deadletter` on PATH, in a fresh
-/// directory beside `samples/`. Commands that need AWS or a synced bucket (`aws …`, `bucket/…`) are shown,
-/// not run. Expected output is the text under each command: a line `…` stands for any number of lines, and
+/// directory beside `samples/`. Commands that need the AWS CLI or a synced bucket (`aws …`, `bucket/…`) are
+/// shown, not run; `s3://my-firehose-errors/` examples run against moto's server on 127.0.0.1 holding a copy of
+/// `samples/firehose/` stored by boto3. Expected output is the text under each command: a line `…` stands for any number of lines, and
 /// `…` inside a line for any text, unless the output has that line exactly (tables shorten cells with `…`).
 @Suite struct ReadmeExampleTests {
     struct Example: CustomStringConvertible, Sendable {
@@ -35,7 +36,7 @@ import Testing
     }()
 
     static func isRunnable(_ example: Example) -> Bool {
-        !example.command.contains("aws ") && !example.command.contains("bucket/")
+        !example.command.contains("aws ") && example.command.range(of: #"(^|[\s=])(\./)?bucket/"#, options: .regularExpression) == nil
     }
 
     static var runnable: [Example] { blocks.flatMap { $0.filter(isRunnable) } }
@@ -45,6 +46,7 @@ import Testing
         #expect(Self.runnable.count >= 8)
         #expect(Self.runnable.contains { $0.command.hasPrefix("deadletter summarize") })
         #expect(Self.runnable.contains { $0.command.hasPrefix("deadletter backfill") })
+        #expect(Self.runnable.contains { $0.command.contains("s3://") })
     }
 
     /// Examples that build on an earlier one (`entries/` after the backfill that wrote it, `$M`) run in one
@@ -54,12 +56,21 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("samples"),
                                                    withDestinationURL: CLI.packageRoot.appendingPathComponent("samples"))
+        var environment: [String: String] = [:]
+        var server: LocalServer?
+        if Self.runnable.contains(where: { $0.command.contains("s3://") }) {
+            let moto = try LocalServer.moto()
+            server = moto
+            _ = try S3InputTests.upload(moto, bucket: "my-firehose-errors", [CLI.packageRoot.appendingPathComponent("samples/firehose")])
+            environment = S3InputTests.environment(moto)
+        }
+        defer { server?.stop() }
         let marker = "@@deadletter-readme-example@@"
         for block in Self.blocks {
             let examples = block.filter(Self.isRunnable)
             guard !examples.isEmpty else { continue }
             let script = examples.map { "echo \(marker); \($0.command)" }.joined(separator: "\n")
-            let output = try Self.shell(script, in: dir)
+            let output = try Self.shell(script, in: dir, environment: environment)
             let parts = output.components(separatedBy: marker + "\n").dropFirst()
             #expect(parts.count == examples.count, "a README example stopped its block: \(output)")
             for (example, part) in zip(examples, parts) {
@@ -103,7 +114,7 @@ import Testing
     }
 
     /// Runs `command` with bash, stdout and stderr together, the built binary first on PATH.
-    static func shell(_ command: String, in dir: URL) throws -> String {
+    static func shell(_ command: String, in dir: URL, environment: [String: String] = [:]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["-c", command]
@@ -111,6 +122,9 @@ import Testing
         env.removeValue(forKey: "NO_COLOR")
         env["PATH"] = CLI.binary.deletingLastPathComponent().path + ":" + (env["PATH"] ?? "/usr/bin:/bin")
         env["COLUMNS"] = "80"
+        for name in env.keys where name.hasPrefix("AWS_") { env.removeValue(forKey: name) }
+        env["AWS_EC2_METADATA_DISABLED"] = "true"
+        for (k, v) in environment { env[k] = v }
         process.environment = env
         process.currentDirectoryURL = dir
         let pipe = Pipe()
