@@ -35,17 +35,26 @@ public struct TimeWindow: Sendable, Equatable {
 }
 
 extension S3Client {
-    /// Every object under `location`, in key order (folder markers, keys ending in `/`, left out). With a
-    /// time window, folders that follow Firehose's `YYYY/MM/DD/HH/` layout are listed only for the hours
-    /// that can hold selected records; other folders are listed whole.
+    /// The objects `location` names, in key order (folder markers, keys ending in `/`, left out). As a local
+    /// path names a file or a directory, `s3://b/errors` is the object `errors` or the folder `errors/`, never
+    /// `errors-old/`; `s3://b/errors/` and `s3://b/` are folders. With a time window, folders that follow
+    /// Firehose's `YYYY/MM/DD/HH/` layout are listed only for the hours that can hold selected records; other
+    /// folders are listed whole.
     public func list(_ location: S3Location, window: TimeWindow?, pageSize: Int? = nil) async throws(AWSError) -> S3Listing {
         var listing = S3Listing()
+        let prefix = location.prefix
+        let named = prefix.isEmpty || prefix.hasSuffix("/") ? nil : prefix
         if let window, window.since != nil || window.until != nil {
-            try await walk(location.bucket, prefix: location.prefix, dated: [], window: window, pageSize: pageSize, into: &listing)
+            try await walk(location.bucket, prefix: prefix, dated: [], window: window, pageSize: pageSize, only: named.map { $0 + "/" },
+                           into: &listing)
         } else {
-            try await listFlat(location.bucket, prefix: location.prefix, pageSize: pageSize, into: &listing)
+            try await listFlat(location.bucket, prefix: prefix, pageSize: pageSize, into: &listing)
         }
-        listing.objects.removeAll { $0.key.hasSuffix("/") }
+        listing.objects.removeAll { object in
+            if object.key.hasSuffix("/") { return true }
+            guard let named else { return false }
+            return object.key != named && !object.key.hasPrefix(named + "/")
+        }
         return listing
     }
 
@@ -61,7 +70,8 @@ extension S3Client {
 
     /// One folder level with the delimiter `/`. `dated` holds the year, month, day reached so far inside a
     /// dated tree (empty outside one).
-    private func walk(_ bucket: String, prefix: String, dated: [Int], window: TimeWindow, pageSize: Int?,
+    /// `only`: the one folder to descend into at this level (the folder a prefix without `/` names).
+    private func walk(_ bucket: String, prefix: String, dated: [Int], window: TimeWindow, pageSize: Int?, only: String? = nil,
                       into listing: inout S3Listing) async throws(AWSError) {
         var token: String?
         var folders: [String] = []
@@ -72,7 +82,7 @@ extension S3Client {
             folders += page.commonPrefixes
             token = page.isTruncated ? page.nextContinuationToken : nil
         } while token != nil
-        for folder in folders {
+        for folder in folders where only == nil || folder == only {
             let name = folder.dropFirst(prefix.count).dropLast()
             guard let next = Self.datedLevel(String(name), after: dated) else {
                 // Not (or no longer) a dated folder: everything under it is listed.

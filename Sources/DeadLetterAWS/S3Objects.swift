@@ -80,7 +80,7 @@ public struct S3Objects: InputSource {
                 isNote: true))
         }
         if found.objects.isEmpty {
-            listing.problems.append(InputProblem(path: argument, reason: "no objects under this prefix", isNote: true))
+            listing.problems.append(InputProblem(path: argument, reason: "no object or folder of that name", isNote: true))
         }
         for object in Self.inTreeOrder(found.objects) {
             let name = "s3://\(location.bucket)/\(object.key)"

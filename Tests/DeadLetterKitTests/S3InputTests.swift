@@ -136,6 +136,34 @@ import Testing
         #expect((try all.json()["totals"] as? [String: Any])?["records"] as? Int == 8)
     }
 
+    /// As a local path names a file or a directory, `s3://b/errors` is the object or the folder `errors`, not
+    /// every key that starts with those letters.
+    @Test func aPathWithoutSlashNamesAnObjectOrAFolderAsALocalPathDoes() throws {
+        let server = try LocalServer.moto()
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let line = #"{"errorCode":"E","errorMessage":"m","attemptsMade":1,"arrivalTimestamp":1709647331408,"rawData":"eyJ4IjoxfQ=="}"#
+        for (path, records) in [("errors/a", 1), ("errors/b/c", 2), ("errors-old/d", 4), ("errorsX", 8)] {
+            let url = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try (Array(repeating: line, count: records).joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+        }
+        _ = try Self.upload(server, bucket: "named", [root])
+        func records(_ path: String, _ extra: [String] = []) throws -> Int? {
+            let run = try CLI.run(["summarize", "--format", "json", path] + extra, environment: Self.environment(server))
+            return (try run.json()["totals"] as? [String: Any])?["records"] as? Int
+        }
+        #expect(try records("s3://named/errors") == 3)
+        #expect(try records("s3://named/errors/") == 3)
+        #expect(try records("s3://named/errors-old/d") == 4)
+        #expect(try records("s3://named/errorsX") == 8)
+        #expect(try records("s3://named/") == 15)
+        #expect(try records("s3://named") == 15)
+        #expect(try records("s3://named/errors", ["--since", "2024-01-01"]) == 3)   // the folder walk too
+        let none = try CLI.run(["summarize", "s3://named/err"], environment: Self.environment(server))
+        #expect(none.stderr.contains("s3://named/err: no object or folder of that name"))
+    }
+
     @Test func aMissingBucketAndAnEmptyPrefixAreReportedAndLocalInputsStillRead() throws {
         let server = try LocalServer.moto()
         _ = try Self.upload(server, bucket: "present", [], extra: ["--marker", "empty/"])
@@ -144,7 +172,7 @@ import Testing
                               environment: Self.environment(server))
         #expect(run.status == 1)
         #expect(run.stderr.contains("s3://absent-bucket/x/: bucket absent-bucket does not exist"))
-        #expect(run.stderr.contains("s3://present/empty/: no objects under this prefix"))
+        #expect(run.stderr.contains("s3://present/empty/: no object or folder of that name"))
         let local = try CLI.run(["summarize", "--format", "json", sample])
         #expect((try run.json()["totals"] as? [String: Any])?["records"] as? Int == (try local.json()["totals"] as? [String: Any])?["records"] as? Int)
     }
