@@ -287,8 +287,12 @@ class Store:
                     self.replaced[key] = {"oldETag": old.etag, "newETag": new.etag, "afterBytes": self.bytes_served[key]}
 
     def record(self, entry):
+        """Logs a request when it starts; the handler fills the entry in before each byte it sends, so a client
+        that has its answer and asks /__stats at once finds it complete."""
         with self.lock:
             self.log.append(entry)
+
+    def trace(self, entry):
         if self.verbose:
             print("s3-stub: " + json.dumps(entry, sort_keys=True), file=sys.stderr, flush=True)
 
@@ -303,7 +307,7 @@ class Store:
                 "auth": {"withAuthorization": self.auth_with, "withoutAuthorization": self.auth_without,
                          "tokenHashes": list(self.token_hashes), "signingRegions": dict(self.regions)},
                 "replaced": dict(self.replaced),
-                "log": list(self.log),
+                "log": [dict(e) for e in self.log],
             }
 
 
@@ -487,6 +491,7 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "get":
             entry["range"] = self.headers.get("Range")
             entry["ifMatch"] = self.headers.get("If-Match")
+        store.record(entry)
         try:
             faults = store.faults_for(req)
             if faults:
@@ -523,7 +528,7 @@ class Handler(BaseHTTPRequestHandler):
             entry["status"] = "client-closed"
             self.close_connection = True
         finally:
-            store.record(entry)
+            store.trace(entry)
 
     def serve_object(self, store, key, head, cut, cut_mode, entry):
         with store.lock:
@@ -568,15 +573,16 @@ class Handler(BaseHTTPRequestHandler):
             return
         sent = 0
         limit = end - start if cut is None else min(cut, end - start)
-        try:
-            for chunk in obj.read(start, start + limit):
-                self.wfile.write(chunk)
-                sent += len(chunk)
-                store.served(key, len(chunk))
-        finally:
+        entry["bytes"] = 0
+        if limit < end - start:
+            entry["cut"] = limit
+        for chunk in obj.read(start, start + limit):
+            # Counted before it is sent (see Store.record).
+            store.served(key, len(chunk))
+            sent += len(chunk)
             entry["bytes"] = sent
-        if cut is not None and limit < end - start:
-            entry["cut"] = sent
+            self.wfile.write(chunk)
+        if limit < end - start:
             self.wfile.flush()
             if cut_mode == "reset":
                 # SO_LINGER with a zero timeout makes close() send RST instead of FIN (Server.shutdown_request

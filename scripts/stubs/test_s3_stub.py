@@ -134,6 +134,9 @@ class StubTest(unittest.TestCase):
             prefixes += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
             self.assertNotIn("Contents", page)
         self.assertEqual(prefixes, ["splunk-failed/2024/03/05/%s/" % h for h in ("00", "01", "13")])
+        one_page = client(self.start()).list_objects_v2(Bucket=BUCKET, Prefix="splunk-failed/2024/03/", Delimiter="/")
+        self.assertEqual([p["Prefix"] for p in one_page["CommonPrefixes"]], ["splunk-failed/2024/03/05/"])
+        self.assertEqual(one_page["KeyCount"], 1)
         page = s3.list_objects_v2(Bucket=BUCKET, Prefix="splunk-failed/", StartAfter="splunk-failed/2024/03/05/13/",
                                   MaxKeys=100)
         self.assertEqual(len(page["Contents"]), 1)  # --page-size caps max-keys
