@@ -56,7 +56,7 @@ Counting rules (what expected.json means)
   opensearch (AmazonOpenSearchService-failed, es* keys), splunk, http-endpoint,
   snowflake, iceberg.
 
-Files: 50-500 records each (fewer only when --records is smaller), keys
+Files: 50-500 records each (--max-file-records; fewer only when --records is smaller), keys
 <folder>/YYYY/MM/DD/HH/<stream>-<ver>-YYYY-MM-DD-HH-mm-ss-<uuid>[.gz] where the
 timestamp is the file's earliest arrival.  Formats: plain NDJSON, gzip (one
 member), gzip with 2-3 members split at line boundaries, objects back to back on
@@ -753,13 +753,13 @@ class Generator:
             if target_bytes is not None:
                 if self.t["uncompressedBytes"] >= target_bytes:
                     break
-                n = int(rng.triangular(50, 500, 50))
+                n = int(rng.triangular(50, args.max_file_records, 50))
             else:
                 if remaining <= 0:
                     break
-                n = int(rng.triangular(50, 500, 50))
+                n = int(rng.triangular(50, args.max_file_records, 50))
                 if remaining - n < 50:
-                    n = remaining if remaining <= 500 else remaining - 50
+                    n = remaining if remaining <= args.max_file_records else remaining - 50
                 remaining -= n
             if i < len(kinds_cycle):
                 fi = kinds_cycle[i]
@@ -816,9 +816,13 @@ def main(argv=None):
     ap.add_argument("--malformed-fraction", type=float, default=None,
                     help="malformed lines in every plain and gzip NDJSON file, about this share of its records "
                          "(e.g. 0.03; files of the other formats hold none), instead of 1 to 4 in about a third of them")
+    ap.add_argument("--max-file-records", type=int, default=500,
+                    help="most records in one file (at least 50; the s3 benchmark's smaller objects use 300)")
     ap.add_argument("--formats", default=",".join(FORMATS),
                     help="comma-separated file formats to use, of %s (benchmarks use gzip,gzip-multi)" % ",".join(FORMATS))
     args = ap.parse_args(argv)
+    if args.max_file_records < 50:
+        ap.error("--max-file-records must be at least 50")
     corpus = os.path.join(args.out, "corpus")
     if os.path.exists(corpus) and os.listdir(corpus):
         if not args.force:
