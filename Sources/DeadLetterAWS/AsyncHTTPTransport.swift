@@ -63,6 +63,130 @@ public struct AsyncHTTPTransport: HTTPTransport {
                             body: body)
     }
 
+    public func fetch(_ request: HTTPRequest, expecting expected: Int, into channel: ByteChannel) async throws(TransportError) -> FetchOutcome {
+        var headers = HTTPHeaders()
+        for header in request.headers where header.name.lowercased() != "host" {
+            headers.add(name: header.name, value: header.value)
+        }
+        let delegate = ChannelDelegate(expected: expected, channel: channel)
+        let task: HTTPClient.Task<FetchOutcome>
+        do {
+            let outgoing = try HTTPClient.Request(url: request.url.description, method: HTTPMethod(rawValue: request.method),
+                                                  headers: headers, body: request.body.isEmpty ? nil : .bytes(request.body))
+            task = client.execute(request: outgoing, delegate: delegate)
+        } catch {
+            throw Self.transportError(error)
+        }
+        delegate.task = task
+        do {
+            return try await task.get()
+        } catch {
+            // After the head, a failure is the body breaking off: the outcome says how far it got.
+            if let outcome = delegate.outcomeAfterFailure(Self.transportError(error)) { return outcome }
+            throw Self.transportError(error)
+        }
+    }
+
+    /// Puts a body into a `ByteChannel` from the event loop: no task or thread hop per chunk; when the channel
+    /// is full the read pauses (the future returned for the chunk completes once the reader made room).
+    private final class ChannelDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
+        // @unchecked: `outcome`, `deliver` and `abandoned` are used on the request's event loop only, and read
+        // by `fetch` after the request's future completed; `task` is set once before any callback matters.
+        typealias Response = FetchOutcome
+        let expected: Int
+        let channel: ByteChannel
+        var task: HTTPClient.Task<FetchOutcome>?
+        private var outcome: FetchOutcome?
+        private var deliver = false
+        private var abandoned = false
+
+        init(expected: Int, channel: ByteChannel) {
+            self.expected = expected
+            self.channel = channel
+        }
+
+        func didReceiveHead(task: HTTPClient.Task<FetchOutcome>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+            outcome = FetchOutcome(status: Int(head.status.code), headers: head.headers.map { (name: $0.name, value: $0.value) })
+            deliver = Int(head.status.code) == expected
+            return task.eventLoop.makeSucceededVoidFuture()
+        }
+
+        func didReceiveBodyPart(task: HTTPClient.Task<FetchOutcome>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+            guard outcome != nil, !abandoned else { return task.eventLoop.makeSucceededVoidFuture() }
+            let bytes = Array(buffer.readableBytesView)
+            guard deliver else {
+                if outcome!.otherBody.count < 1 << 20 { outcome!.otherBody += bytes.prefix((1 << 20) - outcome!.otherBody.count) }
+                return task.eventLoop.makeSucceededVoidFuture()
+            }
+            outcome!.delivered += Int64(bytes.count)
+            let wake = Wake()
+            switch channel.offer(bytes, whenRoom: { room in wake.fire(room) }) {
+            case true?:
+                return task.eventLoop.makeSucceededVoidFuture()
+            case false?:
+                abandon(task)
+                return task.eventLoop.makeSucceededVoidFuture()
+            case nil:
+                let promise = task.eventLoop.makePromise(of: Void.self)
+                wake.then { room in
+                    task.eventLoop.execute {
+                        if !room { self.abandon(task) }
+                        promise.succeed(())
+                    }
+                }
+                return promise.futureResult
+            }
+        }
+
+        private func abandon(_ task: HTTPClient.Task<FetchOutcome>) {
+            abandoned = true
+            outcome?.abandoned = true
+            task.cancel()
+        }
+
+        func didReceiveError(task: HTTPClient.Task<FetchOutcome>, _ error: any Error) {}
+
+        func didFinishRequest(task: HTTPClient.Task<FetchOutcome>) throws -> FetchOutcome {
+            guard let outcome else { throw HTTPClientError.remoteConnectionClosed }
+            return outcome
+        }
+
+        /// Called once the request failed (its event loop made its last change to `outcome` before that): the
+        /// outcome so far, if the head had arrived.
+        func outcomeAfterFailure(_ error: TransportError) -> FetchOutcome? {
+            guard var outcome else { return nil }
+            if !outcome.abandoned { outcome.failure = error }
+            return outcome
+        }
+    }
+
+    /// Joins "the reader made room" (any thread) with "the chunk's future is ready for it" (the event loop),
+    /// in whichever order they happen.
+    private final class Wake: @unchecked Sendable {
+        // @unchecked: both fields are touched only under `lock`.
+        private let lock = NIOLock()
+        private var fired: Bool?
+        private var action: (@Sendable (Bool) -> Void)?
+
+        func fire(_ room: Bool) {
+            let run: (@Sendable (Bool) -> Void)? = lock.withLock {
+                if let action { return action }
+                fired = room
+                return nil
+            }
+            run?(room)
+        }
+
+        func then(_ body: @escaping @Sendable (Bool) -> Void) {
+            let already: Bool? = lock.withLock {
+                if let fired { return fired }
+                action = body
+                return nil
+            }
+            if let already { body(already) }
+        }
+    }
+
     /// Names the failure in a user's words; the request URL is added by the caller.
     static func transportError(_ error: any Error) -> TransportError {
         if let error = error as? HTTPClientError {

@@ -14,7 +14,8 @@ public final class ByteChannel: ByteSource, @unchecked Sendable {
     private var finished = false
     private var failure: InputError?
     private var cancelled = false
-    private var waitingProducer: CheckedContinuation<Bool, Never>?
+    /// Called once the channel has room again (true) or the consumer is gone (false).
+    private var waitingProducer: (@Sendable (Bool) -> Void)?
     public let capacity: Int
 
     private var current: [UInt8] = []
@@ -31,27 +32,27 @@ public final class ByteChannel: ByteSource, @unchecked Sendable {
 
     /// Queues `chunk`; suspends while the channel is full. False when the consumer is gone: stop producing.
     public func send(_ chunk: [UInt8]) async -> Bool {
-        if chunk.isEmpty { return !isCancelled }
-        let accepted: Bool = condition.withLock {
-            if cancelled { return false }
-            chunks.append(chunk)
-            buffered += chunk.count
-            condition.broadcast()
-            return true
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            if let now = offer(chunk, whenRoom: { continuation.resume(returning: $0) }) {
+                continuation.resume(returning: now)
+            }
         }
-        guard accepted else { return false }
-        return await waitForRoom()
     }
 
-    private func waitForRoom() async -> Bool {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let resumeNow: Bool? = condition.withLock {
-                if cancelled { return false }
-                if buffered < capacity { return true }
-                waitingProducer = continuation
-                return nil
+    /// Queues `chunk` without waiting, for a producer on an event loop (which must not block): true when there
+    /// is room for more, false when the consumer is gone; nil when the channel is now full, and then `whenRoom`
+    /// is called once the reader made room (true) or left (false).
+    public func offer(_ chunk: [UInt8], whenRoom: @escaping @Sendable (Bool) -> Void) -> Bool? {
+        condition.withLock { () -> Bool? in
+            if cancelled { return false }
+            if !chunk.isEmpty {
+                chunks.append(chunk)
+                buffered += chunk.count
+                condition.broadcast()
             }
-            if let resumeNow { continuation.resume(returning: resumeNow) }
+            if buffered < capacity { return true }
+            waitingProducer = whenRoom
+            return nil
         }
     }
 
@@ -87,7 +88,7 @@ public final class ByteChannel: ByteSource, @unchecked Sendable {
 
     /// The next queued chunk; nil at a clean end; throws the producer's error once the bytes before it are read.
     private func take() throws(InputError) -> [UInt8]? {
-        let (chunk, error, producer): ([UInt8]?, InputError?, CheckedContinuation<Bool, Never>?) = condition.withLock {
+        let (chunk, error, producer): ([UInt8]?, InputError?, (@Sendable (Bool) -> Void)?) = condition.withLock {
             while head == chunks.count && !finished { condition.wait() }
             if head < chunks.count {
                 let chunk = chunks[head]
@@ -98,7 +99,7 @@ public final class ByteChannel: ByteSource, @unchecked Sendable {
                     chunks.removeAll(keepingCapacity: true)
                     head = 0
                 }
-                var wake: CheckedContinuation<Bool, Never>?
+                var wake: (@Sendable (Bool) -> Void)?
                 if buffered < capacity, let waiting = waitingProducer {
                     waitingProducer = nil
                     wake = waiting
@@ -109,14 +110,14 @@ public final class ByteChannel: ByteSource, @unchecked Sendable {
             failure = nil
             return (nil, error, nil)
         }
-        producer?.resume(returning: true)
+        producer?(true)
         if let error { throw error }
         return chunk
     }
 
     /// The consumer is done (or gone): the producer's next `send` answers false and a waiting one wakes.
     public func cancel() {
-        let producer: CheckedContinuation<Bool, Never>? = condition.withLock {
+        let producer: (@Sendable (Bool) -> Void)? = condition.withLock {
             cancelled = true
             chunks.removeAll()
             head = 0
@@ -124,6 +125,6 @@ public final class ByteChannel: ByteSource, @unchecked Sendable {
             defer { waitingProducer = nil }
             return waitingProducer
         }
-        producer?.resume(returning: false)
+        producer?(false)
     }
 }

@@ -5,6 +5,59 @@ public protocol HTTPTransport: Sendable {
     /// Sends `request`; returns once the status line and headers arrived. The body is read from the answer.
     /// Throws `TransportError` when no answer came (refused, reset, timed out).
     func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse
+
+    /// Sends a GET whose body is wanted in `channel`: if the answer has the `expected` status, its body goes
+    /// into the channel as it arrives (with the channel's back-pressure); any other answer's body (an
+    /// error's XML) is returned instead. Throws only when no answer came; a body that breaks off is in the
+    /// outcome, after the bytes delivered before it. The real transport does this on its event loop, with no
+    /// thread hop per chunk; the default goes through `send`.
+    func fetch(_ request: HTTPRequest, expecting expected: Int, into channel: ByteChannel) async throws(TransportError) -> FetchOutcome
+}
+
+/// What `fetch` brought back.
+public struct FetchOutcome: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    /// Body bytes put into the channel (only when the status was the expected one).
+    public var delivered: Int64 = 0
+    /// The body of any other answer (an error's XML), its first MiB.
+    public var otherBody: [UInt8] = []
+    /// The body broke off after the head (reset, timeout); the bytes before it were delivered.
+    public var failure: TransportError?
+    /// The channel's reader left, so the rest was not read.
+    public var abandoned = false
+
+    public init(status: Int, headers: [(name: String, value: String)]) {
+        self.status = status
+        self.headers = headers
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+extension HTTPTransport {
+    public func fetch(_ request: HTTPRequest, expecting expected: Int, into channel: ByteChannel) async throws(TransportError) -> FetchOutcome {
+        let response = try await send(request)
+        var outcome = FetchOutcome(status: response.status, headers: response.headers)
+        guard response.status == expected else {
+            outcome.otherBody = (try? await response.body.collect(upTo: 1 << 20)) ?? []
+            return outcome
+        }
+        do {
+            while let chunk = try await response.body.next() {
+                outcome.delivered += Int64(chunk.count)
+                guard await channel.send(chunk) else {
+                    outcome.abandoned = true
+                    return outcome
+                }
+            }
+        } catch {
+            outcome.failure = error
+        }
+        return outcome
+    }
 }
 
 /// A URL as the AWS layer builds them: scheme, host, optional port, a path already percent-encoded, an

@@ -98,10 +98,36 @@ public final class S3Client: Sendable {
         var text: String
     }
 
+    /// One exchange as `perform` sees it: the answer's status and headers, its body when it is an error, and
+    /// what the caller keeps of a success.
+    struct Exchange<Result: Sendable>: Sendable {
+        var status: Int
+        var headers: [(name: String, value: String)]
+        var errorBody: @Sendable () async -> [UInt8]
+        var result: Result
+
+        func header(_ name: String) -> String? {
+            headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        }
+    }
+
     /// Sends a GET, retrying throttling, server errors, transport failures; following a region redirect once;
     /// renewing expired credentials once. Returns the first 2xx answer (its body unread).
     func get(_ subject: Subject, key: String?, query: [(name: String, value: String)],
              headers extra: [(name: String, value: String)] = []) async throws(AWSError) -> HTTPResponse {
+        let transport = configuration.transport
+        return try await perform(subject, key: key, query: query, headers: extra) { request throws(TransportError) in
+            let response = try await transport.send(request)
+            return Exchange(status: response.status, headers: response.headers,
+                            errorBody: { (try? await response.body.collect(upTo: 1 << 20)) ?? [] }, result: response)
+        }
+    }
+
+    /// The request loop behind every call: signs for the bucket's region, sends through `exchange`, and
+    /// decides what an answer means. Only a 2xx answer returns.
+    func perform<Result: Sendable>(_ subject: Subject, key: String?, query: [(name: String, value: String)],
+                                   headers extra: [(name: String, value: String)],
+                                   exchange: (HTTPRequest) async throws(TransportError) -> Exchange<Result>) async throws(AWSError) -> Result {
         let retry = configuration.retry
         var attempt = 1
         var redirects = 0
@@ -124,9 +150,9 @@ public final class S3Client: Sendable {
             }
             let shown = "GET \(url)" + (attempt > 1 ? " (attempt \(attempt) of \(retry.maxAttempts))" : "")
             configuration.trace("s3: \(shown)" + Self.traced(extra))
-            let response: HTTPResponse
+            let answer: Exchange<Result>
             do {
-                response = try await configuration.transport.send(HTTPRequest(method: "GET", url: url, headers: headers))
+                answer = try await exchange(HTTPRequest(method: "GET", url: url, headers: headers))
             } catch {
                 configuration.trace("s3: \(subject.text): \(error)")
                 if attempt < retry.maxAttempts, retry.acquireRetry() {
@@ -136,19 +162,19 @@ public final class S3Client: Sendable {
                 }
                 throw AWSError(code: "Transport", message: "\(subject.text): request failed after \(attempt) attempt\(attempt == 1 ? "" : "s"): \(error)")
             }
-            let requestId = response.header("x-amz-request-id").map { " (request id \($0))" } ?? ""
-            if (200..<300).contains(response.status) {
-                configuration.trace("s3: \(response.status) for \(subject.text)\(requestId)")
+            let requestId = answer.header("x-amz-request-id").map { " (request id \($0))" } ?? ""
+            if (200..<300).contains(answer.status) {
+                configuration.trace("s3: \(answer.status) for \(subject.text)\(requestId)")
                 retry.recordSuccess()
-                return response
+                return answer.result
             }
-            let body = (try? await response.body.collect(upTo: 1 << 20)) ?? []
+            let body = await answer.errorBody()
             let parsed = S3XML.error(body)
-            let code = parsed?.code ?? Self.codeForStatus(response.status)
-            configuration.trace("s3: \(response.status) \(code) for \(subject.text)\(requestId)")
+            let code = parsed?.code ?? Self.codeForStatus(answer.status)
+            configuration.trace("s3: \(answer.status) \(code) for \(subject.text)\(requestId)")
             // The bucket lives in another region: sign for that one and ask again.
-            if [301, 307, 400].contains(response.status), redirects < 2,
-               let other = response.header("x-amz-bucket-region") ?? parsed?.region, other != region {
+            if [301, 307, 400].contains(answer.status), redirects < 2,
+               let other = answer.header("x-amz-bucket-region") ?? parsed?.region, other != region {
                 configuration.trace("s3: bucket \(subject.bucket) is in \(other), not \(region): asking there")
                 learn(other, for: subject.bucket)
                 redirects += 1
@@ -160,12 +186,12 @@ public final class S3Client: Sendable {
                 renewed = try await provider.renew(after: credentials)
                 continue
             }
-            if RetryPolicy.isRetryable(status: response.status, code: code), attempt < retry.maxAttempts, retry.acquireRetry() {
-                await backoff(before: attempt, because: "\(response.status) \(code)", subject)
+            if RetryPolicy.isRetryable(status: answer.status, code: code), attempt < retry.maxAttempts, retry.acquireRetry() {
+                await backoff(before: attempt, because: "\(answer.status) \(code)", subject)
                 attempt += 1
                 continue
             }
-            throw describe(code: code, status: response.status, serverMessage: parsed?.message, subject, attempts: attempt)
+            throw describe(code: code, status: answer.status, serverMessage: parsed?.message, subject, attempts: attempt)
         }
     }
 
@@ -288,31 +314,31 @@ public final class S3Client: Sendable {
         var offset: Int64 = 0
         var failures = 0
         let retry = configuration.retry
+        let transport = configuration.transport
         while true {
             var headers: [(name: String, value: String)] = []
             if !etag.isEmpty { headers.append(("If-Match", etag)) }
             if offset > 0 { headers.append(("Range", "bytes=\(offset)-")) }
-            let response: HTTPResponse
+            let expected = offset > 0 ? 206 : 200
+            let outcome: FetchOutcome
             do {
-                response = try await get(subject, key: key, query: [], headers: headers)
+                outcome = try await perform(subject, key: key, query: [], headers: headers) { request throws(TransportError) in
+                    let outcome = try await transport.fetch(request, expecting: expected, into: channel)
+                    return Exchange(status: outcome.status, headers: outcome.headers, errorBody: { outcome.otherBody }, result: outcome)
+                }
             } catch {
                 channel.finish(.readFailed(error.message))
                 return
             }
-            if offset > 0 && response.status != 206 {
-                channel.finish(.readFailed("\(subject.text): the server ignored the Range request (HTTP \(response.status)), so the rest could not be read without reading bytes twice"))
+            if outcome.status != expected {
+                channel.finish(.readFailed("\(subject.text): the server answered \(outcome.status) to a request for bytes \(offset) on, "
+                    + "so the rest could not be read without reading bytes twice"))
                 return
             }
-            var cut: TransportError?
-            do {
-                while let chunk = try await response.body.next() {
-                    offset += Int64(chunk.count)
-                    failures = 0
-                    guard await channel.send(chunk) else { return }
-                }
-            } catch {
-                cut = error
-            }
+            if outcome.abandoned { return }
+            offset += outcome.delivered
+            if outcome.delivered > 0 { failures = 0 }
+            var cut = outcome.failure
             if cut == nil, let size, offset < size {
                 cut = .connectionLost("the body ended after \(offset) of \(size) bytes")
             }

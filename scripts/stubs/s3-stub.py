@@ -413,6 +413,9 @@ def fault_error(rule, store):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive; every answer carries Content-Length
     server_version = "s3-stub"
+    # Headers and body go out in two writes: without TCP_NODELAY, Nagle holds the body back until the
+    # client's delayed ACK (40 ms on Linux), a latency no S3 endpoint adds.
+    disable_nagle_algorithm = True
     sys_version = ""
 
     def log_message(self, format, *args):
