@@ -88,6 +88,9 @@ public struct S3Objects: InputSource {
                 listing.problems.append(InputProblem(path: name, reason: "named by another argument too; read once", isNote: true))
                 continue
             }
+            if object.size == 0 {
+                listing.problems.append(InputProblem(path: name, reason: "empty object (0 bytes)", isNote: true))
+            }
             let index = downloads.add(S3Downloads.Object(bucket: location.bucket, key: object.key, etag: object.etag, size: object.size))
             listing.units.append(InputUnit(name: name, size: object.size, origin: S3Object(downloads: downloads, index: index, name: name)))
         }

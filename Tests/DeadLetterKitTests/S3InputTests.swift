@@ -148,6 +148,7 @@ import Testing
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try (Array(repeating: line, count: records).joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
         }
+        try Data().write(to: root.appendingPathComponent("errors/empty"))
         _ = try Self.upload(server, bucket: "named", [root])
         func records(_ path: String, _ extra: [String] = []) throws -> Int? {
             let run = try CLI.run(["summarize", "--format", "json", path] + extra, environment: Self.environment(server))
@@ -160,6 +161,8 @@ import Testing
         #expect(try records("s3://named/") == 15)
         #expect(try records("s3://named") == 15)
         #expect(try records("s3://named/errors", ["--since", "2024-01-01"]) == 3)   // the folder walk too
+        let folder = try CLI.run(["summarize", "s3://named/errors"], environment: Self.environment(server))
+        #expect(folder.stderr.contains("note: s3://named/errors/empty: empty object (0 bytes)"))
         let none = try CLI.run(["summarize", "s3://named/err"], environment: Self.environment(server))
         #expect(none.stderr.contains("s3://named/err: no object or folder of that name"))
     }
