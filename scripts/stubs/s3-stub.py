@@ -38,6 +38,8 @@ from xml.sax.saxutils import escape
 
 CHUNK = 64 * 1024
 CREDENTIAL_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/")
+# The access key id is an identifier, not a secret: the credential tests check which key signed.
+CREDENTIAL_KEY = re.compile(r"Credential=([^/,\s]+)/")
 
 
 def token_hash(token):
@@ -203,6 +205,7 @@ class Store:
         self.auth_with = self.auth_without = 0
         self.token_hashes = []
         self.regions = {}
+        self.key_ids = {}
         self.replaced = {}
         self.log = []
         for rule in self.rules:
@@ -236,6 +239,9 @@ class Store:
                     self.token_hashes.append(hashed)
             if region:
                 self.regions[region] = self.regions.get(region, 0) + 1
+            key_id = CREDENTIAL_KEY.search(auth) if auth else None
+            if key_id:
+                self.key_ids[key_id.group(1)] = self.key_ids.get(key_id.group(1), 0) + 1
             return Request(self.counter, method, kind, key, prefix, hashed, region)
 
     def faults_for(self, req):
@@ -305,7 +311,8 @@ class Store:
                 "listCalls": list(self.list_calls),
                 "faultsFired": [{"index": r.index, "rule": r.spec, "fired": r.fired} for r in self.rules],
                 "auth": {"withAuthorization": self.auth_with, "withoutAuthorization": self.auth_without,
-                         "tokenHashes": list(self.token_hashes), "signingRegions": dict(self.regions)},
+                         "tokenHashes": list(self.token_hashes), "signingRegions": dict(self.regions),
+                         "accessKeyIds": dict(self.key_ids)},
                 "replaced": dict(self.replaced),
                 "log": [dict(e) for e in self.log],
             }
