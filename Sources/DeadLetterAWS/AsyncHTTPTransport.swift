@@ -99,6 +99,8 @@ public struct AsyncHTTPTransport: HTTPTransport {
         private var outcome: FetchOutcome?
         private var deliver = false
         private var abandoned = false
+        /// The future of the chunk the channel had no room for: the connection waits on the reader.
+        private var waiting: EventLoopPromise<Void>?
 
         init(expected: Int, channel: ByteChannel) {
             self.expected = expected
@@ -128,14 +130,22 @@ public struct AsyncHTTPTransport: HTTPTransport {
                 return task.eventLoop.makeSucceededVoidFuture()
             case nil:
                 let promise = task.eventLoop.makePromise(of: Void.self)
+                waiting = promise
                 wake.then { room in
                     task.eventLoop.execute {
                         if !room { self.abandon(task) }
-                        promise.succeed(())
+                        self.release()
                     }
                 }
                 return promise.futureResult
             }
+        }
+
+        /// Completes the waiting chunk's future, once (a promise must never be dropped or completed twice).
+        private func release() {
+            let promise = waiting
+            waiting = nil
+            promise?.succeed(())
         }
 
         private func abandon(_ task: HTTPClient.Task<FetchOutcome>) {
@@ -144,7 +154,11 @@ public struct AsyncHTTPTransport: HTTPTransport {
             task.cancel()
         }
 
-        func didReceiveError(task: HTTPClient.Task<FetchOutcome>, _ error: any Error) {}
+        func didReceiveError(task: HTTPClient.Task<FetchOutcome>, _ error: any Error) {
+            // A read timeout while the connection waited on the reader is the reader's doing, not the server's.
+            if waiting != nil { outcome?.stalledByReader = true }
+            release()
+        }
 
         func didFinishRequest(task: HTTPClient.Task<FetchOutcome>) throws -> FetchOutcome {
             guard let outcome else { throw HTTPClientError.remoteConnectionClosed }

@@ -43,8 +43,13 @@ public final class ByteChannel: ByteSource, @unchecked Sendable {
     /// is room for more, false when the consumer is gone; nil when the channel is now full, and then `whenRoom`
     /// is called once the reader made room (true) or left (false).
     public func offer(_ chunk: [UInt8], whenRoom: @escaping @Sendable (Bool) -> Void) -> Bool? {
-        condition.withLock { () -> Bool? in
+        var stale: (@Sendable (Bool) -> Void)?
+        defer { stale?(true) }
+        return condition.withLock { () -> Bool? in
             if cancelled { return false }
+            // A waiter left by a request that failed while it waited: let it go (its request is over).
+            stale = waitingProducer
+            waitingProducer = nil
             if !chunk.isEmpty {
                 chunks.append(chunk)
                 buffered += chunk.count
@@ -56,13 +61,34 @@ public final class ByteChannel: ByteSource, @unchecked Sendable {
         }
     }
 
+    /// Waits until the reader has made room (true) or left (false): a download that stopped because the
+    /// reader was behind resumes only then, so a paused reader (`| less`) costs no requests.
+    public func waitForRoom() async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            var stale: (@Sendable (Bool) -> Void)?
+            let now: Bool? = condition.withLock {
+                if cancelled { return false }
+                stale = waitingProducer
+                waitingProducer = nil
+                if buffered < capacity { return true }
+                waitingProducer = { continuation.resume(returning: $0) }
+                return nil
+            }
+            stale?(true)
+            if let now { continuation.resume(returning: now) }
+        }
+    }
+
     /// The end of the body: no error, or why it could not be read completely (after the bytes sent before).
     public func finish(_ error: InputError? = nil) {
-        condition.withLock {
+        let stale: (@Sendable (Bool) -> Void)? = condition.withLock {
             finished = true
             failure = error
             condition.broadcast()
+            defer { waitingProducer = nil }
+            return waitingProducer
         }
+        stale?(true)
     }
 
     public var isCancelled: Bool { condition.withLock { cancelled } }

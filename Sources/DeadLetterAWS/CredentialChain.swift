@@ -35,7 +35,7 @@ public enum AWSSetup {
             let origin = options.profile != nil ? "--profile" : "AWS_PROFILE"
             throw AWSError(code: "ProfileNotFound",
                            message: "the profile \(TerminalText.escape(named)) (from \(origin)) is not defined \(files.whereDescription); "
-                               + "add it with `aws configure --profile \(named)` or name another")
+                               + "add it with `aws configure --profile \(TerminalText.escape(named))` or name another")
         }
         let region = options.region ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"]
             ?? profile?["region"].flatMap { $0.isEmpty ? nil : $0 }

@@ -26,6 +26,9 @@ public struct FetchOutcome: Sendable {
     public var failure: TransportError?
     /// The channel's reader left, so the rest was not read.
     public var abandoned = false
+    /// The body broke off while it waited for the reader to make room (the read timeout ran on while the
+    /// reader was behind, `| less`): not the server's fault, so not a failed attempt.
+    public var stalledByReader = false
 
     public init(status: Int, headers: [(name: String, value: String)]) {
         self.status = status

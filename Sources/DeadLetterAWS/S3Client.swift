@@ -338,6 +338,13 @@ public final class S3Client: Sendable {
             if outcome.abandoned { return }
             offset += outcome.delivered
             if outcome.delivered > 0 { failures = 0 }
+            if outcome.failure != nil && outcome.stalledByReader {
+                // The connection gave up while the reader was behind: carry on from the byte reached once the
+                // reader has made room. Not the server's failure: no attempt counted, no retry token spent.
+                configuration.trace("s3: \(subject.text): paused after byte \(offset) while the reader was behind; resuming when it catches up")
+                guard await channel.waitForRoom() else { return }
+                continue
+            }
             var cut = outcome.failure
             if cut == nil, let size, offset < size {
                 cut = .connectionLost("the body ended after \(offset) of \(size) bytes")
@@ -348,8 +355,17 @@ public final class S3Client: Sendable {
             }
             failures += 1
             configuration.trace("s3: \(subject.text): \(cut) after byte \(offset)")
-            guard failures < retry.maxAttempts, retry.acquireRetry() else {
-                channel.finish(.readFailed("\(subject.text): \(cut) after \(offset) bytes; gave up after \(failures) attempt\(failures == 1 ? "" : "s")"))
+            if etag.isEmpty {
+                // Without an ETag the rest could come from a replaced object: never stitch two versions.
+                channel.finish(.readFailed("\(subject.text): \(cut) after \(offset) bytes, and the listing gave no ETag to resume safely with"))
+                return
+            }
+            guard failures < retry.maxAttempts else {
+                channel.finish(.readFailed("\(subject.text): \(cut) after \(offset) bytes; gave up after \(failures) attempts without progress"))
+                return
+            }
+            guard retry.acquireRetry() else {
+                channel.finish(.readFailed("\(subject.text): \(cut) after \(offset) bytes; not retried: this run's retry budget is spent (too many failures)"))
                 return
             }
             let delay = retry.delay(beforeRetry: failures)

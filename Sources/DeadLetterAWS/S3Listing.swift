@@ -45,8 +45,22 @@ extension S3Client {
         let prefix = location.prefix
         let named = prefix.isEmpty || prefix.hasSuffix("/") ? nil : prefix
         if let window, window.since != nil || window.until != nil {
-            try await walk(location.bucket, prefix: prefix, dated: [], window: window, pageSize: pageSize, only: named.map { $0 + "/" },
-                           into: &listing)
+            // A prefix that ends inside a dated tree (`.../2024/03/`) is pruned from there on.
+            let seed = named == nil ? Self.datedSuffix(prefix) : []
+            if !seed.isEmpty {
+                let (start, end) = Self.span(seed)
+                if !window.overlaps(start: start, end: end) {
+                    listing.prunedFolders += 1
+                } else if seed.count == 4 {
+                    listing.keptHours += 1
+                    try await listFlat(location.bucket, prefix: prefix, pageSize: pageSize, into: &listing)
+                } else {
+                    try await walk(location.bucket, prefix: prefix, dated: seed, window: window, pageSize: pageSize, into: &listing)
+                }
+            } else {
+                try await walk(location.bucket, prefix: prefix, dated: [], window: window, pageSize: pageSize,
+                               only: named.map { $0 + "/" }, into: &listing)
+            }
         } else {
             try await listFlat(location.bucket, prefix: prefix, pageSize: pageSize, into: &listing)
         }
@@ -70,9 +84,30 @@ extension S3Client {
 
     /// One folder level with the delimiter `/`. `dated` holds the year, month, day reached so far inside a
     /// dated tree (empty outside one).
+    /// The year, month, day, hour a folder prefix ends with (`errors/2024/03/` gives [2024, 3]); empty when
+    /// its last folders are not a dated path from the year down.
+    static func datedSuffix(_ prefix: String) -> [Int] {
+        guard prefix.hasSuffix("/") else { return [] }
+        let names = prefix.dropLast().split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        for count in stride(from: min(4, names.count), through: 1, by: -1) {
+            var dated: [Int] = []
+            for name in names.suffix(count) {
+                guard let next = datedLevel(name, after: dated) else { break }
+                dated = next
+            }
+            if dated.count == count { return dated }
+        }
+        return []
+    }
+
+    /// Folders this deep below the prefix without a dated one are listed whole, in one go: a bucket laid out
+    /// otherwise would cost one call per folder.
+    static let undatedDepth = 3
+
     /// `only`: the one folder to descend into at this level (the folder a prefix without `/` names).
+    /// `depth`: undated folder levels walked so far.
     private func walk(_ bucket: String, prefix: String, dated: [Int], window: TimeWindow, pageSize: Int?, only: String? = nil,
-                      into listing: inout S3Listing) async throws(AWSError) {
+                      depth: Int = 0, into listing: inout S3Listing) async throws(AWSError) {
         var token: String?
         var folders: [String] = []
         repeat {
@@ -86,7 +121,11 @@ extension S3Client {
             let name = folder.dropFirst(prefix.count).dropLast()
             guard let next = Self.datedLevel(String(name), after: dated) else {
                 // Not (or no longer) a dated folder: everything under it is listed.
-                try await walk(bucket, prefix: folder, dated: [], window: window, pageSize: pageSize, into: &listing)
+                if depth + 1 >= Self.undatedDepth {
+                    try await listFlat(bucket, prefix: folder, pageSize: pageSize, into: &listing)
+                } else {
+                    try await walk(bucket, prefix: folder, dated: [], window: window, pageSize: pageSize, depth: depth + 1, into: &listing)
+                }
                 continue
             }
             let (start, end) = Self.span(next)

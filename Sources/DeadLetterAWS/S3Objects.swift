@@ -45,7 +45,7 @@ public struct S3Objects: InputSource {
         if downloads == nil && clientFailure == nil {
             do throws(AWSError) {
                 let client = try settings.makeClient()
-                downloads = S3Downloads(client: client, window: settings.concurrency,
+                downloads = S3Downloads(client: client, window: settings.concurrency, budget: Int64(settings.readAheadBytes),
                                         channelCapacity: max(64 << 10, min(1 << 20, settings.readAheadBytes / settings.concurrency)))
             } catch {
                 clientFailure = error
@@ -131,10 +131,13 @@ final class ChannelReader: ByteSource {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int { try channel.read(into: buffer) }
 }
 
-/// The downloads of one run, started in reading order: opening object i starts every object up to
-/// i + window, so `window` GETs are in flight while the engine reads; each waits in a bounded channel.
+/// The downloads of one run, started in reading order, ahead of the reader: opening object i starts the
+/// objects after the furthest one opened, up to `window` of them and, past the next one, no more than
+/// `budget` bytes (by their listed sizes). Small objects (Firehose's usual few hundred KB) get the whole
+/// window, hiding each GET's latency; large ones get fewer at once, so memory stays flat whatever their
+/// size. Each download waits in a bounded channel until the reader gets there.
 final class S3Downloads: @unchecked Sendable {
-    // @unchecked: `objects`, `channels` and `started` are touched only under `lock`.
+    // @unchecked: every var is touched only under `lock`.
     struct Object: Sendable {
         var bucket: String
         var key: String
@@ -144,15 +147,22 @@ final class S3Downloads: @unchecked Sendable {
 
     let client: S3Client
     private let window: Int
+    private let budget: Int64
     private let channelCapacity: Int
     private let lock = Lock()
     private var objects: [Object] = []
+    /// Listed sizes summed up to and including each object: the bytes between two objects in O(1).
+    private var sizeSums: [Int64] = []
     private var channels: [Int: ByteChannel] = [:]
+    /// Objects below this index were started.
     private var started = 0
+    /// The furthest object opened so far (-1: none).
+    private var furthest = -1
 
-    init(client: S3Client, window: Int, channelCapacity: Int) {
+    init(client: S3Client, window: Int, budget: Int64, channelCapacity: Int) {
         self.client = client
         self.window = max(1, window)
+        self.budget = budget
         self.channelCapacity = channelCapacity
     }
 
@@ -163,6 +173,7 @@ final class S3Downloads: @unchecked Sendable {
     func add(_ object: Object) -> Int {
         lock.withLock {
             objects.append(object)
+            sizeSums.append((sizeSums.last ?? 0) + max(0, object.size))
             return objects.count - 1
         }
     }
@@ -170,18 +181,22 @@ final class S3Downloads: @unchecked Sendable {
     func open(_ index: Int) -> ByteChannel {
         let (channel, toStart): (ByteChannel, [(Object, ByteChannel)]) = lock.withLock {
             var toStart: [(Object, ByteChannel)] = []
-            func start(_ i: Int) {
+            func start(_ i: Int) -> ByteChannel {
                 let channel = ByteChannel(capacity: channelCapacity)
-                channels[i] = channel
                 toStart.append((objects[i], channel))
+                return channel
             }
-            while started < min(objects.count, index + window) {
-                start(started)
+            furthest = max(furthest, index)
+            // Objects the reader skipped past are no use ahead of it; objects behind it were handed out.
+            started = max(started, furthest + 1)
+            let before = furthest < 0 ? 0 : sizeSums[furthest]
+            while started < objects.count, started < furthest + 1 + window,
+                  started == furthest + 1 || sizeSums[started] - before <= budget {
+                channels[started] = start(started)
                 started += 1
             }
-            // Opened out of order (not the engine's way, but allowed): start it now.
-            if channels[index] == nil && index >= started { start(index) }
-            let channel = channels.removeValue(forKey: index) ?? ByteChannel(capacity: channelCapacity)
+            // The object itself: started ahead (usually), or now (the first, or one opened again).
+            let channel = channels.removeValue(forKey: index) ?? start(index)
             return (channel, toStart)
         }
         let client = self.client

@@ -41,7 +41,7 @@ struct AWSFlags: ParsableArguments {
             throw ValidationError("--read-timeout must be above 0 and at most 3600 seconds")
         }
         if let endpointUrl, HTTPURL(string: endpointUrl) == nil {
-            throw ValidationError("--endpoint-url: '\(endpointUrl)' is not an http:// or https:// URL")
+            throw ValidationError("--endpoint-url: '\(TerminalText.escape(endpointUrl))' is not an http:// or https:// URL")
         }
     }
 

@@ -242,6 +242,11 @@ import Testing
         #expect(S3Client.datedLevel("24", after: [2024, 2, 29]) == nil)
         #expect(S3Client.datedLevel("logs", after: []) == nil)
         #expect(S3Client.datedLevel("202", after: []) == nil)
+        #expect(S3Client.datedSuffix("errors/processing-failed/2024/03/") == [2024, 3])
+        #expect(S3Client.datedSuffix("2024/02/29/23/") == [2024, 2, 29, 23])
+        #expect(S3Client.datedSuffix("logs/2024/13/") == [])          // no month 13: not dated at all
+        #expect(S3Client.datedSuffix("a/03/05/") == [])               // no year above
+        #expect(S3Client.datedSuffix("x/2024") == [])                 // not a folder
         // 2024-03-05T13:00Z = 1709643600000
         let (start, end) = S3Client.span([2024, 3, 5, 13])
         #expect(start == 1_709_643_600_000 && end == start + 3_600_000)

@@ -66,12 +66,12 @@ import Testing
             ["kind": "get", "key": failing.key, "times": 1, "status": 500, "code": "InternalError"],
             ["kind": "list", "times": 1, "status": 503, "code": "SlowDown"],
             ["kind": "get", "key": cut.key, "times": 1, "cut_after_bytes": cut.size / 2, "cut_mode": "close"],
-            ["kind": "get", "key": slow.key, "times": 1, "delay_first_byte_ms": 3000],
+            ["kind": "get", "key": slow.key, "times": 1, "delay_first_byte_ms": 9000],
         ]
         let stub = try Self.stub(rules)
         defer { try? FileManager.default.removeItem(at: stub.root) }
         let local = try CLI.run(["summarize", "--format", "json", stub.corpus.path + "/"])
-        let run = try CLI.run(["summarize", "--format", "json", "--verbose", "--read-timeout", "1", "s3://faults/"], environment: stub.environment)
+        let run = try CLI.run(["summarize", "--format", "json", "--verbose", "--read-timeout", "3", "s3://faults/"], environment: stub.environment)
         #expect(run.status == local.status, "\(run.stderr)")
         #expect(run.stdout.replacingOccurrences(of: "s3://faults/", with: stub.corpus.path + "/") == local.stdout)
         let stats = try stub.stats()
@@ -130,6 +130,34 @@ import Testing
         let asked = (try stub.stats()["log"] as? [[String: Any]] ?? []).filter { $0["key"] as? String == broken.key && $0["kind"] as? String == "get" }
         #expect(asked.count == 3)
         #expect(asked.allSatisfy { $0["status"] as? Int == 503 })
+    }
+
+    /// A reader that stops for a while (`| less`, a slow pipe) leaves downloads waiting on it longer than the
+    /// read timeout: they must carry on from where they were once it reads again, not fail.
+    @Test func aPausedReaderLosesNothing() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        // 6 objects of 12,000 records each (about 2 MB): far more than a download may hold for the reader.
+        let line = #"{"errorCode":"Lambda.FunctionError","errorMessage":"boom","attemptsMade":1,"arrivalTimestamp":1709647331408,"rawData":"eyJvcmRlciI6IDQyLCAibm90ZSI6ICJwYWRkaW5nIHBhZGRpbmcgcGFkZGluZyJ9"}"#
+        let body = String(repeating: line + "\n", count: 12_000)
+        for i in 0..<6 {
+            let url = root.appendingPathComponent("processing-failed/2024/03/05/14/big-\(i)")
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try body.write(to: url, atomically: true, encoding: .utf8)
+        }
+        let server = try LocalServer(["python3", "scripts/stubs/s3-stub.py", "--root", root.path, "--bucket", "paused"])
+        let command = "set -o pipefail; env AWS_ENDPOINT_URL_S3=\(server.url) AWS_EC2_METADATA_DISABLED=true '\(CLI.binary.path)' records "
+            + "s3://paused/ --no-sign-request --read-timeout 1 --s3-concurrency 6 --verbose 2> '\(root.path)/stderr' | (sleep 4; wc -l)"
+        let (status, output) = try CLI.capture("/bin/bash", ["-c", command])
+        let stderr = (try? String(contentsOf: root.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(stderr.suffix(2000))")
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "72000")
+        #expect(!stderr.contains("read failed"))
+        #expect(stderr.contains("while the reader was behind"))   // the situation did arise
+        // No request while the reader slept: each object asked for once, and once more from where it stopped.
+        let stats = try Stub(server: server, corpus: root, root: root).stats()
+        let gets = (stats["log"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "get" }
+        #expect(gets.count <= 6 * 2, "\(gets.count) GETs")
     }
 
     @Test func accessDeniedNamesTheBucketAndTheCredentialSourceAndNoSecret() throws {

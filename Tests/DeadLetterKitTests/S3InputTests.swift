@@ -131,6 +131,18 @@ import Testing
         // Hours 10, 11, 14, 15 and day 06 were not listed.
         #expect(run.stderr.contains("s3://dated/processing-failed/: 5 dated folders outside --since/--until skipped unread; 2 hour folders read"))
 
+        // A prefix inside the dated tree is pruned from there: the day by folder, then hours 12 and 13.
+        let day = try CLI.run(["summarize", "--format", "json", "--verbose", "--since", "2024-03-05T13:00:00Z", "--until", "2024-03-05T14:00:00Z",
+                               "s3://dated/processing-failed/2024/03/05/"], environment: Self.environment(server))
+        #expect((try day.json()["totals"] as? [String: Any])?["records"] as? Int == 2)
+        #expect(day.stderr.split(separator: "\n").filter { $0.contains("list-type=2") && $0.contains(": GET ") }.count == 3)
+        // A day outside the window is not listed at all.
+        let outside = try CLI.run(["summarize", "--format", "json", "--verbose", "--since", "2024-03-05T13:00:00Z", "--until", "2024-03-05T14:00:00Z",
+                                   "s3://dated/processing-failed/2024/03/06/"], environment: Self.environment(server))
+        #expect((try outside.json()["totals"] as? [String: Any])?["records"] as? Int == 0)
+        #expect(!outside.stderr.contains("list-type=2"))
+        #expect(outside.stderr.contains("1 dated folder outside --since/--until skipped unread"))
+
         // Without a window everything is listed in one call and read.
         let all = try CLI.run(["summarize", "--format", "json", "s3://dated/processing-failed/"], environment: Self.environment(server))
         #expect((try all.json()["totals"] as? [String: Any])?["records"] as? Int == 8)
