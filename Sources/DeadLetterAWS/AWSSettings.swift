@@ -6,7 +6,7 @@ public struct AWSOptions: Sendable, Equatable {
     public var endpointURL: String?
     public var noSignRequest = false
     /// `--s3-concurrency`: GETs in flight at once.
-    public var s3Concurrency = 96
+    public var s3Concurrency = 80
     /// `--verbose`: every request, answer and retry on stderr (never a secret).
     public var verbose = false
     /// Seconds without a byte before a request is abandoned and retried (connect, first byte, mid-body).

@@ -25,7 +25,7 @@ struct AWSFlags: ParsableArguments {
     var noSignRequest = false
 
     @Option(help: ArgumentHelp("S3 objects downloaded at once, ahead of reading (1 to 1024).", valueName: "n"))
-    var s3Concurrency: Int = 96
+    var s3Concurrency: Int = 80
 
     @Option(help: ArgumentHelp("Seconds without a byte from AWS before a request is retried.", valueName: "seconds"))
     var readTimeout: Double = 30
