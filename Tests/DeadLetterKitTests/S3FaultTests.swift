@@ -173,6 +173,21 @@ import Testing
         }
     }
 
+    /// Keys from the environment cannot be renewed: an expired session token is said to be one, with its
+    /// source and what to do, and nothing is counted twice.
+    @Test func anExpiredTokenFromTheEnvironmentSaysSo() throws {
+        let stub = try Self.stub([["expired_token_after_requests": 0]], records: 200)
+        defer { try? FileManager.default.removeItem(at: stub.root) }
+        var env = stub.environment
+        env["AWS_SESSION_TOKEN"] = "stale-token-never-shown"
+        let run = try CLI.run(["summarize", "--format", "json", "s3://faults/"], environment: env)
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("expired"))
+        #expect(run.stderr.contains("environment variables"))
+        #expect((try run.json()["totals"] as? [String: Any])?["records"] as? Int == 0)
+        #expect(!run.stderr.contains("stale-token-never-shown") && !run.stderr.contains("fault-secret-never-shown"))
+    }
+
     @Test func aBucketInAnotherRegionIsFollowed() throws {
         let stub = try Self.stub([["redirect_region": "eu-west-1"]], records: 200, extra: ["--region", "eu-west-1"])
         defer { try? FileManager.default.removeItem(at: stub.root) }
