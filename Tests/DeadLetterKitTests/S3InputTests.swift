@@ -76,6 +76,20 @@ import Testing
         #expect(manifestS3.replacingOccurrences(of: "s3://failures/corpus/", with: corpus.path + "/") == manifestDisk)
     }
 
+    /// Agent logs shipped to S3 read as the same files on disk.
+    @Test func agentLogsReadOverS3EqualTheLocalRun() throws {
+        let server = try LocalServer.moto()
+        let agent = CLI.packageRoot.appendingPathComponent("samples/agent")
+        let stored = try Self.upload(server, bucket: "agent-logs", prefix: "hosts/", [agent])
+        #expect(stored == Self.fileCount(agent))
+        let overS3 = try CLI.run(["agent", "--format", "json", "s3://agent-logs/hosts/"], environment: Self.environment(server))
+        let fromDisk = try CLI.run(["agent", "--format", "json", agent.path + "/"])
+        #expect(overS3.status == fromDisk.status, "\(overS3.stderr)")
+        #expect(!fromDisk.stdout.isEmpty)
+        #expect(overS3.stdout.replacingOccurrences(of: "s3://agent-logs/hosts/", with: agent.path + "/") == fromDisk.stdout)
+        #expect(overS3.stderr.replacingOccurrences(of: "s3://agent-logs/hosts/", with: agent.path + "/") == fromDisk.stderr)
+    }
+
     @Test func moreThanAThousandKeysArePagedAndFolderMarkersSkipped() throws {
         let server = try LocalServer.moto()
         // 1,100 one-record objects and two folder markers: by construction 1,100 records in 1,100 files.

@@ -280,6 +280,8 @@ class StubTest(unittest.TestCase):
         self.assertEqual(stats["auth"]["tokenHashes"],
                          [hashlib.sha256(t.encode()).hexdigest()[:12] for t in (TOKEN_A, TOKEN_B)])
         self.assertEqual(stats["auth"]["withAuthorization"], 6)
+        # The key id (an identifier, never the secret) that signed each request.
+        self.assertEqual(stats["auth"]["accessKeyIds"], {"AKIDEXAMPLE": 6})
         self.assertEqual(stats["faultsFired"][0]["fired"], 1)
 
     def test_access_denied_and_unsigned_requests(self):
@@ -292,7 +294,7 @@ class StubTest(unittest.TestCase):
         s3.list_objects_v2(Bucket=BUCKET, Prefix="a/")
         stats = stub.stats()
         self.assertEqual(stats["auth"], {"withAuthorization": 0, "withoutAuthorization": 2, "tokenHashes": [],
-                                         "signingRegions": {}})
+                                         "signingRegions": {}, "accessKeyIds": {}})
 
     def test_redirect_region(self):
         stub = self.start(faults=[{"redirect_region": "eu-west-1"}])
