@@ -25,6 +25,8 @@ let layers: [(name: String, dependencies: [Target.Dependency])] = [
                             // SHA-256 of backfill files for manifest.json.
                             .product(name: "Crypto", package: "swift-crypto")]),
     ("DeadLetterAgent", ["DeadLetterInput", "DeadLetterSupport", "DeadLetterBytes"]),
+    // Delivering backfill directories to services: journal, per-item retries, dead letters.
+    ("DeadLetterSend", ["DeadLetterBackfill", "DeadLetterAWS", "DeadLetterSupport", "DeadLetterBytes"]),
 ]
 
 let package = Package(

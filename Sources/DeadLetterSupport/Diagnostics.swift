@@ -41,6 +41,8 @@ public struct DiagnosticCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let backfillOutput = DiagnosticCode(rawValue: "backfill-output")
     /// Backfill records that failed with Splunk.AckTimeout and may already be indexed.
     public static let possiblyDelivered = DiagnosticCode(rawValue: "possibly-delivered")
+    /// `send`: what is about to be sent where, before anything goes.
+    public static let sendPlan = DiagnosticCode(rawValue: "send-plan")
     /// Backfill records that cannot be written (see rejects.ndjson).
     public static let rejectedRecords = DiagnosticCode(rawValue: "rejected-records")
 }

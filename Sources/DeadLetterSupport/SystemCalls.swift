@@ -9,7 +9,9 @@ import Darwin
 #if canImport(Glibc)
 @inline(__always) package func systemRead(_ fd: Int32, _ base: UnsafeMutableRawPointer, _ count: Int) -> Int { Glibc.read(fd, base, count) }
 @inline(__always) package func systemWrite(_ fd: Int32, _ base: UnsafeRawPointer, _ count: Int) -> Int { Glibc.write(fd, base, count) }
+@inline(__always) package func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { Glibc.open(path, flags, mode) }
 #else
 @inline(__always) package func systemRead(_ fd: Int32, _ base: UnsafeMutableRawPointer, _ count: Int) -> Int { Darwin.read(fd, base, count) }
 @inline(__always) package func systemWrite(_ fd: Int32, _ base: UnsafeRawPointer, _ count: Int) -> Int { Darwin.write(fd, base, count) }
+@inline(__always) package func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { Darwin.open(path, flags, mode) }
 #endif

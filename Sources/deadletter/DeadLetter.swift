@@ -17,16 +17,17 @@ struct DeadLetter: ParsableCommand {
         deadletter reads the failure records Firehose writes to S3 (processing-failed/, \
         format-conversion-failed/, errors/manifests/, AmazonOpenSearchService-failed/, elasticsearch-failed/, \
         splunk-failed/, http-endpoint-failed/, snowflake-failed/, iceberg-failed/, decompression-failed/) from a \
-        synced bucket tree, files or stdin, gzip or plain, and answers what failed, why and since when.
+        bucket (s3://), a synced tree, files or stdin, gzip or plain, and answers what failed, why and since when;         backfill writes the records back as ready-to-send files and send delivers them.
 
         EXIT STATUS
           0   done; malformed lines, if any, were reported and counted
           1   done, but some input could not be read (missing file, permission, truncated gzip)
           2   --strict was given and malformed input was found
+          3   send: done, but some items could not be delivered (they are in DIR/send-failed/)
           64  usage error
         """,
         version: version,
-        subcommands: [Summarize.self, Records.self, Merge.self, Backfill.self, Agent.self]
+        subcommands: [Summarize.self, Records.self, Merge.self, Backfill.self, Send.self, Agent.self]
     )
 
     static func main() {

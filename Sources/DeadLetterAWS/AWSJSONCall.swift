@@ -1,0 +1,58 @@
+/// One signed call to an AWS JSON-protocol API (Firehose, EventBridge, SQS): `POST /` with `X-Amz-Target`.
+/// No retries here: the caller (`send`) decides per item what is retried.
+public struct AWSJSONService: Sendable {
+    public var transport: any HTTPTransport
+    public var credentials: any CredentialProvider
+    public var region: String
+    /// The signing name and the endpoint prefix: `firehose`, `events`, `sqs`.
+    public var service: String
+    public var endpoint: HTTPURL
+    /// `1.0` (SQS) or `1.1` (Firehose, EventBridge).
+    public var jsonVersion: String
+    public var trace: AWSTrace
+    public var now: @Sendable () -> Int64
+
+    /// The AWS endpoint of `service` in `region` unless `endpoint` is given.
+    public init(transport: any HTTPTransport, credentials: any CredentialProvider, region: String, service: String,
+                endpoint: HTTPURL?, jsonVersion: String = "1.1", trace: AWSTrace, now: @escaping @Sendable () -> Int64) {
+        self.transport = transport
+        self.credentials = credentials
+        self.region = region
+        self.service = service
+        self.endpoint = endpoint ?? HTTPURL(scheme: "https", host: "\(service).\(region).amazonaws.com")
+        self.jsonVersion = jsonVersion
+        self.trace = trace
+        self.now = now
+    }
+
+    /// The answer: status and body (at most 16 MiB).
+    public struct Answer: Sendable {
+        public var status: Int
+        public var body: [UInt8]
+    }
+
+    /// Calls `target` (`Firehose_20150804.PutRecordBatch`) with `body`. Throws only when no answer came.
+    public func call(_ target: String, body: [UInt8]) async throws(AWSError) -> Answer {
+        var url = endpoint
+        if url.path.isEmpty { url.path = "/" }
+        let credentials = try await self.credentials.credentials()
+        let headers: [(name: String, value: String)] = [
+            ("host", url.hostHeader), ("X-Amz-Target", target), ("Content-Type", "application/x-amz-json-\(jsonVersion)"),
+        ]
+        let signer = SigV4Signer(credentials: credentials, region: region, service: service)
+        let signed = signer.sign(.init(method: "POST", path: url.path, headers: headers, payload: .hashing(body)), at: now())
+        trace("\(service): POST \(url) \(target) (\(body.count) bytes)")
+        do {
+            let response = try await transport.send(HTTPRequest(method: "POST", url: url, headers: headers + signed.headers, body: body))
+            let answer = Answer(status: response.status, body: try await response.body.collect(upTo: 16 << 20))
+            trace("\(service): \(answer.status) for \(target)")
+            return answer
+        } catch {
+            trace("\(service): \(target): \(error)")
+            throw AWSError(code: "Transport", message: "\(target) to \(url): \(error)")
+        }
+    }
+
+    /// Where the calls go and as whom, for the line a user reads before anything is sent (no secret).
+    public var identity: String { "\(endpoint) (region \(region), credentials: \(credentials.source))" }
+}

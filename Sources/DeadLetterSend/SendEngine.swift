@@ -1,0 +1,210 @@
+import DeadLetterSupport
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How `send` paces and gives up.
+public struct SendOptions: Sendable {
+    /// Calls in flight at once.
+    public var concurrency = 8
+    /// Times one item is sent at most, the first included.
+    public var maxAttempts = 5
+    /// Seconds after which items still failing are given up (dead letters).
+    public var maxTime: Double = 900
+    /// Full-jitter backoff between rounds of retries: `random() × min(base × 2^(round-1), cap)` seconds.
+    public var baseDelay: Double = 0.25
+    public var maxDelay: Double = 20
+    public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
+    /// Seconds on a monotonic clock (injected by tests).
+    public var now: @Sendable () -> Double = { Clocks.monotonicSeconds() }
+
+    public init() {}
+}
+
+enum Clocks {
+    static func monotonicSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    static func wallMillis() -> Int64 {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        return Int64(t.tv_sec) * 1000 + Int64(t.tv_nsec) / 1_000_000
+    }
+}
+
+/// What a run did. `items = sent + failed + alreadySent`.
+public struct SendTotals: Sendable, Equatable {
+    public var items = 0
+    /// Taken by the service in this run.
+    public var sent = 0
+    /// Dead letters: given up in this run or an earlier one (in `send-failed/`).
+    public var failed = 0
+    /// Taken in an earlier run (the journal says so): not sent again.
+    public var alreadySent = 0
+    /// Sends of an item after its first in this run.
+    public var retried = 0
+    /// Items whose earlier request was out when that run stopped, sent again: they may arrive twice.
+    public var possiblyDuplicated = 0
+    public var requests = 0
+}
+
+/// Delivers the items of a backfill directory: each file's items in one call, retrying only the items that
+/// failed with a retryable error, in rounds with full-jitter backoff; everything journaled before and after
+/// each call (see `SendJournal`).
+struct SendEngine {
+    let directory: BackfillDirectory
+    let target: any SendTarget
+    let journal: SendJournal
+    let earlier: SendJournal.State
+    let options: SendOptions
+    let trace: @Sendable (String) -> Void
+
+    struct Batch: Sendable {
+        var file: Int
+        var indices: [Int]
+    }
+
+    /// One item's id in the journal: `FILE:INDEX`.
+    func id(_ file: Int, _ index: Int) -> String { "\(directory.files[file].name):\(index)" }
+
+    struct Result: Sendable {
+        var totals = SendTotals()
+        var deadLetters: [String: SendJournal.DeadLetter] = [:]
+    }
+
+    func run() async throws(SendJournal.Failure) -> Result {
+        var result = Result()
+        result.totals.items = directory.itemCount
+        let runNumber = earlier.runs + 1
+        try journal.start(run: runNumber, at: Clocks.wallMillis())
+        var batches: [Batch] = []
+        for (f, file) in directory.files.enumerated() {
+            var indices: [Int] = []
+            for i in file.items.indices {
+                let id = id(f, i)
+                if earlier.delivered.contains(id) {
+                    result.totals.alreadySent += 1
+                } else if let letter = earlier.failed[id] {
+                    result.deadLetters[id] = letter
+                } else {
+                    if earlier.inFlight.contains(id) { result.totals.possiblyDuplicated += 1 }
+                    indices.append(i)
+                }
+            }
+            if !indices.isEmpty { batches.append(Batch(file: f, indices: indices)) }
+        }
+        let started = options.now()
+        var attempts: [String: Int] = [:]
+        var round = 0
+        var request = 0
+        while !batches.isEmpty {
+            if round > 0 {
+                let delay = options.random() * min(options.baseDelay * Double(1 << min(round - 1, 30)), options.maxDelay)
+                trace("send: retry round \(round): \(batches.reduce(0) { $0 + $1.indices.count }) items in \(Int(delay * 1000)) ms")
+                if options.now() - started + delay > options.maxTime {
+                    var letters: [(id: String, letter: SendJournal.DeadLetter)] = []
+                    for batch in batches {
+                        for i in batch.indices {
+                            let id = id(batch.file, i)
+                            letters.append((id, SendJournal.DeadLetter(code: "MaxTime", message: "still failing when --max-time ran out", attempts: attempts[id] ?? 0)))
+                        }
+                    }
+                    try journal.failed(letters)
+                    for letter in letters { result.deadLetters[letter.id] = letter.letter }
+                    break
+                }
+                try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+            }
+            let numbered = batches.map { batch -> (String, Batch) in
+                request += 1
+                return ("\(runNumber)-\(request)", batch)
+            }
+            let answers = try await sendAll(numbered)
+            result.totals.requests += numbered.count
+            var next: [Batch] = []
+            var letters: [(id: String, letter: SendJournal.DeadLetter)] = []
+            for (batch, outcomes) in answers {
+                var retry: [Int] = []
+                for (i, outcome) in zip(batch.indices, outcomes) {
+                    let id = id(batch.file, i)
+                    let tries = (attempts[id] ?? 0) + 1
+                    attempts[id] = tries
+                    switch outcome {
+                    case .delivered:
+                        result.totals.sent += 1
+                    case .retry(let code, let message):
+                        if tries >= options.maxAttempts {
+                            letters.append((id, .init(code: code, message: "\(message) (still failing after \(tries) attempts)", attempts: tries)))
+                        } else {
+                            retry.append(i)
+                        }
+                    case .reject(let code, let message):
+                        letters.append((id, .init(code: code, message: message, attempts: tries)))
+                    }
+                }
+                if !retry.isEmpty { next.append(Batch(file: batch.file, indices: retry)) }
+            }
+            try journal.failed(letters)
+            for letter in letters { result.deadLetters[letter.id] = letter.letter }
+            result.totals.retried += next.reduce(0) { $0 + $1.indices.count }
+            batches = next
+            round += 1
+        }
+        result.totals.failed = result.deadLetters.count
+        return result
+    }
+
+    /// Sends every batch, `concurrency` at a time; each journaled before it goes and after its answer.
+    private func sendAll(_ batches: [(String, Batch)]) async throws(SendJournal.Failure) -> [(Batch, [ItemOutcome])] {
+        let outcome: Swift.Result<[(Int, Batch, [ItemOutcome])], SendJournal.Failure> = await withTaskGroup(
+            of: Swift.Result<(Int, Batch, [ItemOutcome]), SendJournal.Failure>.self) { group in
+            var next = 0
+            var done: [(Int, Batch, [ItemOutcome])] = []
+            var failure: SendJournal.Failure?
+            func add() {
+                guard next < batches.count, failure == nil else { return }
+                let (request, batch) = batches[next]
+                let position = next
+                next += 1
+                group.addTask { [self] in
+                    let ids = batch.indices.map { id(batch.file, $0) }
+                    do throws(SendJournal.Failure) {
+                        try journal.sending(request, ids)
+                        let items = batch.indices.map { directory.files[batch.file].items[$0] }
+                        var outcomes = await target.send(items)
+                        if outcomes.count != items.count {
+                            outcomes = Array(repeating: .retry(code: "MalformedAnswer", message: "not one outcome per item"), count: items.count)
+                        }
+                        var delivered: [String] = [], notTaken: [String] = []
+                        for (id, outcome) in zip(ids, outcomes) {
+                            if outcome == .delivered { delivered.append(id) } else { notTaken.append(id) }
+                        }
+                        try journal.answered(request, delivered: delivered, notTaken: notTaken)
+                        return .success((position, batch, outcomes))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            for _ in 0..<max(1, options.concurrency) { add() }
+            while let result = await group.next() {
+                switch result {
+                case .success(let answer): done.append(answer)
+                case .failure(let error): failure = failure ?? error
+                }
+                add()
+            }
+            if let failure { return .failure(failure) }
+            return .success(done)
+        }
+        switch outcome {
+        case .success(let done): return done.sorted { $0.0 < $1.0 }.map { ($0.1, $0.2) }
+        case .failure(let error): throw error
+        }
+    }
+}

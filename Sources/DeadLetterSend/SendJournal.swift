@@ -1,0 +1,127 @@
+import DeadLetterBytes
+import DeadLetterSupport
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `DIR/send-journal.ndjson`: what was asked of the service and what it answered, item by item, appended and
+/// flushed to disk (fsync) before a request goes out and after its answer is read. A later `send` of the same
+/// directory reads it back: items the service took are never sent again; items whose request was out when
+/// the run stopped (`kill -9`, a crash, a lost network) are sent again and counted as possibly duplicated.
+///
+/// Lines: `{"event":"start","run":N,"at":MS}`, `{"event":"sending","request":"N-Q","items":[ID...]}`,
+/// `{"event":"answered","request":"N-Q","delivered":[ID...],"notTaken":[ID...]}`,
+/// `{"event":"failed","items":[{"id":ID,"code":C,"message":M,"attempts":K}...]}`. An item ID is
+/// `FILE:INDEX`. A last line cut short by the interruption is ignored.
+final class SendJournal: @unchecked Sendable {
+    // @unchecked: the descriptor is written only under `lock`.
+    struct State: Sendable {
+        var runs = 0
+        var delivered: Set<String> = []
+        var failed: [String: DeadLetter] = [:]
+        /// Sent in a request whose answer was never recorded.
+        var inFlight: Set<String> = []
+    }
+
+    struct DeadLetter: Sendable, Equatable {
+        var code: String
+        var message: String
+        var attempts: Int
+    }
+
+    struct Failure: Error, Sendable { var message: String }
+
+    let path: String
+    private let fd: Int32
+    private let lock = Lock()
+
+    /// Reads what earlier runs recorded, then opens the journal for appending.
+    static func open(_ path: String) throws(Failure) -> (SendJournal, State) {
+        var state = State()
+        if let data = FileManager.default.contents(atPath: path) {
+            for line in data.split(separator: UInt8(ascii: "\n")) {
+                guard let entry = JSONValue.parse(Array(line)), let event = entry["event"]?.string else { continue }
+                let ids = { (key: String) in (entry[key]?.array ?? []).compactMap(\.string) }
+                switch event {
+                case "start":
+                    state.runs += 1
+                case "sending":
+                    state.inFlight.formUnion(ids("items"))
+                case "answered":
+                    let delivered = ids("delivered"), notTaken = ids("notTaken")
+                    state.delivered.formUnion(delivered)
+                    state.inFlight.subtract(delivered)
+                    state.inFlight.subtract(notTaken)
+                case "failed":
+                    for item in entry["items"]?.array ?? [] {
+                        guard let id = item["id"]?.string else { continue }
+                        state.failed[id] = DeadLetter(code: item["code"]?.string ?? "", message: item["message"]?.string ?? "",
+                                                      attempts: item["attempts"]?.int ?? 0)
+                        state.inFlight.remove(id)
+                    }
+                default:
+                    continue
+                }
+            }
+        }
+        state.inFlight.subtract(state.delivered)
+        let fd = systemOpen(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Failure(message: "\(path): cannot write the journal: \(String(cString: strerror(errno)))") }
+        let journal = SendJournal(path: path, fd: fd)
+        // A line cut short by an interruption must not swallow the next one.
+        if let data = FileManager.default.contents(atPath: path), let last = data.last, last != UInt8(ascii: "\n") {
+            try journal.append("")
+        }
+        return (journal, state)
+    }
+
+    private init(path: String, fd: Int32) {
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Appends one line and waits until it is on disk.
+    func append(_ line: String) throws(Failure) {
+        let bytes = Array((line + "\n").utf8)
+        let failure: String? = lock.withLock {
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes[offset...].withUnsafeBytes { systemWrite(fd, $0.baseAddress!, $0.count) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return String(cString: strerror(errno))
+                }
+                offset += n
+            }
+            return fsync(fd) == 0 ? nil : String(cString: strerror(errno))
+        }
+        if let failure { throw Failure(message: "\(path): cannot write the journal: \(failure)") }
+    }
+
+    static func list(_ ids: [String]) -> String { "[" + ids.map(JSONOutput.quote).joined(separator: ",") + "]" }
+
+    func start(run: Int, at millis: Int64) throws(Failure) {
+        try append("{\"event\":\"start\",\"run\":\(run),\"at\":\(millis)}")
+    }
+
+    func sending(_ request: String, _ ids: [String]) throws(Failure) {
+        try append("{\"event\":\"sending\",\"request\":\(JSONOutput.quote(request)),\"items\":\(Self.list(ids))}")
+    }
+
+    func answered(_ request: String, delivered: [String], notTaken: [String]) throws(Failure) {
+        try append("{\"event\":\"answered\",\"request\":\(JSONOutput.quote(request)),\"delivered\":\(Self.list(delivered)),\"notTaken\":\(Self.list(notTaken))}")
+    }
+
+    func failed(_ items: [(id: String, letter: DeadLetter)]) throws(Failure) {
+        guard !items.isEmpty else { return }
+        let parts = items.map { item in
+            "{\"id\":\(JSONOutput.quote(item.id)),\"code\":\(JSONOutput.quote(item.letter.code)),\"message\":\(JSONOutput.quote(item.letter.message)),\"attempts\":\(item.letter.attempts)}"
+        }
+        try append("{\"event\":\"failed\",\"items\":[" + parts.joined(separator: ",") + "]}")
+    }
+}
