@@ -24,27 +24,18 @@ import hashlib
 import json
 import os
 import re
-import signal
-import socket
-import struct
 import sys
 import threading
 import time
 import urllib.parse
 import uuid
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
+
+from stubkit import CREDENTIAL_KEY, StubHandler, load_rules, rule_action, run, token_hash
 
 CHUNK = 64 * 1024
 CREDENTIAL_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/")
-# The access key id is an identifier, not a secret: the credential tests check which key signed.
-CREDENTIAL_KEY = re.compile(r"Credential=([^/,\s]+)/")
-
-
-def token_hash(token):
-    # 12 hex digits tell tokens apart in a test without putting anything usable in a log.
-    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()[:12]
 
 
 def iso(ts):
@@ -116,11 +107,7 @@ class Rule:
                "delay_first_byte_ms", "cut_after_bytes")
 
     def __init__(self, index, spec):
-        if not isinstance(spec, dict):
-            raise ValueError("fault rule %d is not an object" % index)
-        actions = [a for a in self.ACTIONS if a in spec]
-        if len(actions) != 1:
-            raise ValueError("fault rule %d needs exactly one of %s, has %s" % (index, ", ".join(self.ACTIONS), actions))
+        action = rule_action(index, spec, self.ACTIONS)
         known = set(self.ACTIONS) | {"kind", "method", "key", "prefix", "after", "times", "code", "message", "cut_mode"}
         unknown = set(spec) - known
         if unknown:
@@ -129,7 +116,7 @@ class Rule:
             raise ValueError("fault rule %d: kind must be list, get or head" % index)
         if spec.get("cut_mode", "close") not in ("close", "reset"):
             raise ValueError("fault rule %d: cut_mode must be close or reset" % index)
-        self.index, self.spec, self.action = index, spec, actions[0]
+        self.index, self.spec, self.action = index, spec, action
         self.seen = 0  # matching requests, for "after"
         self.fired = 0
 
@@ -175,13 +162,7 @@ class Store:
         for marker in args.marker:
             key = marker if marker.endswith("/") else marker + "/"
             self.objects[key] = S3Object(key, data=b"")
-        self.rules = []
-        if args.faults:
-            with open(args.faults, encoding="utf-8") as f:
-                specs = json.load(f)
-            if not isinstance(specs, list):
-                raise ValueError("%s: the fault file holds a JSON list of rules" % args.faults)
-            self.rules = [Rule(i, s) for i, s in enumerate(specs)]
+        self.rules = [Rule(i, s) for i, s in enumerate(load_rules(args.faults))]
         self.replace = None
         if args.replace_after:
             key, after = args.replace_after
@@ -417,16 +398,8 @@ def fault_error(rule, store):
                    extra={"Bucket": store.bucket, "Endpoint": "s3.%s.amazonaws.com" % region})
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive; every answer carries Content-Length
+class Handler(StubHandler):
     server_version = "s3-stub"
-    # Headers and body go out in two writes: without TCP_NODELAY, Nagle holds the body back until the
-    # client's delayed ACK (40 ms on Linux), a latency no S3 endpoint adds.
-    disable_nagle_algorithm = True
-    sys_version = ""
-
-    def log_message(self, format, *args):
-        pass
 
     def do_GET(self):
         self.handle_s3("GET")
@@ -593,34 +566,7 @@ class Handler(BaseHTTPRequestHandler):
             entry["bytes"] = sent
             self.wfile.write(chunk)
         if limit < end - start:
-            self.wfile.flush()
-            if cut_mode == "reset":
-                # SO_LINGER with a zero timeout makes close() send RST instead of FIN (Server.shutdown_request
-                # skips its usual FIN for this socket).
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                with store.lock:
-                    self.server.reset_sockets.add(self.connection.fileno())
-            else:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            self.close_connection = True
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # the benchmark opens many connections at once
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.reset_sockets = set()
-
-    def shutdown_request(self, request):
-        with self.store.lock:
-            reset = request.fileno() in self.reset_sockets
-            self.reset_sockets.discard(request.fileno())
-        if reset:
-            self.close_request(request)
-        else:
-            super().shutdown_request(request)
+            self.server.cut(self, cut_mode)
 
 
 def parse_args(argv):
@@ -641,27 +587,5 @@ def parse_args(argv):
     return ap.parse_args(argv)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    try:
-        store = Store(args)
-    except (OSError, ValueError) as error:
-        print("s3-stub: %s" % error, file=sys.stderr)
-        return 2
-    # Blocked before any thread starts, so only sigwait below receives them.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
-    server = Server(("127.0.0.1", 0), Handler)
-    server.store = store
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    print("PORT %d" % server.server_address[1], flush=True)
-    try:
-        signal.sigwait({signal.SIGTERM, signal.SIGINT})
-    finally:
-        server.shutdown()
-        server.server_close()
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run("s3-stub", lambda: Store(parse_args(sys.argv[1:])), Handler))

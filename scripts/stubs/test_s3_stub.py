@@ -8,8 +8,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -20,46 +18,19 @@ import botocore
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from stubkit import StubProcess
+
 STUB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "s3-stub.py")
 BUCKET = "bench"
 TOKEN_A = "FQoGZXIvYXdzEXAMPLE-token-A/+="
 TOKEN_B = "FQoGZXIvYXdzEXAMPLE-token-B/+="
 
 
-class Stub:
+class Stub(StubProcess):
     """s3-stub.py on a free port; stopped by stop() (tests register it as a cleanup)."""
 
     def __init__(self, root, *args, faults=None):
-        cmd = [sys.executable, STUB, "--root", root, "--bucket", BUCKET, *args]
-        self.scratch = tempfile.mkdtemp(prefix="s3-stub-faults-")
-        if faults is not None:
-            path = os.path.join(self.scratch, "faults.json")
-            with open(path, "w") as f:
-                json.dump(faults, f)
-            cmd += ["--faults", path]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if not line.startswith("PORT "):
-            self.proc.kill()
-            self.proc.wait(10)
-            error = self.proc.stderr.read()
-            self.proc.stdout.close()
-            self.proc.stderr.close()
-            shutil.rmtree(self.scratch)
-            raise RuntimeError("stub did not start: %r %s" % (line, error))
-        self.port = int(line.split()[1])
-        self.url = "http://127.0.0.1:%d" % self.port
-
-    def stats(self):
-        with urllib.request.urlopen(self.url + "/__stats") as r:
-            return json.load(r)
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        shutil.rmtree(self.scratch)
+        super().__init__(STUB, "--root", root, "--bucket", BUCKET, *args, faults=faults, prefix="s3-stub-faults-")
 
 
 def client(stub, region="us-east-1", token=TOKEN_A, attempts=1, unsigned=False):
