@@ -49,6 +49,11 @@ public struct AWSJSONService: Sendable {
             return answer
         } catch {
             trace("\(service): \(target): \(error)")
+            // Refused or unreachable: the call never left. Anything else (reset, timeout) may have been
+            // processed before the answer was lost.
+            if case .connect = error {
+                throw AWSError(code: "NotSent", message: "\(target) to \(url): \(error)")
+            }
             throw AWSError(code: "Transport", message: "\(target) to \(url): \(error)")
         }
     }

@@ -83,6 +83,9 @@ struct SendEngine {
         let runNumber = earlier.runs + 1
         try journal.start(run: runNumber, at: Clocks.wallMillis())
         var batches: [Batch] = []
+        // Items that may arrive twice: out in a call when an earlier run stopped, or sent again after a
+        // call of this run whose answer was lost and then taken.
+        var duplicated: Set<String> = []
         for (f, file) in directory.files.enumerated() {
             var indices: [Int] = []
             for i in file.items.indices {
@@ -92,7 +95,7 @@ struct SendEngine {
                 } else if let letter = earlier.failed[id] {
                     result.deadLetters[id] = letter
                 } else {
-                    if earlier.inFlight.contains(id) { result.totals.possiblyDuplicated += 1 }
+                    if earlier.inFlight.contains(id) { duplicated.insert(id) }
                     indices.append(i)
                 }
             }
@@ -100,6 +103,8 @@ struct SendEngine {
         }
         let started = options.now()
         var attempts: [String: Int] = [:]
+        // Items sent again after a call whose fate was unknown: delivered later, they may be there twice.
+        var uncertain: Set<String> = []
         var round = 0
         var request = 0
         while !batches.isEmpty {
@@ -134,9 +139,11 @@ struct SendEngine {
                     let id = id(batch.file, i)
                     let tries = (attempts[id] ?? 0) + 1
                     attempts[id] = tries
+                    if outcome.mayHaveArrived { uncertain.insert(id) }
                     switch outcome {
                     case .delivered:
                         result.totals.sent += 1
+                        if uncertain.contains(id) { duplicated.insert(id) }
                     case .retry(let code, let message):
                         if tries >= options.maxAttempts {
                             letters.append((id, .init(code: code, message: "\(message) (still failing after \(tries) attempts)", attempts: tries)))
@@ -156,6 +163,7 @@ struct SendEngine {
             round += 1
         }
         result.totals.failed = result.deadLetters.count
+        result.totals.possiblyDuplicated = duplicated.count
         return result
     }
 

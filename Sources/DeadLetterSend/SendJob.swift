@@ -75,7 +75,7 @@ public enum SendJob {
         }
         report(done.totals, target: target, directory: directory, deadLetters: deadLetterPath, dryRun: false, pending: pending, options, output)
         if done.totals.possiblyDuplicated > 0 {
-            diagnostics.report(.warning(.possiblyDelivered, "\(done.totals.possiblyDuplicated) items were out in a request when an earlier run stopped and were sent again: they may have arrived twice"))
+            diagnostics.report(.warning(.possiblyDelivered, "\(done.totals.possiblyDuplicated) items were sent again after a call whose answer was lost (a broken connection, a timeout, or an earlier run that stopped mid-call): they may have arrived twice"))
         }
         return done.totals.failed > 0 ? .undelivered : .success
     }

@@ -6,6 +6,13 @@ public enum ItemOutcome: Sendable, Equatable {
     /// Retrying cannot fix it (a malformed item, a missing stream, access denied): a dead letter.
     case reject(code: String, message: String)
 
+    /// The service may have taken the item although the answer says nothing of it (the connection broke
+    /// after the call went out, or the answer could not be read): sending it again may duplicate it.
+    public var mayHaveArrived: Bool {
+        guard case .retry(let code, _) = self else { return false }
+        return code == "Transport" || code == "MalformedAnswer"
+    }
+
     public var code: String? {
         switch self {
         case .delivered: return nil

@@ -440,6 +440,12 @@ class Handler(StubHandler):
         try:
             if api is None:
                 raise AWSError(400, "UnknownOperationException", "X-Amz-Target %r is not served here" % entry["target"])
+            # The log names how many items a call held even when it is refused whole.
+            try:
+                peek = json.loads(raw)
+                entry["items"] = len(peek.get("Records") or peek.get("Entries") or []) if isinstance(peek, dict) else 0
+            except ValueError:
+                entry["items"] = 0
             faults = store.call_faults(api)
             if faults:
                 entry["faults"] = [r.index for r in faults]
