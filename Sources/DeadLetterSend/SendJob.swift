@@ -12,6 +12,8 @@ public struct SendJobOptions: Sendable {
     public var path = ""
     public var format: SendFormat = .table
     public var dryRun = false
+    /// `--quiet`: no notes or warnings on stderr.
+    public var quiet = false
     /// `--stream`, `--event-bus`: instead of the manifest's.
     public var stream: String?
     public var eventBus: String?
@@ -27,6 +29,7 @@ public enum SendJob {
     public static let schema = "deadletter.send/1"
 
     public static func run(_ options: SendJobOptions, output: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+        if options.quiet { diagnostics.quiet = true }
         let directory: BackfillDirectory
         do { directory = try BackfillDirectory.read(options.path) } catch {
             diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: options.path), error.message))

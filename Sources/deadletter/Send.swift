@@ -49,6 +49,9 @@ struct Send: ParsableCommand {
     @Flag(help: "Say what would be sent where, and send nothing.")
     var dryRun = false
 
+    @Flag(name: [.short, .long], help: "Print no warnings or notes on stderr (errors still are).")
+    var quiet = false
+
     @Option(help: "Output format.")
     var format: SendFormat = .table
 
@@ -65,6 +68,7 @@ struct Send: ParsableCommand {
         options.path = dir.count > 1 && dir.hasSuffix("/") ? String(dir.dropLast()) : dir
         options.format = format
         options.dryRun = dryRun
+        options.quiet = quiet
         options.stream = stream
         options.send.concurrency = concurrency
         options.send.maxAttempts = maxAttempts

@@ -2,7 +2,7 @@
 """A Firehose PutRecordBatch and EventBridge PutEvents server (AWS JSON 1.1) for `send`'s fault tests, crash
 trials and benchmark, on 127.0.0.1 port 0 (printed as `PORT <n>`), until SIGTERM or SIGINT. Standard library only.
 
-    send-stub.py [--stream NAME]... [--event-bus NAME]... [--faults FILE] [--seed N] [--delay-ms N]
+    send-stub.py [--stream NAME]... [--event-bus NAME]... [--faults FILE] [--seed N] [--delay-ms N] [--process-delay-ms N]
                  [--record FILE] [--verbose]
 
 Both APIs answer on one port, told apart by X-Amz-Target. Every item received is identified by a digest:
@@ -206,6 +206,8 @@ class Store:
         self.lock = threading.Lock()
         self.streams, self.buses = set(args.stream), set(args.event_bus)
         self.seed, self.delay, self.verbose = args.seed, args.delay_ms / 1000.0, args.verbose
+        # Before a call's items are taken: a client killed then has sent a call that never counted.
+        self.process_delay = args.process_delay_ms / 1000.0
         self.rules = [Rule(i, s) for i, s in enumerate(load_rules(args.faults))]
         self.record_fd = None
         if args.record:
@@ -435,6 +437,18 @@ class Handler(StubHandler):
         finally:
             store.end(entry)
 
+    def client_gone(self):
+        """True when the client closed its end (a killed process): a peek finds the end of the stream."""
+        import select
+        import socket
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
     def handle_call(self, store, api, raw, entry):
         delay, cut, cut_mode = store.delay, None, "close"
         try:
@@ -467,6 +481,14 @@ class Handler(StubHandler):
             items = parse_firehose(store, body) if api == "firehose" else parse_events(store, body)
             entry["items"] = len(items)
             entry["target_name"] = items[0][2] if items else None
+            if store.process_delay:
+                time.sleep(store.process_delay)
+                if self.client_gone():
+                    # The client died while its call waited: like a request lost with its connection, nothing
+                    # of it is taken.
+                    entry["status"] = "client-gone"
+                    self.close_connection = True
+                    return
             outcomes = store.process_items(api, entry["n"], items)
             failed = sum(1 for o in outcomes if o is not None)
             entry["accepted"], entry["failed"] = len(items) - failed, failed
@@ -506,6 +528,8 @@ def parse_args(argv):
     ap.add_argument("--faults", help="JSON file: a list of fault rules")
     ap.add_argument("--seed", type=int, default=0, help="chooses the items of fraction rules")
     ap.add_argument("--delay-ms", type=int, default=0, help="wait before every answer of an API call")
+    ap.add_argument("--process-delay-ms", type=int, default=0,
+                    help="wait before taking a call's items (a client killed meanwhile sent a call that did not count)")
     ap.add_argument("--record", metavar="FILE", help="append the digest of every accepted item, one per line")
     ap.add_argument("--verbose", action="store_true", help="one JSON line per call on stderr")
     return ap.parse_args(argv)

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+@testable import DeadLetterSend
+@testable import DeadLetterBackfill
+
+/// `kill -9` at random moments while `send` delivers 100,000 records to the send stub, 20 times, then a run
+/// to the end. The stub counts every payload it took; the journal says which calls were out when a run was
+/// killed. Every item must have arrived, and an item may have arrived more than once only if it was in one
+/// of those calls.
+@Suite struct SendCrashTests {
+    @Test(.timeLimit(.minutes(5))) func killedAtRandomMomentsThenResumedNothingIsLostAndOnlyInFlightItemsRepeat() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (status, output) = try CLI.capture("/usr/bin/env", ["python3", "scripts/gen-corpus.py", "--out", root.path, "--records", "100000",
+                                                                "--seed", "31", "--fresh-payloads", "--clean"])
+        #expect(status == 0, "\(output)")
+        let batches = root.appendingPathComponent("batches")
+        let backfill = try CLI.run(["backfill", root.appendingPathComponent("corpus").path, "--target", "firehose", "--stream", "orders",
+                                    "--out", batches.path, "-q"])
+        #expect(backfill.status == 0, "\(backfill.stderr)")
+        let directory = try BackfillDirectory.read(batches.path)
+        // The corpus's control messages and empty payloads are backfill's rejects, not items.
+        #expect(directory.itemCount >= 95_000)
+        // Slow calls stretch a whole send past the 20 trials, so each kill interrupts a run with work left: half
+        // the time a call waits before the stub takes its items (a kill then loses the call: its items must be
+        // sent again), half after (a kill then loses only the answer: its items may arrive twice).
+        let stub = try LocalServer(["python3", "scripts/stubs/send-stub.py", "--stream", "orders", "--process-delay-ms", "125", "--delay-ms", "125"])
+        let env = ["AWS_ACCESS_KEY_ID": "AKIDCRASH", "AWS_SECRET_ACCESS_KEY": "crash-secret", "AWS_REGION": "us-east-1",
+                   "AWS_ENDPOINT_URL": stub.url, "AWS_EC2_METADATA_DISABLED": "true"]
+
+        // Seeded moments, from just after the start to most of a full run.
+        var seed: UInt64 = 0x5eed
+        func nextDelay() -> Double {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Double(seed >> 11) / Double(1 << 53) * 0.3
+        }
+        var killed = 0
+        for _ in 0..<20 {
+            let process = Process()
+            process.executableURL = CLI.binary
+            process.arguments = ["send", batches.path, "-q"]
+            var environment = ProcessInfo.processInfo.environment
+            for name in environment.keys where name.hasPrefix("AWS_") { environment.removeValue(forKey: name) }
+            for (k, v) in env { environment[k] = v }
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            // The moment counts from the run's first call (reading and checking 70 MB of files comes first).
+            let journalPath = batches.appendingPathComponent("send-journal.ndjson").path
+            let before = (try? String(contentsOfFile: journalPath, encoding: .utf8))?.components(separatedBy: "\"sending\"").count ?? 0
+            try process.run()
+            let deadline = Date().addingTimeInterval(30)
+            while process.isRunning, Date() < deadline,
+                  ((try? String(contentsOfFile: journalPath, encoding: .utf8))?.components(separatedBy: "\"sending\"").count ?? 0) <= before {
+                Thread.sleep(forTimeInterval: 0.005)
+            }
+            Thread.sleep(forTimeInterval: nextDelay())
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killed += 1
+            }
+            process.waitUntilExit()
+        }
+        #expect(killed >= 10, "the trials must interrupt runs, not watch them finish")
+        let last = try CLI.run(["send", batches.path, "--format", "json"], environment: env)
+        #expect(last.status == 0, "\(last.stderr)")
+        // The trials did deliver part of it: the last run had work left, and work already done.
+        let lastTotals = try last.json()["totals"] as? [String: Any] ?? [:]
+        #expect((lastTotals["alreadySent"] as? Int ?? 0) > 0 && (lastTotals["sent"] as? Int ?? 0) > 0, "\(lastTotals)")
+
+        // What the stub took, payload by payload, against the files.
+        let (_, statsText) = try CLI.capture("/usr/bin/env", ["python3", "-c",
+            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())", stub.url + "/__stats"])
+        let stats = try JSONSerialization.jsonObject(with: Data(statsText.utf8)) as? [String: Any] ?? [:]
+        let accepted = stats["accepted"] as? [String: Int] ?? [:]
+        var expected: [String: Int] = [:]
+        var payloadOf: [String: String] = [:]
+        for file in directory.files {
+            for (i, item) in file.items.enumerated() {
+                let object = try JSONSerialization.jsonObject(with: Data(item)) as? [String: Any]
+                let data = Data(base64Encoded: object?["Data"] as? String ?? "") ?? Data()
+                let digest = Array(data).withUnsafeBufferPointer { Digest.sha256Hex($0) }
+                expected[digest, default: 0] += 1
+                payloadOf["\(file.name):\(i)"] = digest
+            }
+        }
+        let missing = expected.filter { (accepted[$0.key] ?? 0) < $0.value }
+        #expect(missing.isEmpty, "\(missing.count) payloads never arrived")
+
+        // Calls that were out when a run died: "sending" lines without their "answered".
+        let journal = try String(contentsOf: batches.appendingPathComponent("send-journal.ndjson"), encoding: .utf8)
+        var sent: [String: [String]] = [:]
+        var answered: Set<String> = []
+        for line in journal.split(separator: "\n") {
+            guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let request = entry["request"] as? String else { continue }
+            if entry["event"] as? String == "sending" { sent[request] = entry["items"] as? [String] ?? [] }
+            if entry["event"] as? String == "answered" { answered.insert(request) }
+        }
+        var mayRepeat: [String: Int] = [:]
+        for (request, ids) in sent where !answered.contains(request) {
+            for id in ids { mayRepeat[payloadOf[id] ?? "?", default: 0] += 1 }
+        }
+        var repeats = 0
+        for (digest, count) in accepted where count > (expected[digest] ?? 0) {
+            let extra = count - (expected[digest] ?? 0)
+            repeats += extra
+            #expect(extra <= mayRepeat[digest] ?? 0, "a payload arrived twice though no interrupted call held it")
+        }
+        // At most the calls in flight at each kill (8 at a time, 500 records each).
+        #expect(repeats <= killed * 8 * 500)
+    }
+}
