@@ -6,13 +6,44 @@ import Foundation
 /// SHA-256) and each file's items. Every file is checked against the manifest's digest first: a file cut
 /// short or edited by hand is refused rather than half sent.
 public struct BackfillDirectory: Sendable {
+    /// One file of the directory. Its items are read when they are sent, not kept: memory stays flat
+    /// whatever the directory's size.
     public struct File: Sendable {
         public var name: String
         /// The text before the first item and after the last, kept to write dead letters in the same form.
         public var header: [UInt8]
         public var footer: [UInt8]
-        /// Each item's JSON text, as `backfill` wrote it (one line each).
-        public var items: [[UInt8]]
+        public var itemCount: Int
+        /// Where it is and the SHA-256 it must still have when its items are read; nil for items in memory.
+        var path: String?
+        var sha256: String?
+        private var inMemory: [[UInt8]]?
+
+        /// A file whose items are given (tests).
+        public init(name: String, header: [UInt8], footer: [UInt8], items: [[UInt8]]) {
+            self.name = name
+            self.header = header
+            self.footer = footer
+            itemCount = items.count
+            inMemory = items
+        }
+
+        init(name: String, path: String, sha256: String, split: File) {
+            self = split
+            self.name = name
+            self.path = path
+            self.sha256 = sha256
+            inMemory = nil
+        }
+
+        /// Each item's JSON text, as `backfill` wrote it (one line each); the file is checked against the
+        /// manifest's SHA-256 again, so a file changed during the run is refused, not half sent.
+        public func items() throws(Unreadable) -> [[UInt8]] {
+            if let inMemory { return inMemory }
+            guard let path, let sha256 else { return [] }
+            let bytes = try BackfillDirectory.contents(path, sha256: sha256)
+            return try BackfillDirectory.split(bytes, name: path).inMemory ?? []
+        }
     }
 
     public var path: String
@@ -25,7 +56,7 @@ public struct BackfillDirectory: Sendable {
     public var generation: Int
     public var files: [File]
 
-    public var itemCount: Int { files.reduce(0) { $0 + $1.items.count } }
+    public var itemCount: Int { files.reduce(0) { $0 + $1.itemCount } }
 
     public struct Unreadable: Error, Sendable { public var message: String }
 
@@ -48,15 +79,21 @@ public struct BackfillDirectory: Sendable {
             guard let name = file["name"]?.string, !name.contains("/"), name != "..", let sha = file["sha256"]?.string else {
                 throw Unreadable(message: "\(manifestPath): a file entry without a plain name and sha256")
             }
-            guard let bytes = FileManager.default.contents(atPath: path + "/" + name).map(Array.init) else {
-                throw Unreadable(message: "\(path)/\(name): listed in manifest.json but cannot be read")
-            }
-            guard bytes.withUnsafeBufferPointer({ Digest.sha256Hex($0) }) == sha else {
-                throw Unreadable(message: "\(path)/\(name): its SHA-256 differs from manifest.json (cut short or edited?); not sent")
-            }
-            directory.files.append(try split(bytes, name: "\(path)/\(name)"))
+            let filePath = path + "/" + name
+            let bytes = try contents(filePath, sha256: sha)
+            directory.files.append(File(name: name, path: filePath, sha256: sha, split: try split(bytes, name: filePath)))
         }
         return directory
+    }
+
+    static func contents(_ path: String, sha256: String) throws(Unreadable) -> [UInt8] {
+        guard let bytes = FileManager.default.contents(atPath: path).map(Array.init) else {
+            throw Unreadable(message: "\(path): listed in manifest.json but cannot be read")
+        }
+        guard bytes.withUnsafeBufferPointer({ Digest.sha256Hex($0) }) == sha256 else {
+            throw Unreadable(message: "\(path): its SHA-256 differs from manifest.json (cut short or edited?); not sent")
+        }
+        return bytes
     }
 
     /// `header` line, items one a line joined by `,\n`, `footer` line: the form `backfill` writes JSON files in.

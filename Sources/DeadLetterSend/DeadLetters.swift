@@ -18,13 +18,15 @@ enum DeadLetters {
         var total = 0
         do throws(BackfillFailure) {
             for file in directory.files {
-                let failed = file.items.indices.filter { letters["\(file.name):\($0)"] != nil }
+                let failed = (0..<file.itemCount).filter { letters["\(file.name):\($0)"] != nil }
                 guard !failed.isEmpty else { continue }
+                let items: [[UInt8]]
+                do { items = try file.items() } catch { throw BackfillFailure.io(error.message) }
                 fileNumber += 1
                 var bytes = file.header
                 for (n, i) in failed.enumerated() {
                     if n > 0 { bytes += Array(",\n".utf8) }
-                    bytes += file.items[i]
+                    bytes += items[i]
                 }
                 bytes += file.footer
                 try output.write(name: file.name, bytes: bytes)

@@ -88,7 +88,7 @@ struct SendEngine {
         var duplicated: Set<String> = []
         for (f, file) in directory.files.enumerated() {
             var indices: [Int] = []
-            for i in file.items.indices {
+            for i in 0..<file.itemCount {
                 let id = id(f, i)
                 if earlier.delivered.contains(id) {
                     result.totals.alreadySent += 1
@@ -182,8 +182,12 @@ struct SendEngine {
                 group.addTask { [self] in
                     let ids = batch.indices.map { id(batch.file, $0) }
                     do throws(SendJournal.Failure) {
+                        let all: [[UInt8]]
+                        do throws(BackfillDirectory.Unreadable) { all = try directory.files[batch.file].items() } catch {
+                            throw SendJournal.Failure(message: error.message)
+                        }
+                        let items = batch.indices.map { all[$0] }
                         try journal.sending(request, ids)
-                        let items = batch.indices.map { directory.files[batch.file].items[$0] }
                         var outcomes = await target.send(items)
                         if outcomes.count != items.count {
                             outcomes = Array(repeating: .retry(code: "MalformedAnswer", message: "not one outcome per item"), count: items.count)

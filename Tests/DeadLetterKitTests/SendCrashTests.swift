@@ -76,7 +76,7 @@ import Testing
         var expected: [String: Int] = [:]
         var payloadOf: [String: String] = [:]
         for file in directory.files {
-            for (i, item) in file.items.enumerated() {
+            for (i, item) in try file.items().enumerated() {
                 let object = try JSONSerialization.jsonObject(with: Data(item)) as? [String: Any]
                 let data = Data(base64Encoded: object?["Data"] as? String ?? "") ?? Data()
                 let digest = Array(data).withUnsafeBufferPointer { Digest.sha256Hex($0) }

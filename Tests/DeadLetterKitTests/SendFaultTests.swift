@@ -50,7 +50,7 @@ import Testing
     static func payloads(_ dir: URL) throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for file in try BackfillDirectory.read(dir.path).files {
-            for item in file.items {
+            for item in try file.items() {
                 let object = try JSONSerialization.jsonObject(with: Data(item)) as? [String: Any]
                 let data = Data(base64Encoded: object?["Data"] as? String ?? "") ?? Data()
                 counts[Array(data).withUnsafeBufferPointer { Digest.sha256Hex($0) }, default: 0] += 1
