@@ -212,7 +212,11 @@ public struct AsyncHTTPTransport: HTTPTransport {
             default: return .other(String(describing: error))
             }
         }
-        if let error = error as? IOError { return .connectionLost(error.description) }
+        if let error = error as? IOError {
+            // Refused or unreachable: nothing was sent.
+            if [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH].contains(error.errnoCode) { return .connect(error.description) }
+            return .connectionLost(error.description)
+        }
         if let error = error as? ChannelError {
             switch error {
             case .connectTimeout: return .connect("connection timed out")

@@ -1,5 +1,6 @@
 import DeadLetterBackfill
 import DeadLetterBytes
+import Foundation
 
 /// `DIR/send-failed/`: the items given up, as a backfill directory of the same target (the same file form,
 /// a manifest one generation on, `rejects.ndjson` with each item's last error and attempts), so
@@ -8,9 +9,26 @@ enum DeadLetters {
     /// Beyond this many generations `send` refuses: the same items failing over and over need a person.
     static let maxGeneration = 5
 
-    static func write(_ letters: [String: SendJournal.DeadLetter], of directory: BackfillDirectory) throws(BackfillFailure) -> String? {
+    /// Where this run's dead letters go. `send-failed/` holds all of them while it has not been sent; once it
+    /// has (it holds a journal of its own), it is never replaced: only the letters new in this run go to the
+    /// next free `send-failed-N/`, so nothing it delivered is sent again. nil: nothing new to write (the
+    /// existing directory, if any, is named instead).
+    static func write(_ letters: [String: SendJournal.DeadLetter], new: Set<String>, of directory: BackfillDirectory)
+        throws(BackfillFailure) -> String? {
+        let first = directory.path + "/send-failed"
+        let firstExists = FileManager.default.fileExists(atPath: first + "/manifest.json")
+        guard !new.isEmpty else { return firstExists ? first : nil }
+        if !firstExists || !FileManager.default.fileExists(atPath: first + "/send-journal.ndjson") {
+            return try write(letters, to: first, of: directory)
+        }
+        var n = 2
+        while FileManager.default.fileExists(atPath: "\(first)-\(n)") { n += 1 }
+        return try write(letters.filter { new.contains($0.key) }, to: "\(first)-\(n)", of: directory)
+    }
+
+    private static func write(_ letters: [String: SendJournal.DeadLetter], to destination: String, of directory: BackfillDirectory)
+        throws(BackfillFailure) -> String? {
         guard !letters.isEmpty else { return nil }
-        let destination = directory.path + "/send-failed"
         let output = try OutputDirectory(destination: destination, force: true)
         var entries: [String] = []
         var rejects: [String] = []
@@ -36,7 +54,9 @@ enum DeadLetters {
                 for i in failed {
                     let id = "\(file.name):\(i)"
                     let letter = letters[id]!
-                    rejects.append("{\"item\":\(JSONOutput.quote(id)),\"code\":\(JSONOutput.quote(letter.code)),\"message\":\(JSONOutput.quote(letter.message)),\"attempts\":\(letter.attempts)}")
+                    // The call's answer was lost: the service may have it already, and sending it again may duplicate it.
+                    let uncertain = letter.code == "Transport" || letter.code == "MalformedAnswer"
+                    rejects.append("{\"item\":\(JSONOutput.quote(id)),\"code\":\(JSONOutput.quote(letter.code)),\"message\":\(JSONOutput.quote(letter.message)),\"attempts\":\(letter.attempts),\"mayHaveArrived\":\(uncertain)}")
                 }
             }
             let manifest = """

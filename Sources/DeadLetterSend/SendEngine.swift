@@ -125,6 +125,7 @@ struct SendEngine {
                 }
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
             }
+            if round > 0 { result.totals.retried += batches.reduce(0) { $0 + $1.indices.count } }
             let numbered = batches.map { batch -> (String, Batch) in
                 request += 1
                 return ("\(runNumber)-\(request)", batch)
@@ -158,7 +159,6 @@ struct SendEngine {
             }
             try journal.failed(letters)
             for letter in letters { result.deadLetters[letter.id] = letter.letter }
-            result.totals.retried += next.reduce(0) { $0 + $1.indices.count }
             batches = next
             round += 1
         }
@@ -192,11 +192,17 @@ struct SendEngine {
                         if outcomes.count != items.count {
                             outcomes = Array(repeating: .retry(code: "MalformedAnswer", message: "not one outcome per item"), count: items.count)
                         }
-                        var delivered: [String] = [], notTaken: [String] = []
+                        var delivered: [String] = [], notTaken: [String] = [], uncertain: [String] = []
                         for (id, outcome) in zip(ids, outcomes) {
-                            if outcome == .delivered { delivered.append(id) } else { notTaken.append(id) }
+                            if outcome == .delivered {
+                                delivered.append(id)
+                            } else if outcome.mayHaveArrived {
+                                uncertain.append(id)
+                            } else {
+                                notTaken.append(id)
+                            }
                         }
-                        try journal.answered(request, delivered: delivered, notTaken: notTaken)
+                        try journal.answered(request, delivered: delivered, notTaken: notTaken, uncertain: uncertain)
                         return .success((position, batch, outcomes))
                     } catch {
                         return .failure(error)

@@ -47,14 +47,21 @@ public enum SendJob {
             diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: options.path), error.message))
             return .inputError
         }
-        let pending = directory.itemCount - earlier.delivered.count - earlier.failed.count
+        var known = (delivered: 0, failed: 0)
+        for file in directory.files {
+            for i in 0..<file.itemCount {
+                let id = "\(file.name):\(i)"
+                if earlier.delivered.contains(id) { known.delivered += 1 } else if earlier.failed[id] != nil { known.failed += 1 }
+            }
+        }
+        let pending = directory.itemCount - known.delivered - known.failed
         diagnostics.report(.note(.sendPlan, "\(directory.files.count) file\(directory.files.count == 1 ? "" : "s"), \(directory.itemCount) items to \(target.identity)"
-            + (earlier.runs > 0 ? "; the journal of \(earlier.runs) earlier run\(earlier.runs == 1 ? "" : "s") says \(earlier.delivered.count) were taken and \(earlier.failed.count) given up" : "")))
+            + (earlier.runs > 0 ? "; the journal of \(earlier.runs) earlier run\(earlier.runs == 1 ? "" : "s") says \(known.delivered) were taken and \(known.failed) given up" : "")))
         if options.dryRun {
             var totals = SendTotals()
             totals.items = directory.itemCount
-            totals.alreadySent = earlier.delivered.count
-            totals.failed = earlier.failed.count
+            totals.alreadySent = known.delivered
+            totals.failed = known.failed
             report(totals, target: target, directory: directory, deadLetters: nil, dryRun: true, pending: pending, options, output)
             return .success
         }
@@ -72,7 +79,8 @@ public enum SendJob {
             return .inputError
         }
         var deadLetterPath: String?
-        do { deadLetterPath = try DeadLetters.write(done.deadLetters, of: directory) } catch {
+        let new = Set(done.deadLetters.keys).subtracting(earlier.failed.keys)
+        do { deadLetterPath = try DeadLetters.write(done.deadLetters, new: new, of: directory) } catch {
             diagnostics.report(.error(.outputFailed, "\(options.path)/send-failed: \(error.description); the journal keeps the failed items, run send again to write them"))
             return .inputError
         }

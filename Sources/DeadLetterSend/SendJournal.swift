@@ -13,7 +13,8 @@ import Darwin
 /// the run stopped (`kill -9`, a crash, a lost network) are sent again and counted as possibly duplicated.
 ///
 /// Lines: `{"event":"start","run":N,"at":MS}`, `{"event":"sending","request":"N-Q","items":[ID...]}`,
-/// `{"event":"answered","request":"N-Q","delivered":[ID...],"notTaken":[ID...]}`,
+/// `{"event":"answered","request":"N-Q","delivered":[ID...],"notTaken":[ID...],"uncertain":[ID...]}` (uncertain:
+/// not taken as far as the answer says, but the answer was lost after the call went out),
 /// `{"event":"failed","items":[{"id":ID,"code":C,"message":M,"attempts":K}...]}`. An item ID is
 /// `FILE:INDEX`. A last line cut short by the interruption is ignored.
 final class SendJournal: @unchecked Sendable {
@@ -22,7 +23,7 @@ final class SendJournal: @unchecked Sendable {
         var runs = 0
         var delivered: Set<String> = []
         var failed: [String: DeadLetter] = [:]
-        /// Sent in a request whose answer was never recorded.
+        /// Sent in a request whose answer was never recorded, or whose answer was lost: they may have arrived.
         var inFlight: Set<String> = []
     }
 
@@ -37,6 +38,8 @@ final class SendJournal: @unchecked Sendable {
     let path: String
     private let fd: Int32
     private let lock = Lock()
+    /// After a failed write the file may end in a torn line: nothing more is appended to it.
+    private var broken: String?
 
     /// Reads what earlier runs recorded, then opens the journal for appending.
     static func open(_ path: String) throws(Failure) -> (SendJournal, State) {
@@ -55,6 +58,8 @@ final class SendJournal: @unchecked Sendable {
                     state.delivered.formUnion(delivered)
                     state.inFlight.subtract(delivered)
                     state.inFlight.subtract(notTaken)
+                    // An answer lost after the call went out: the service may have them.
+                    state.inFlight.formUnion(ids("uncertain"))
                 case "failed":
                     for item in entry["items"]?.array ?? [] {
                         guard let id = item["id"]?.string else { continue }
@@ -71,6 +76,13 @@ final class SendJournal: @unchecked Sendable {
         let fd = systemOpen(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure(message: "\(path): cannot write the journal: \(String(cString: strerror(errno)))") }
         let journal = SendJournal(path: path, fd: fd)
+        // A journal just created must survive a power loss too: its directory entry is flushed once.
+        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        let dirfd = systemOpen(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+        if dirfd >= 0 {
+            _ = fsync(dirfd)
+            close(dirfd)
+        }
         // A line cut short by an interruption must not swallow the next one.
         if let data = FileManager.default.contents(atPath: path), let last = data.last, last != UInt8(ascii: "\n") {
             try journal.append("")
@@ -89,16 +101,19 @@ final class SendJournal: @unchecked Sendable {
     func append(_ line: String) throws(Failure) {
         let bytes = Array((line + "\n").utf8)
         let failure: String? = lock.withLock {
+            if let broken { return broken }
             var offset = 0
             while offset < bytes.count {
                 let n = bytes[offset...].withUnsafeBytes { systemWrite(fd, $0.baseAddress!, $0.count) }
                 if n < 0 {
                     if errno == EINTR { continue }
-                    return String(cString: strerror(errno))
+                    broken = String(cString: strerror(errno))
+                    return broken
                 }
                 offset += n
             }
-            return fsync(fd) == 0 ? nil : String(cString: strerror(errno))
+            if fsync(fd) != 0 { broken = String(cString: strerror(errno)) }
+            return broken
         }
         if let failure { throw Failure(message: "\(path): cannot write the journal: \(failure)") }
     }
@@ -113,8 +128,8 @@ final class SendJournal: @unchecked Sendable {
         try append("{\"event\":\"sending\",\"request\":\(JSONOutput.quote(request)),\"items\":\(Self.list(ids))}")
     }
 
-    func answered(_ request: String, delivered: [String], notTaken: [String]) throws(Failure) {
-        try append("{\"event\":\"answered\",\"request\":\(JSONOutput.quote(request)),\"delivered\":\(Self.list(delivered)),\"notTaken\":\(Self.list(notTaken))}")
+    func answered(_ request: String, delivered: [String], notTaken: [String], uncertain: [String] = []) throws(Failure) {
+        try append("{\"event\":\"answered\",\"request\":\(JSONOutput.quote(request)),\"delivered\":\(Self.list(delivered)),\"notTaken\":\(Self.list(notTaken)),\"uncertain\":\(Self.list(uncertain))}")
     }
 
     func failed(_ items: [(id: String, letter: DeadLetter)]) throws(Failure) {

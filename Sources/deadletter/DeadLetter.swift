@@ -17,7 +17,8 @@ struct DeadLetter: ParsableCommand {
         deadletter reads the failure records Firehose writes to S3 (processing-failed/, \
         format-conversion-failed/, errors/manifests/, AmazonOpenSearchService-failed/, elasticsearch-failed/, \
         splunk-failed/, http-endpoint-failed/, snowflake-failed/, iceberg-failed/, decompression-failed/) from a \
-        bucket (s3://), a synced tree, files or stdin, gzip or plain, and answers what failed, why and since when;         backfill writes the records back as ready-to-send files and send delivers them.
+        bucket (s3://), a synced tree, files or stdin, gzip or plain, and answers what failed, why and since when; \
+        backfill writes the records back as ready-to-send files and send delivers them.
 
         EXIT STATUS
           0   done; malformed lines, if any, were reported and counted

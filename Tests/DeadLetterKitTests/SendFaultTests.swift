@@ -124,6 +124,51 @@ import Testing
         #expect(later.status == 0, "\(later.stderr)")
         #expect((try later.json()["totals"] as? [String: Any])?["sent"] as? Int == permanent.count)
         #expect(Self.minus(all, try s.stats()["accepted"] as? [String: Int] ?? [:]).isEmpty)
+
+        // Running both again sends nothing twice: DIR still counts its dead letters (exit 3) but leaves the
+        // sent send-failed/ and its journal alone, and send-failed/ knows it delivered them.
+        let acceptedBefore = try s.stats()["accepted"] as? [String: Int] ?? [:]
+        #expect(try s.send().status == 3)
+        let laterAgain = try s.send(dir: failed)
+        #expect(laterAgain.status == 0)
+        #expect((try laterAgain.json()["totals"] as? [String: Any])?["alreadySent"] as? Int == permanent.count)
+        #expect(try s.stats()["accepted"] as? [String: Int] ?? [:] == acceptedBefore)
+    }
+
+    /// An answer lost after the call went out, then the run killed before the retry got through: the next run
+    /// still knows those items may have arrived.
+    @Test func aLostAnswerIsRememberedAcrossAKill() throws {
+        let s = try Self.setup(records: 450, maxRecords: 500, faults: [["cut_after_bytes": 30, "calls": [1]],
+                                                                       ["call_error": "ServiceUnavailableException", "calls": [2]]])
+        defer { try? FileManager.default.removeItem(at: s.root) }
+        let items = try Self.written(s.batches)
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["send", s.batches.path, "-q", "--concurrency", "1"]
+        var environment = ProcessInfo.processInfo.environment
+        for name in environment.keys where name.hasPrefix("AWS_") { environment.removeValue(forKey: name) }
+        for (k, v) in s.env { environment[k] = v }
+        environment["AWS_EC2_METADATA_DISABLED"] = "true"
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Killed once the journal holds the lost answer, before a retry could be taken.
+        let journal = s.batches.appendingPathComponent("send-journal.ndjson").path
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning, Date() < deadline,
+              (try? String(contentsOfFile: journal, encoding: .utf8))?.contains("\"uncertain\":[\"") != true {
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(try s.stats()["acceptedItems"] as? Int == items)   // taken once, by the call whose answer was lost
+        let rerun = try s.send()
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let totals = try rerun.json()["totals"] as? [String: Any] ?? [:]
+        #expect(totals["possiblyDuplicated"] as? Int == items)
+        let extra = Self.minus(try s.stats()["accepted"] as? [String: Int] ?? [:], try Self.payloads(s.batches))
+        #expect(extra.values.allSatisfy { $0 > 0 } && extra.values.reduce(0, +) == items)
     }
 
     /// An answer cut after the stub took the call: the client cannot know, sends again, and says the items

@@ -34,12 +34,14 @@ struct EventBridgeSend: SendTarget {
         body += Array("]}".utf8)
         let answer: AWSJSONService.Answer
         do { answer = try await service.call("AWSEvents.PutEvents", body: body) } catch {
-            return Self.all(items.count, .retry(code: "Transport", message: error.message))
+            return Self.all(items.count, .retry(code: error.code == "NotSent" ? "NotSent" : "Transport", message: error.message))
         }
         guard answer.status == 200 else {
             return Self.all(items.count, AWSJSONError.outcome(status: answer.status, body: answer.body, retryable: Self.retryable))
         }
-        guard let entries = JSONValue.parse(answer.body)?["Entries"]?.array, entries.count == items.count else {
+        let parsed = JSONValue.parse(answer.body)
+        guard let entries = parsed?["Entries"]?.array, entries.count == items.count,
+              (parsed?["FailedEntryCount"]?.int ?? 0) == entries.filter({ $0["ErrorCode"]?.string != nil }).count else {
             return Self.all(items.count, .retry(code: "MalformedAnswer", message: "the answer did not list one entry per event"))
         }
         return entries.map { entry in

@@ -23,12 +23,14 @@ struct FirehoseSend: SendTarget {
         body += Array("]}".utf8)
         let answer: AWSJSONService.Answer
         do { answer = try await service.call("Firehose_20150804.PutRecordBatch", body: body) } catch {
-            return Self.all(items.count, .retry(code: "Transport", message: error.message))
+            return Self.all(items.count, .retry(code: error.code == "NotSent" ? "NotSent" : "Transport", message: error.message))
         }
         guard answer.status == 200 else {
             return Self.all(items.count, AWSJSONError.outcome(status: answer.status, body: answer.body, retryable: Self.retryable))
         }
-        guard let responses = JSONValue.parse(answer.body)?["RequestResponses"]?.array, responses.count == items.count else {
+        let parsed = JSONValue.parse(answer.body)
+        guard let responses = parsed?["RequestResponses"]?.array, responses.count == items.count,
+              parsed?["FailedPutCount"]?.int == responses.filter({ $0["ErrorCode"]?.string != nil }).count else {
             // Unknown which were taken: retry all; a duplicate is better than a loss, and is counted.
             return Self.all(items.count, .retry(code: "MalformedAnswer", message: "the answer did not list one response per record"))
         }
