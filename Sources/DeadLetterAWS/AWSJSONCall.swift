@@ -1,3 +1,5 @@
+import Foundation
+
 /// One signed call to an AWS JSON-protocol API (Firehose, EventBridge, SQS): `POST /` with `X-Amz-Target`.
 /// No retries here: the caller (`send`) decides per item what is retried.
 public struct AWSJSONService: Sendable {
@@ -33,9 +35,27 @@ public struct AWSJSONService: Sendable {
 
     /// Calls `target` (`Firehose_20150804.PutRecordBatch`) with `body`. Throws only when no answer came.
     public func call(_ target: String, body: [UInt8]) async throws(AWSError) -> Answer {
+        let current = try await credentials.credentials()
+        let answer = try await call(target, body: body, signedWith: current)
+        // Temporary credentials that expired during a long run: renewed once and the call made again (the
+        // expired call was refused whole, so nothing of it was taken). Keys that cannot be renewed leave the
+        // refusal as it is: the items become dead letters with its reason, to be sent again later.
+        guard [400, 403].contains(answer.status), ["ExpiredTokenException", "ExpiredToken"].contains(Self.errorType(answer.body)),
+              let renewed = try? await credentials.renew(after: current) else { return answer }
+        trace("\(service): credentials from \(credentials.source) expired: renewed")
+        return try await call(target, body: body, signedWith: renewed)
+    }
+
+    /// The code of a JSON-protocol error answer (`__type`, after any `prefix#`), or "".
+    static func errorType(_ body: [UInt8]) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let type = object["__type"] as? String else { return "" }
+        return String(type.split(separator: "#").last ?? "")
+    }
+
+    private func call(_ target: String, body: [UInt8], signedWith credentials: AWSCredentials) async throws(AWSError) -> Answer {
         var url = endpoint
         if url.path.isEmpty { url.path = "/" }
-        let credentials = try await self.credentials.credentials()
         let headers: [(name: String, value: String)] = [
             ("host", url.hostHeader), ("X-Amz-Target", target), ("Content-Type", "application/x-amz-json-\(jsonVersion)"),
         ]

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import DeadLetterSend
 @testable import DeadLetterBackfill
+@testable import DeadLetterAWS
 
 /// `send` against scripts/stubs/send-stub.py on 127.0.0.1, which fails chosen items on chosen attempts,
 /// throttles and faults whole calls, cuts answers after processing them and answers slowly. The stub counts
@@ -278,5 +279,43 @@ import Testing
         private var values: [Double]
         init(_ values: [Double]) { self.values = values }
         func next() -> Double { lock.withLock { values.isEmpty ? 0 : values.removeFirst() } }
+    }
+}
+
+/// A long send outlives its temporary credentials: the expired call is made again with renewed ones.
+@Suite struct SendCredentialExpiryTests {
+    final class Scripted: HTTPTransport, @unchecked Sendable {
+        private let lock = NSLock()
+        private var answers: [(Int, String)]
+        private(set) var tokens: [String?] = []
+        init(_ answers: [(Int, String)]) { self.answers = answers }
+        func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
+            let (status, body): (Int, String) = lock.withLock {
+                tokens.append(request.header("X-Amz-Security-Token"))
+                return answers.removeFirst()
+            }
+            return HTTPResponse(status: status, body: .bytes(Array(body.utf8)))
+        }
+        var seen: [String?] { lock.withLock { tokens } }
+    }
+
+    struct Renewing: CredentialProvider {
+        let renewals = SendBackoffTests.Seen()
+        var source: String { "test" }
+        func credentials() async throws(AWSError) -> AWSCredentials { AWSCredentials(accessKeyId: "A", secretAccessKey: "s", sessionToken: "old") }
+        func renew(after rejected: AWSCredentials) async throws(AWSError) -> AWSCredentials {
+            _ = renewals.next()
+            return AWSCredentials(accessKeyId: "A", secretAccessKey: "s", sessionToken: "new")
+        }
+    }
+
+    @Test func anExpiredTokenIsRenewedAndTheCallMadeAgain() async throws {
+        let transport = Scripted([(400, #"{"__type":"com.amazon.coral.service#ExpiredTokenException","message":"The security token included in the request is expired"}"#),
+                                  (200, #"{"FailedPutCount":0,"RequestResponses":[{"RecordId":"1"}]}"#)])
+        let service = AWSJSONService(transport: transport, credentials: Renewing(), region: "us-east-1", service: "firehose",
+                                     endpoint: HTTPURL(string: "http://127.0.0.1:9"), trace: .off, now: { 1_700_000_000_000 })
+        let outcomes = await FirehoseSend(service: service, stream: "s").send([Array(#"{"Data":"eA=="}"#.utf8)])
+        #expect(outcomes == [.delivered])
+        #expect(transport.seen == ["old", "new"])
     }
 }
