@@ -29,12 +29,6 @@ enum Clocks {
         clock_gettime(CLOCK_MONOTONIC, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
-
-    static func wallMillis() -> Int64 {
-        var t = timespec()
-        clock_gettime(CLOCK_REALTIME, &t)
-        return Int64(t.tv_sec) * 1000 + Int64(t.tv_nsec) / 1_000_000
-    }
 }
 
 /// What a run did. `items = sent + failed + alreadySent`.
@@ -81,7 +75,7 @@ struct SendEngine {
         var result = Result()
         result.totals.items = directory.itemCount
         let runNumber = earlier.runs + 1
-        try journal.start(run: runNumber, at: Clocks.wallMillis())
+        try journal.start(run: runNumber, at: WallClock.millis())
         var batches: [Batch] = []
         // Items that may arrive twice: out in a call when an earlier run stopped, or sent again after a
         // call of this run whose answer was lost and then taken.

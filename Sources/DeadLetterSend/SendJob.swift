@@ -93,16 +93,13 @@ public enum SendJob {
 
     static func makeTarget(_ directory: BackfillDirectory, _ options: SendJobOptions) throws(AWSError) -> any SendTarget {
         func service(_ id: String) throws(AWSError) -> AWSJSONService {
-            let transport = AsyncHTTPTransport(connections: max(1, options.send.concurrency), connectTimeout: options.aws.connectTimeout,
-                                               readTimeout: options.aws.readTimeout)
-            let resolved = try AWSSetup.resolve(options: options.aws, environment: options.environment, transport: transport,
-                                                trace: options.trace, now: { Clocks.wallMillis() })
-            guard let credentials = resolved.credentials else {
+            let connection = try AWSConnection.open(service: id, connections: options.send.concurrency, options: options.aws,
+                                                    environment: options.environment, trace: options.trace)
+            guard let credentials = connection.credentials else {
                 throw AWSError(code: "InvalidConfiguration", message: "--no-sign-request: \(directory.target) needs signed requests")
             }
-            let endpoint = try AWSSetup.endpoint(for: id, options: options.aws, environment: options.environment)
-            return AWSJSONService(transport: transport, credentials: credentials, region: resolved.region ?? "us-east-1", service: id,
-                                  endpoint: endpoint, trace: options.trace, now: { Clocks.wallMillis() })
+            return AWSJSONService(transport: connection.transport, credentials: credentials, region: connection.region, service: id,
+                                  endpoint: connection.endpoint, trace: options.trace, now: WallClock.millis)
         }
         switch directory.target {
         case "firehose":

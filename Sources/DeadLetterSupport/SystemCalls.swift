@@ -15,3 +15,13 @@ import Darwin
 @inline(__always) package func systemWrite(_ fd: Int32, _ base: UnsafeRawPointer, _ count: Int) -> Int { Darwin.write(fd, base, count) }
 @inline(__always) package func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { Darwin.open(path, flags, mode) }
 #endif
+
+/// The time of day, for `--since 36h`, request signatures and the send journal.
+public enum WallClock {
+    /// Milliseconds since the Unix epoch, UTC.
+    @Sendable public static func millis() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}

@@ -1,6 +1,7 @@
 import DeadLetterAWS
 import DeadLetterBytes
 import DeadLetterInput
+import DeadLetterSupport
 import ArgumentParser
 #if canImport(Glibc)
 import Glibc
@@ -45,7 +46,12 @@ struct AWSFlags: ParsableArguments {
         }
     }
 
+    /// The flags as options, and what the environment adds to them (`AWS_MAX_ATTEMPTS`, as the AWS CLI reads it).
     func options(environment: AWSEnvironment) -> AWSOptions {
+        Self.applying(environment, to: flagOptions())
+    }
+
+    private func flagOptions() -> AWSOptions {
         var options = AWSOptions()
         options.profile = profile
         options.region = region
@@ -54,40 +60,38 @@ struct AWSFlags: ParsableArguments {
         options.s3Concurrency = s3Concurrency
         options.verbose = verbose
         options.readTimeout = readTimeout
+        return options
+    }
+
+    private static func applying(_ environment: AWSEnvironment, to flags: AWSOptions) -> AWSOptions {
+        var options = flags
         if let attempts = environment["AWS_MAX_ATTEMPTS"].flatMap(Int.init), attempts >= 1 {
             options.maxAttempts = min(attempts, 20)
         }
         return options
     }
 
-    /// The `s3://` source, built lazily: nothing here reads AWS settings until an `s3://` argument is listed.
+    /// The `s3://` source, built lazily: nothing here reads the environment, AWS settings or credentials until
+    /// an `s3://` argument is listed, so a local run pays nothing for it.
     func remoteSources(window: TimeWindow?) -> RemoteSources {
-        let environment = AWSEnvironment.process()
-        let options = options(environment: environment)
+        let flags = flagOptions()
         return {
             [S3Objects(S3InputSettings(makeClient: { () throws(AWSError) -> S3Client in
-                try Self.makeClient(options, environment)
-            }, window: window, concurrency: options.s3Concurrency))]
+                let environment = AWSEnvironment.process()
+                return try Self.makeClient(Self.applying(environment, to: flags), environment)
+            }, window: window, concurrency: flags.s3Concurrency))]
         }
     }
 
     static func makeClient(_ options: AWSOptions, _ environment: AWSEnvironment) throws(AWSError) -> S3Client {
         let trace = options.verbose ? AWSTrace(Self.traceLine) : .off
-        let transport = AsyncHTTPTransport(connections: options.s3Concurrency, connectTimeout: options.connectTimeout,
-                                           readTimeout: options.readTimeout)
-        let resolved = try AWSSetup.resolve(options: options, environment: environment, transport: transport, trace: trace, now: Self.nowMillis)
-        let endpoint = try AWSSetup.endpoint(for: "s3", options: options, environment: environment)
-        let region = resolved.region ?? "us-east-1"
-        trace("aws: region \(region)" + (endpoint.map { ", endpoint \($0)" } ?? "")
-              + ", credentials: \(resolved.credentials?.source ?? "none (--no-sign-request)")")
-        return S3Client(.init(transport: transport, credentials: resolved.credentials, region: region, endpoint: endpoint,
-                              retry: RetryPolicy(maxAttempts: options.maxAttempts), trace: trace, now: Self.nowMillis))
-    }
-
-    @Sendable static func nowMillis() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+        let connection = try AWSConnection.open(service: "s3", connections: options.s3Concurrency, options: options,
+                                                environment: environment, trace: trace)
+        trace("aws: region \(connection.region)" + (connection.endpoint.map { ", endpoint \($0)" } ?? "")
+              + ", credentials: \(connection.credentials?.source ?? "none (--no-sign-request)")")
+        return S3Client(.init(transport: connection.transport, credentials: connection.credentials, region: connection.region,
+                              endpoint: connection.endpoint, retry: RetryPolicy(maxAttempts: options.maxAttempts), trace: trace,
+                              now: WallClock.millis))
     }
 
     /// One trace line on stderr, whole (one write), control characters escaped: keys and server messages

@@ -1,11 +1,6 @@
 import DeadLetterQuery
 import DeadLetterSupport
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// `--where`, `--since`, `--until`: shared by every command that selects records.
 struct FilterFlags: ParsableArguments {
@@ -23,9 +18,7 @@ struct FilterFlags: ParsableArguments {
 
     func filter() throws -> RecordFilter {
         var filter = RecordFilter()
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let nowMillis = Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+        let nowMillis = WallClock.millis()
         do {
             filter.conditions = try conditions.map { text throws(UsageError) in try Condition(parsing: text) }
             filter.since = try since.map { text throws(UsageError) in try TimeArgument.parse(text, now: nowMillis, flag: "--since") }
