@@ -40,14 +40,14 @@ public struct AWSJSONService: Sendable {
         // Temporary credentials that expired during a long run: renewed once and the call made again (the
         // expired call was refused whole, so nothing of it was taken). Keys that cannot be renewed leave the
         // refusal as it is: the items become dead letters with its reason, to be sent again later.
-        guard [400, 403].contains(answer.status), ["ExpiredTokenException", "ExpiredToken"].contains(Self.errorType(answer.body)),
+        guard [400, 403].contains(answer.status), ["ExpiredTokenException", "ExpiredToken"].contains(Self.errorCode(answer.body)),
               let renewed = try? await credentials.renew(after: current) else { return answer }
         trace("\(service): credentials from \(credentials.source) expired: renewed")
         return try await call(target, body: body, signedWith: renewed)
     }
 
     /// The code of a JSON-protocol error answer (`__type`, after any `prefix#`), or "".
-    static func errorType(_ body: [UInt8]) -> String {
+    public static func errorCode(_ body: [UInt8]) -> String {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
               let type = object["__type"] as? String else { return "" }
         return String(type.split(separator: "#").last ?? "")

@@ -14,6 +14,9 @@ public struct BackfillDirectory: Sendable {
         public var header: [UInt8]
         public var footer: [UInt8]
         public var itemCount: Int
+
+        /// An item's id in the journal and in the dead letters' `rejects.ndjson`: `FILE:INDEX`.
+        public func itemID(_ index: Int) -> String { "\(name):\(index)" }
         /// Where it is and the SHA-256 it must still have when its items are read; nil for items in memory.
         var path: String?
         var sha256: String?

@@ -36,7 +36,7 @@ enum DeadLetters {
         var total = 0
         do throws(BackfillFailure) {
             for file in directory.files {
-                let failed = (0..<file.itemCount).filter { letters["\(file.name):\($0)"] != nil }
+                let failed = (0..<file.itemCount).filter { letters[file.itemID($0)] != nil }
                 guard !failed.isEmpty else { continue }
                 let items: [[UInt8]]
                 do { items = try file.items() } catch { throw BackfillFailure.io(error.message) }
@@ -52,7 +52,7 @@ enum DeadLetters {
                 entries.append("    {\"name\": \(JSONOutput.quote(file.name)), \"items\": \(failed.count), \"bytes\": \(bytes.count), \"sha256\": \"\(sha)\"}")
                 total += failed.count
                 for i in failed {
-                    let id = "\(file.name):\(i)"
+                    let id = file.itemID(i)
                     let letter = letters[id]!
                     // The call's answer was lost: the service may have it already, and sending it again may duplicate it.
                     let uncertain = letter.code == "Transport" || letter.code == "MalformedAnswer"

@@ -63,8 +63,7 @@ struct SendEngine {
         var indices: [Int]
     }
 
-    /// One item's id in the journal: `FILE:INDEX`.
-    func id(_ file: Int, _ index: Int) -> String { "\(directory.files[file].name):\(index)" }
+    func id(_ file: Int, _ index: Int) -> String { directory.files[file].itemID(index) }
 
     struct Result: Sendable {
         var totals = SendTotals()

@@ -50,7 +50,7 @@ public enum SendJob {
         var known = (delivered: 0, failed: 0)
         for file in directory.files {
             for i in 0..<file.itemCount {
-                let id = "\(file.name):\(i)"
+                let id = file.itemID(i)
                 if earlier.delivered.contains(id) { known.delivered += 1 } else if earlier.failed[id] != nil { known.failed += 1 }
             }
         }

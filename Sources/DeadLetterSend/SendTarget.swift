@@ -1,3 +1,5 @@
+import DeadLetterAWS
+
 /// What a service said about one item of a call.
 public enum ItemOutcome: Sendable, Equatable {
     case delivered
@@ -33,22 +35,61 @@ public protocol SendTarget: Sendable {
     func send(_ items: [[UInt8]]) async -> [ItemOutcome]
 }
 
-extension SendTarget {
-    /// The same outcome for every item of a call that failed as a whole.
-    static func all(_ count: Int, _ outcome: ItemOutcome) -> [ItemOutcome] {
+/// One call of an AWS JSON batch API (Firehose `PutRecordBatch`, EventBridge `PutEvents`), read item by item:
+/// the items go into the request's list as they are, the answer lists one response per item in order (one
+/// carrying `ErrorCode` failed), and its failure count must agree. A whole-call error (`__type` and
+/// `message`) is the same outcome for every item: throttling and server faults are retried, other errors are
+/// the items' dead letters. An answer that cannot be read leaves it unknown which items were taken: all are
+/// retried, counted as possibly duplicated (a duplicate is better than a loss).
+struct AWSJSONBatch: Sendable {
+    let service: AWSJSONService
+    /// `X-Amz-Target`.
+    let operation: String
+    /// The request body before the first item and after the last.
+    let opening: [UInt8]
+    let closing: [UInt8]
+    /// The answer's per-item list and failure count: `RequestResponses`/`FailedPutCount`, `Entries`/`FailedEntryCount`.
+    let responses: String
+    let failedCount: String
+    /// Whether an answer without the failure count is unreadable (Firehose) or means none failed (EventBridge).
+    let countRequired: Bool
+    let retryable: Set<String>
+
+    func send(_ items: [[UInt8]]) async -> [ItemOutcome] {
+        var body = opening
+        for (i, item) in items.enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            body += item
+        }
+        body += closing
+        let answer: AWSJSONService.Answer
+        do { answer = try await service.call(operation, body: body) } catch {
+            return all(items.count, .retry(code: error.code == "NotSent" ? "NotSent" : "Transport", message: error.message))
+        }
+        guard answer.status == 200 else { return all(items.count, wholeCall(answer)) }
+        let parsed = JSONValue.parse(answer.body)
+        let count = parsed?[failedCount]?.int ?? (countRequired ? nil : 0)
+        guard let list = parsed?[responses]?.array, list.count == items.count,
+              count == list.filter({ $0["ErrorCode"]?.string != nil }).count else {
+            return all(items.count, .retry(code: "MalformedAnswer", message: "the answer did not list one response per item"))
+        }
+        return list.map { response in
+            guard let code = response["ErrorCode"]?.string else { return .delivered }
+            let message = response["ErrorMessage"]?.string ?? code
+            return retryable.contains(code) ? .retry(code: code, message: message) : .reject(code: code, message: message)
+        }
+    }
+
+    private func all(_ count: Int, _ outcome: ItemOutcome) -> [ItemOutcome] {
         Array(repeating: outcome, count: count)
     }
-}
 
-/// How a whole-call answer of an AWS JSON API is read: throttling and server faults are retried, other
-/// errors are the items' dead letters. Its `__type` (`prefix#Code`) and `message` name the reason.
-enum AWSJSONError {
-    static func outcome(status: Int, body: [UInt8], retryable: Set<String>) -> ItemOutcome {
-        let json = JSONValue.parse(body)
-        var code = json?["__type"]?.string ?? "HTTP\(status)"
-        if let hash = code.lastIndex(of: "#") { code = String(code[code.index(after: hash)...]) }
-        let message = json?["message"]?.string ?? json?["Message"]?.string ?? "HTTP \(status)"
-        if status >= 500 || status == 429 || retryable.contains(code) { return .retry(code: code, message: message) }
+    private func wholeCall(_ answer: AWSJSONService.Answer) -> ItemOutcome {
+        let type = AWSJSONService.errorCode(answer.body)
+        let code = type.isEmpty ? "HTTP\(answer.status)" : type
+        let json = JSONValue.parse(answer.body)
+        let message = json?["message"]?.string ?? json?["Message"]?.string ?? "HTTP \(answer.status)"
+        if answer.status >= 500 || answer.status == 429 || retryable.contains(code) { return .retry(code: code, message: message) }
         return .reject(code: code, message: message)
     }
 }

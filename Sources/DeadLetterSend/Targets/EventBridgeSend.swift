@@ -26,28 +26,8 @@ struct EventBridgeSend: SendTarget {
     static let retryable: Set<String> = ["ThrottlingException", "InternalFailure", "InternalException", "ServiceUnavailableException"]
 
     func send(_ items: [[UInt8]]) async -> [ItemOutcome] {
-        var body = Array("{\"Entries\":[".utf8)
-        for (i, item) in items.enumerated() {
-            if i > 0 { body.append(UInt8(ascii: ",")) }
-            body += Self.wire(item)
-        }
-        body += Array("]}".utf8)
-        let answer: AWSJSONService.Answer
-        do { answer = try await service.call("AWSEvents.PutEvents", body: body) } catch {
-            return Self.all(items.count, .retry(code: error.code == "NotSent" ? "NotSent" : "Transport", message: error.message))
-        }
-        guard answer.status == 200 else {
-            return Self.all(items.count, AWSJSONError.outcome(status: answer.status, body: answer.body, retryable: Self.retryable))
-        }
-        let parsed = JSONValue.parse(answer.body)
-        guard let entries = parsed?["Entries"]?.array, entries.count == items.count,
-              (parsed?["FailedEntryCount"]?.int ?? 0) == entries.filter({ $0["ErrorCode"]?.string != nil }).count else {
-            return Self.all(items.count, .retry(code: "MalformedAnswer", message: "the answer did not list one entry per event"))
-        }
-        return entries.map { entry in
-            guard let code = entry["ErrorCode"]?.string else { return .delivered }
-            let message = entry["ErrorMessage"]?.string ?? code
-            return Self.retryable.contains(code) ? .retry(code: code, message: message) : .reject(code: code, message: message)
-        }
+        await AWSJSONBatch(service: service, operation: "AWSEvents.PutEvents", opening: Array("{\"Entries\":[".utf8),
+                           closing: Array("]}".utf8), responses: "Entries", failedCount: "FailedEntryCount",
+                           countRequired: false, retryable: Self.retryable).send(items.map(Self.wire))
     }
 }
