@@ -37,9 +37,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
     public func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
         var outgoing = HTTPClientRequest(url: request.url.description)
         outgoing.method = HTTPMethod(rawValue: request.method)
-        for header in request.headers where header.name.lowercased() != "host" {
-            outgoing.headers.add(name: header.name, value: header.value)
-        }
+        outgoing.headers = Self.headers(request)
         if !request.body.isEmpty { outgoing.body = .bytes(request.body) }
         let response: HTTPClientResponse
         do {
@@ -64,10 +62,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
     }
 
     public func fetch(_ request: HTTPRequest, expecting expected: Int, into channel: ByteChannel) async throws(TransportError) -> FetchOutcome {
-        var headers = HTTPHeaders()
-        for header in request.headers where header.name.lowercased() != "host" {
-            headers.add(name: header.name, value: header.value)
-        }
+        let headers = Self.headers(request)
         let delegate = ChannelDelegate(expected: expected, channel: channel)
         let task: HTTPClient.Task<FetchOutcome>
         do {
@@ -85,6 +80,15 @@ public struct AsyncHTTPTransport: HTTPTransport {
             if let outcome = delegate.outcomeAfterFailure(Self.transportError(error)) { return outcome }
             throw Self.transportError(error)
         }
+    }
+
+    /// The request's headers but `Host`, which AsyncHTTPClient writes from the URL.
+    private static func headers(_ request: HTTPRequest) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        for header in request.headers where header.name.lowercased() != "host" {
+            headers.add(name: header.name, value: header.value)
+        }
+        return headers
     }
 
     /// Puts a body into a `ByteChannel` from the event loop: no task or thread hop per chunk; when the channel

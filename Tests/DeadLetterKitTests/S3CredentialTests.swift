@@ -28,11 +28,7 @@ import Testing
         }
 
         func auth() throws -> [String: Any] {
-            let (status, output) = try CLI.capture("/usr/bin/env", ["python3", "-c",
-                "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())", stub.url + "/__stats"])
-            #expect(status == 0)
-            let stats = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] ?? [:]
-            return stats["auth"] as? [String: Any] ?? [:]
+            try stub.stats()["auth"] as? [String: Any] ?? [:]
         }
 
         func keyIds() throws -> [String: Int] { try auth()["accessKeyIds"] as? [String: Int] ?? [:] }

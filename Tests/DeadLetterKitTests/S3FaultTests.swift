@@ -11,13 +11,7 @@ import Testing
         let corpus: URL
         let root: URL
 
-        /// The stub's `/__stats`, read with Python's urllib (an independent client).
-        func stats() throws -> [String: Any] {
-            let (status, output) = try CLI.capture("/usr/bin/env", ["python3", "-c",
-                "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())", server.url + "/__stats"])
-            #expect(status == 0, "\(output)")
-            return try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] ?? [:]
-        }
+        func stats() throws -> [String: Any] { try server.stats() }
 
         var environment: [String: String] {
             ["AWS_ACCESS_KEY_ID": "AKIDFAULTS", "AWS_SECRET_ACCESS_KEY": "fault-secret-never-shown", "AWS_REGION": "us-east-1",

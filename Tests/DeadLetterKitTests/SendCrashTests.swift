@@ -69,9 +69,7 @@ import Testing
         #expect((lastTotals["alreadySent"] as? Int ?? 0) > 0 && (lastTotals["sent"] as? Int ?? 0) > 0, "\(lastTotals)")
 
         // What the stub took, payload by payload, against the files.
-        let (_, statsText) = try CLI.capture("/usr/bin/env", ["python3", "-c",
-            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())", stub.url + "/__stats"])
-        let stats = try JSONSerialization.jsonObject(with: Data(statsText.utf8)) as? [String: Any] ?? [:]
+        let stats = try stub.stats()
         let accepted = stats["accepted"] as? [String: Int] ?? [:]
         var expected: [String: Int] = [:]
         var payloadOf: [String: String] = [:]

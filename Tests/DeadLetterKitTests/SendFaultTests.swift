@@ -18,12 +18,7 @@ import Testing
              "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": stub.url]
         }
 
-        func stats() throws -> [String: Any] {
-            let (status, output) = try CLI.capture("/usr/bin/env", ["python3", "-c",
-                "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())", stub.url + "/__stats"])
-            #expect(status == 0)
-            return try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] ?? [:]
-        }
+        func stats() throws -> [String: Any] { try stub.stats() }
 
         func send(_ extra: [String] = [], dir: URL? = nil) throws -> CLI.Result {
             try CLI.run(["send", (dir ?? batches).path, "--format", "json", "--verbose"] + extra, environment: env)

@@ -63,6 +63,14 @@ final class LocalServer: @unchecked Sendable {
         Thread.detachNewThread { while !handle.readData(ofLength: 65536).isEmpty {} }
     }
 
+    /// A stub's `/__stats` JSON, read with Python's urllib (a client independent of the code under test).
+    func stats(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        let (status, output) = try CLI.capture("/usr/bin/env", ["python3", "-c",
+            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())", url + "/__stats"])
+        #expect(status == 0, "\(output)", sourceLocation: sourceLocation)
+        return try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] ?? [:]
+    }
+
     /// What the server wrote on stderr so far.
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
