@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -571,11 +572,21 @@ def run(name, make_store, handler_class):
 
 class StubProcess:
     """A stub script on a free port, for self-tests; stop() ends it and removes its scratch directory.
-    `faults` (a JSON value) is written to a file passed as --faults."""
+    `faults` (a JSON value) is written to a file passed as --faults; record=True passes --record FILE."""
 
-    def __init__(self, script, *args, faults=None, prefix="stub-"):
+    def __init__(self, script, *args, faults=None, prefix="stub-", record=False, files=None):
         self.scratch = tempfile.mkdtemp(prefix=prefix)
+        # files: {name: text} written to the scratch directory; an argument "FILE:name" becomes that file's path
+        # (for a stub's token or password file).
+        for name, text in (files or {}).items():
+            with open(os.path.join(self.scratch, name), "w") as f:
+                f.write(text)
+        args = [os.path.join(self.scratch, a[5:]) if a.startswith("FILE:") else a for a in args]
         cmd = [sys.executable, script, *args]
+        # record: --record goes to a file in the scratch directory, read by recorded().
+        self.record = os.path.join(self.scratch, "record") if record else None
+        if record:
+            cmd += ["--record", self.record]
         if faults is not None:
             path = os.path.join(self.scratch, "faults.json")
             with open(path, "w") as f:
@@ -598,9 +609,28 @@ class StubProcess:
         with urllib.request.urlopen(self.url + "/__stats" + query) as r:
             return json.load(r)
 
+    def recorded(self):
+        with open(self.record) as f:
+            return f.read().splitlines()
+
+    def request(self, method, path, body=b"", headers=None):
+        """(status, headers, body bytes) of one request, error statuses included."""
+        req = urllib.request.Request(self.url + path, data=body if method != "GET" else None, method=method,
+                                     headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as err:
+            with err:
+                return err.code, err.headers, err.read()
+
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        shutil.rmtree(self.scratch)
+        """Ends the stub (once; later calls do nothing) and answers what it wrote on stderr."""
+        if self.proc.returncode is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.stderr = self.proc.stderr.read()
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+            shutil.rmtree(self.scratch)
+        return self.stderr
