@@ -324,9 +324,10 @@ class Store:
     def item_taken(self, api, position, item):
         """An item accepted (called under the lock)."""
 
-    def process_items(self, api, request_number, items):
+    def process_items(self, api, request_number, items, defer=False):
         """items: [(digest, natural_error or None, target, ...)]. Returns [(code, message[, status]) or None] in
-        order, with accepted items counted and recorded before the caller answers."""
+        order, with accepted items counted and recorded before the caller answers (defer: the caller takes them
+        later, with take())."""
         outcomes, taken = [], []
         with self.lock:
             for position, item in enumerate(items):
@@ -350,7 +351,8 @@ class Store:
                         rejected["status"] = error[2]
                     self.rejected.append(rejected)
                 outcomes.append(error)
-            self.take(taken)
+            if not defer:
+                self.take(taken)
         return outcomes
 
     def take(self, digests):
