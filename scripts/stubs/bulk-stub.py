@@ -82,7 +82,7 @@ import urllib.parse
 import uuid
 
 import stubkit
-from stubkit import FaultHandler, call_effects, canonical, common_args, digest_of, read_secret, run
+from stubkit import FaultHandler, canonical, common_args, digest_of, read_secret, run
 
 ACTIONS = ("index", "create", "delete")
 ITEM_TYPES = {429: "es_rejected_execution_exception", 400: "mapper_parsing_exception",
@@ -287,10 +287,7 @@ class Handler(FaultHandler):
                 if err.status == 401:
                     headers = ('WWW-Authenticate: Basic realm="security" charset="UTF-8"',)
                 raise
-            faults = store.call_faults("bulk")
-            if faults:
-                entry["faults"] = [r.index for r in faults]
-            delay, cut, cut_mode, refusals = call_effects(faults, delay)
+            delay, cut, cut_mode, refusals = self.call_rules("bulk", entry)
             for rule in refusals:
                 status = rule.spec["call_status"]
                 kind = rule.spec.get("type", CALL_TYPES.get(status, "internal_server_error" if status >= 500 else

@@ -68,7 +68,7 @@ import urllib.parse
 import uuid
 
 import stubkit
-from stubkit import FaultHandler, call_effects, canonical, common_args, digest_of, read_secret, run
+from stubkit import FaultHandler, canonical, common_args, digest_of, read_secret, run
 
 EVENT_PATHS = {"/services/collector/event", "/services/collector", "/services/collector/event/1.0"}
 ACK_PATH = "/services/collector/ack"
@@ -225,10 +225,7 @@ class Handler(FaultHandler):
             except HECError:
                 store.refused()
                 raise
-            faults = store.call_faults(api)
-            if faults:
-                entry["faults"] = [r.index for r in faults]
-            delay, cut, cut_mode, others = call_effects(faults, delay)
+            delay, cut, cut_mode, others = self.call_rules(api, entry)
             for rule in others:
                 if rule.action == "call_status":
                     status = rule.spec["call_status"]

@@ -44,7 +44,7 @@ import sys
 import uuid
 
 import stubkit
-from stubkit import FaultHandler, call_effects, canonical, common_args, run
+from stubkit import FaultHandler, canonical, common_args, run
 
 FIREHOSE = "Firehose_20150804.PutRecordBatch"
 EVENTS = "AWSEvents.PutEvents"
@@ -209,10 +209,7 @@ class Handler(FaultHandler):
                 entry["items"] = len(peek.get("Records") or peek.get("Entries") or []) if isinstance(peek, dict) else 0
             except ValueError:
                 entry["items"] = 0
-            faults = store.call_faults(api)
-            if faults:
-                entry["faults"] = [r.index for r in faults]
-            delay, cut, cut_mode, refusals = call_effects(faults, delay)
+            delay, cut, cut_mode, refusals = self.call_rules(api, entry)
             for rule in refusals:
                 code = rule.spec["call_error"]
                 status = rule.spec.get("status", 500 if code == "InternalFailure" else 400)

@@ -480,6 +480,14 @@ class FaultHandler(StubHandler):
                 return True
         return False
 
+    def call_rules(self, api, entry):
+        """The call rules fired on this call (logged in entry): (delay in seconds, including --delay-ms; cut bytes
+        or None; cut mode; the other rules fired)."""
+        faults = self.server.store.call_faults(api)
+        if faults:
+            entry["faults"] = [r.index for r in faults]
+        return call_effects(faults, self.server.store.delay)
+
     def serve_call(self, entry, call):
         """Counts the call in the store around call() (a client that hangs up is logged, not raised)."""
         store = self.server.store
@@ -607,6 +615,13 @@ class StubProcess:
         self.port = int(line.split()[1])
         self.url = "http://127.0.0.1:%d" % self.port
 
+    @classmethod
+    def for_test(cls, test, *args, **kwargs):
+        """A stub started for a unittest.TestCase, stopped by the test's cleanup."""
+        stub = cls(*args, **kwargs)
+        test.addCleanup(stub.stop)
+        return stub
+
     def stats(self, query=""):
         with urllib.request.urlopen(self.url + "/__stats" + query) as r:
             return json.load(r)
@@ -625,6 +640,13 @@ class StubProcess:
         except urllib.error.HTTPError as err:
             with err:
                 return err.code, err.headers, err.read()
+
+    def secrets_shown(self, stats, *secrets):
+        """Stops the stub and answers [(secret, where)] for each secret found in the stats given, the stub's stderr
+        (kept in self.stderr) or its --record file."""
+        record = open(self.record).read() if self.record else ""
+        texts = {"stats": json.dumps(stats), "record": record, "stderr": self.stop()}
+        return [(secret, where) for secret in secrets for where, text in texts.items() if secret in text]
 
     def stop(self):
         """Ends the stub (once; later calls do nothing) and answers what it wrote on stderr."""

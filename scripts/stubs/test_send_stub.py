@@ -6,7 +6,6 @@
 import hashlib
 import json
 import os
-import tempfile
 import threading
 import time
 import unittest
@@ -26,25 +25,10 @@ STREAM = "backfill-stream"
 
 
 class Stub(StubProcess):
-    """send-stub.py on a free port; --record goes to a temporary file that stop() removes."""
+    """send-stub.py on a free port, with --record in its scratch directory (read by recorded())."""
 
     def __init__(self, *args, faults=None):
-        record = tempfile.NamedTemporaryFile(prefix="send-stub-record-", delete=False)
-        record.close()
-        self.record = record.name
-        try:
-            super().__init__(STUB, "--record", self.record, *args, faults=faults, prefix="send-stub-")
-        except RuntimeError:
-            os.unlink(self.record)
-            raise
-
-    def recorded(self):
-        with open(self.record) as f:
-            return f.read().splitlines()
-
-    def stop(self):
-        super().stop()
-        os.unlink(self.record)
+        super().__init__(STUB, *args, faults=faults, prefix="send-stub-", record=True)
 
 
 def client(stub, service, read_timeout=10):
