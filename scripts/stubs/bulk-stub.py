@@ -277,8 +277,7 @@ class Handler(FaultHandler):
         parts = entry["path"].strip("/").split("/")
         try:
             if parts[-1:] != ["_bulk"] or len(parts) > 2:
-                entry["status"] = 404
-                self.not_found()
+                self.send_answer(entry, 404, b"", content_type="text/plain")
                 return
             try:
                 self.authenticate(store, raw, entry["path"])

@@ -287,10 +287,16 @@ class Store:
             self.note_auth(headers, entry)
             self.log.append(entry)
 
-    def end(self, entry):
+    def count_status(self, entry):
+        with self.lock:
+            self.count(self.statuses, str(entry.get("status")))
+
+    def end(self, entry, counted=False):
+        """The call is over; its status is counted unless it was when its answer was written."""
         with self.lock:
             self.in_flight -= 1
-            self.count(self.statuses, str(entry.get("status")))
+            if not counted:
+                self.count(self.statuses, str(entry.get("status")))
         if self.verbose:
             print("%s: %s" % (self.NAME, json.dumps(entry, sort_keys=True)), file=sys.stderr, flush=True)
 
@@ -492,13 +498,14 @@ class FaultHandler(StubHandler):
         """Counts the call in the store around call() (a client that hangs up is logged, not raised)."""
         store = self.server.store
         store.begin(self.headers, entry)
+        self.status_counted = False
         try:
             call()
         except (BrokenPipeError, ConnectionResetError):
             entry["status"] = "client-closed"
             self.close_connection = True
         finally:
-            store.end(entry)
+            store.end(entry, self.status_counted)
 
     def send_answer(self, entry, status, payload, delay=0.0, cut=None, cut_mode="close", content_type=None,
                     headers=()):
@@ -506,6 +513,9 @@ class FaultHandler(StubHandler):
         if delay:
             time.sleep(delay)
         data = self.answer_bytes(status, payload, content_type, headers)
+        # Counted before the answer goes: a client that reads /__stats as soon as it has its answer sees it.
+        self.server.store.count_status(entry)
+        self.status_counted = True
         if cut is None:
             self.wfile.write(data)
             return
