@@ -133,7 +133,24 @@ public enum BackfillJob {
         for file in plan.files {
             text += "  \(file.name)  \(HumanNumber.grouped(file.records)) records  \(HumanNumber.grouped(file.items)) entries  \(HumanNumber.bytes(Int64(file.bytes)))\n"
         }
+        if !options.dryRun, !plan.files.isEmpty, let command = sendCommand(target: plan.target, options: options) {
+            text += "send them with: \(command)\n"
+        }
         output.write(text)
         output.flush()
+    }
+
+    /// The `send` command for this output, with the flags its target still needs; nil for targets no API
+    /// takes (raw, snowflake, redshift).
+    static func sendCommand(target: String, options: BackfillOptions) -> String? {
+        let send = "deadletter send \(ShellQuote.word(options.out))"
+        switch target {
+        case "firehose": return options.settings.stream == nil ? send + " --stream STREAM" : send
+        case "eventbridge": return send
+        case "opensearch": return send + " --url https://HOST"
+        case "splunk-hec": return "DEADLETTER_HEC_TOKEN=... " + send + " --url https://HOST:8088 --ack"
+        case "http-endpoint": return send + " --url https://HOST/PATH"
+        default: return nil
+        }
     }
 }

@@ -121,6 +121,23 @@ public enum TimeArgument {
         throw refuse("not a time; \(forms)")
     }
 
+    /// A length of time in seconds for flags such as `--max-time`: plain seconds (`900`, `0.5`) or a number
+    /// with a unit (`90s`, `15m`, `2h`, `1d`); above 0.
+    public static func seconds(_ text: String, flag: String) throws(UsageError) -> Double {
+        let t = text.trimmingCharacters(in: " ")
+        var number = Substring(t)
+        var scale: Int64 = 1000
+        if let unit = t.last, let unitScale = durationScale(unit), unit != "w" {
+            number = number.dropLast()
+            scale = unitScale
+        }
+        guard let amount = Double(number), amount.isFinite, amount > 0, number.first != "+", !number.contains("e"),
+              !number.contains("E"), amount * Double(scale) / 1000 <= 1e9 else {
+            throw UsageError("\(flag) '\(text)': not a duration above 0; use seconds (900) or a number with s, m, h or d (15m, 2h)")
+        }
+        return amount * Double(scale) / 1000
+    }
+
     private static func durationScale(_ unit: Character) -> Int64? {
         switch unit {
         case "s": return 1000

@@ -13,6 +13,8 @@ public struct BackfillDirectory: Sendable {
         /// The text before the first item and after the last, kept to write dead letters in the same form.
         public var header: [UInt8]
         public var footer: [UInt8]
+        /// What goes between two items: `,\n` in a JSON envelope, nothing where each item ends its own lines.
+        public var separator: [UInt8]
         public var itemCount: Int
 
         /// An item's id in the journal and in the dead letters' `rejects.ndjson`: `FILE:INDEX`.
@@ -23,21 +25,24 @@ public struct BackfillDirectory: Sendable {
         private var inMemory: [[UInt8]]?
 
         /// A file whose items are given (tests).
-        public init(name: String, header: [UInt8], footer: [UInt8], items: [[UInt8]]) {
+        public init(name: String, header: [UInt8], footer: [UInt8], separator: [UInt8] = Array(",\n".utf8), items: [[UInt8]]) {
             self.name = name
             self.header = header
             self.footer = footer
+            self.separator = separator
             itemCount = items.count
             inMemory = items
         }
 
-        init(name: String, path: String, sha256: String, split: File) {
+        init(name: String, path: String, sha256: String, layout: Layout, split: File) {
             self = split
             self.name = name
             self.path = path
             self.sha256 = sha256
+            self.layout = layout
             inMemory = nil
         }
+        private var layout = Layout.envelope
 
         /// Each item's JSON text, as `backfill` wrote it (one line each); the file is checked against the
         /// manifest's SHA-256 again, so a file changed during the run is refused, not half sent.
@@ -45,7 +50,24 @@ public struct BackfillDirectory: Sendable {
             if let inMemory { return inMemory }
             guard let path, let sha256 else { return [] }
             let bytes = try BackfillDirectory.contents(path, sha256: sha256)
-            return try BackfillDirectory.split(bytes, name: path).inMemory ?? []
+            return try BackfillDirectory.split(bytes, name: path, layout: layout).inMemory ?? []
+        }
+    }
+
+    /// How a target's files hold their items.
+    public enum Layout: Sendable {
+        /// A header line, items one a line joined by `,\n`, a footer line (Firehose, EventBridge, HTTP endpoint).
+        case envelope
+        /// JSON values back to back, `valuesPerItem` to an item (a HEC event; an OpenSearch action and its
+        /// document), nothing around them. Values, not lines: a HEC event passed through may span lines.
+        case values(perItem: Int)
+
+        public static func of(target: String) -> Layout {
+            switch target {
+            case "opensearch": return .values(perItem: 2)
+            case "splunk-hec": return .values(perItem: 1)
+            default: return .envelope
+            }
         }
     }
 
@@ -58,6 +80,9 @@ public struct BackfillDirectory: Sendable {
     /// 0 for `backfill`'s own output; each `send-failed/` one more.
     public var generation: Int
     public var files: [File]
+    /// Items of a `send-failed/` whose earlier call's answer was lost (`mayHaveArrived` in its
+    /// rejects.ndjson): delivered now, they may be there twice.
+    public var mayHaveArrived: Set<String> = []
 
     public var itemCount: Int { files.reduce(0) { $0 + $1.itemCount } }
 
@@ -84,7 +109,14 @@ public struct BackfillDirectory: Sendable {
             }
             let filePath = path + "/" + name
             let bytes = try contents(filePath, sha256: sha)
-            directory.files.append(File(name: name, path: filePath, sha256: sha, split: try split(bytes, name: filePath)))
+            let layout = Layout.of(target: target)
+            directory.files.append(File(name: name, path: filePath, sha256: sha, layout: layout, split: try split(bytes, name: filePath, layout: layout)))
+        }
+        if manifest["source"]?.string == "send-failed", let rejects = FileManager.default.contents(atPath: path + "/rejects.ndjson") {
+            for line in rejects.split(separator: UInt8(ascii: "\n")) {
+                guard let reject = JSONValue.parse(Array(line)), reject["mayHaveArrived"]?.bool == true, let at = reject["at"]?.string else { continue }
+                directory.mayHaveArrived.insert(at)
+            }
         }
         return directory
     }
@@ -99,14 +131,34 @@ public struct BackfillDirectory: Sendable {
         return bytes
     }
 
-    /// `header` line, items one a line joined by `,\n`, `footer` line: the form `backfill` writes JSON files in.
-    static func split(_ bytes: [UInt8], name: String) throws(Unreadable) -> File {
-        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }
-        if lines.last == [] { lines.removeLast() }
-        guard lines.count >= 2 else { throw Unreadable(message: "\(name): not a file backfill writes (no items)") }
-        let header = lines.removeFirst() + [UInt8(ascii: "\n")]
-        let footer = [UInt8(ascii: "\n")] + lines.removeLast() + [UInt8(ascii: "\n")]
-        let items = lines.enumerated().map { i, line in i < lines.count - 1 && line.last == UInt8(ascii: ",") ? Array(line.dropLast()) : line }
-        return File(name: String(name.split(separator: "/").last ?? ""), header: header, footer: footer, items: items)
+    static func split(_ bytes: [UInt8], name: String, layout: Layout) throws(Unreadable) -> File {
+        let fileName = String(name.split(separator: "/").last ?? "")
+        switch layout {
+        case .envelope:
+            // A header line, items one a line joined by `,\n`, a footer line: the form `backfill` writes JSON files in.
+            var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }
+            if lines.last == [] { lines.removeLast() }
+            guard lines.count >= 2 else { throw Unreadable(message: "\(name): not a file backfill writes (no items)") }
+            let header = lines.removeFirst() + [UInt8(ascii: "\n")]
+            let footer = [UInt8(ascii: "\n")] + lines.removeLast() + [UInt8(ascii: "\n")]
+            let items = lines.enumerated().map { i, line in i < lines.count - 1 && line.last == UInt8(ascii: ",") ? Array(line.dropLast()) : line }
+            return File(name: fileName, header: header, footer: footer, items: items)
+        case .values(let perItem):
+            guard let values = JSONText.values(bytes), !values.isEmpty, values.count % perItem == 0 else {
+                throw Unreadable(message: "\(name): not a file backfill writes (JSON values, \(perItem) to an item)")
+            }
+            var items: [[UInt8]] = []
+            items.reserveCapacity(values.count / perItem)
+            var item: [UInt8] = []
+            for (i, value) in values.enumerated() {
+                item += value
+                item.append(UInt8(ascii: "\n"))
+                if (i + 1) % perItem == 0 {
+                    items.append(item)
+                    item = []
+                }
+            }
+            return File(name: fileName, header: [], footer: [], separator: [], items: items)
+        }
     }
 }

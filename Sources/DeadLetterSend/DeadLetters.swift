@@ -43,7 +43,7 @@ enum DeadLetters {
                 fileNumber += 1
                 var bytes = file.header
                 for (n, i) in failed.enumerated() {
-                    if n > 0 { bytes += Array(",\n".utf8) }
+                    if n > 0 { bytes += file.separator }
                     bytes += items[i]
                 }
                 bytes += file.footer
@@ -51,12 +51,12 @@ enum DeadLetters {
                 let sha = bytes.withUnsafeBufferPointer { Digest.sha256Hex($0) }
                 entries.append("    {\"name\": \(JSONOutput.quote(file.name)), \"items\": \(failed.count), \"bytes\": \(bytes.count), \"sha256\": \"\(sha)\"}")
                 total += failed.count
-                for i in failed {
+                for (n, i) in failed.enumerated() {
                     let id = file.itemID(i)
                     let letter = letters[id]!
                     // The call's answer was lost: the service may have it already, and sending it again may duplicate it.
-                    let uncertain = letter.code == "Transport" || letter.code == "MalformedAnswer"
-                    rejects.append("{\"item\":\(JSONOutput.quote(id)),\"code\":\(JSONOutput.quote(letter.code)),\"message\":\(JSONOutput.quote(letter.message)),\"attempts\":\(letter.attempts),\"mayHaveArrived\":\(uncertain)}")
+                    let uncertain = ItemOutcome.uncertainCodes.contains(letter.code)
+                    rejects.append("{\"item\":\(JSONOutput.quote(id)),\"at\":\(JSONOutput.quote(file.itemID(n))),\"code\":\(JSONOutput.quote(letter.code)),\"message\":\(JSONOutput.quote(letter.message)),\"attempts\":\(letter.attempts),\"mayHaveArrived\":\(uncertain)}")
                 }
             }
             let manifest = """

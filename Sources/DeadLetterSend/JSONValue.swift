@@ -17,5 +17,6 @@ struct JSONValue {
 
     var string: String? { value as? String }
     var int: Int? { (value as? NSNumber)?.intValue }
+    var bool: Bool? { value as? Bool }
     var array: [JSONValue]? { (value as? [Any])?.map { JSONValue(value: $0) } }
 }

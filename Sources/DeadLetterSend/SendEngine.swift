@@ -16,6 +16,10 @@ public struct SendOptions: Sendable {
     /// Full-jitter backoff between rounds of retries: `random() × min(base × 2^(round-1), cap)` seconds.
     public var baseDelay: Double = 0.25
     public var maxDelay: Double = 20
+    /// `--rate`: items a second at most (halved while the service throttles); nil for as fast as answers come.
+    public var rate: Double?
+    /// Draw the progress line on stderr (a terminal).
+    public var progress = false
     public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
     /// Seconds on a monotonic clock (injected by tests).
     public var now: @Sendable () -> Double = { Clocks.monotonicSeconds() }
@@ -57,6 +61,15 @@ struct SendEngine {
     let earlier: SendJournal.State
     let options: SendOptions
     let trace: @Sendable (String) -> Void
+    let pace: Pace?
+    let progress: SendProgress
+
+    init(directory: BackfillDirectory, target: any SendTarget, journal: SendJournal, earlier: SendJournal.State, options: SendOptions,
+         trace: @escaping @Sendable (String) -> Void) {
+        (self.directory, self.target, self.journal, self.earlier, self.options, self.trace) = (directory, target, journal, earlier, options, trace)
+        pace = options.rate.map { Pace(limit: $0, now: options.now) }
+        progress = SendProgress(total: directory.itemCount)
+    }
 
     struct Batch: Sendable {
         var file: Int
@@ -88,12 +101,15 @@ struct SendEngine {
                 } else if let letter = earlier.failed[id] {
                     result.deadLetters[id] = letter
                 } else {
-                    if earlier.inFlight.contains(id) { duplicated.insert(id) }
+                    if earlier.inFlight.contains(id) || directory.mayHaveArrived.contains(id) { duplicated.insert(id) }
                     indices.append(i)
                 }
             }
             if !indices.isEmpty { batches.append(Batch(file: f, indices: indices)) }
         }
+        progress.settled(result.totals.alreadySent + result.deadLetters.count, bytes: 0)
+        let line = ProgressLine.start(enabled: options.progress) { [progress] in progress.line(elapsed: $0) }
+        defer { line?.finish() }
         let started = options.now()
         var attempts: [String: Int] = [:]
         // Items sent again after a call whose fate was unknown: delivered later, they may be there twice.
@@ -114,11 +130,16 @@ struct SendEngine {
                     }
                     try journal.failed(letters)
                     for letter in letters { result.deadLetters[letter.id] = letter.letter }
+                    progress.settled(letters.count, bytes: 0)
                     break
                 }
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
             }
-            if round > 0 { result.totals.retried += batches.reduce(0) { $0 + $1.indices.count } }
+            if round > 0 {
+                let count = batches.reduce(0) { $0 + $1.indices.count }
+                result.totals.retried += count
+                progress.retrying(count)
+            }
             let numbered = batches.map { batch -> (String, Batch) in
                 request += 1
                 return ("\(runNumber)-\(request)", batch)
@@ -140,6 +161,7 @@ struct SendEngine {
                         if uncertain.contains(id) { duplicated.insert(id) }
                     case .retry(let code, let message):
                         if tries >= options.maxAttempts {
+                            progress.settled(1, bytes: 0)
                             letters.append((id, .init(code: code, message: "\(message) (still failing after \(tries) attempts)", attempts: tries)))
                         } else {
                             retry.append(i)
@@ -180,11 +202,15 @@ struct SendEngine {
                             throw SendJournal.Failure(message: error.message)
                         }
                         let items = batch.indices.map { all[$0] }
+                        await pace?.admit(items.count)
                         try journal.sending(request, ids)
                         var outcomes = await target.send(items)
                         if outcomes.count != items.count {
-                            outcomes = Array(repeating: .retry(code: "MalformedAnswer", message: "not one outcome per item"), count: items.count)
+                            outcomes = .all(items.count, .retry(code: "MalformedAnswer", message: "not one outcome per item"))
                         }
+                        if outcomes.contains(where: \.isThrottling) { await pace?.throttled() }
+                        let settled = outcomes.filter { if case .retry = $0 { return false } else { return true } }.count
+                        progress.settled(settled, bytes: zip(items, outcomes).reduce(0) { $0 + ($1.1 == .delivered ? $1.0.count : 0) })
                         var delivered: [String] = [], notTaken: [String] = [], uncertain: [String] = []
                         for (id, outcome) in zip(ids, outcomes) {
                             if outcome == .delivered {

@@ -2,6 +2,7 @@ import DeadLetterAWS
 import DeadLetterBackfill
 import DeadLetterBytes
 import DeadLetterSupport
+import Foundation
 
 public enum SendFormat: String, CaseIterable, Sendable {
     case table, json
@@ -17,6 +18,15 @@ public struct SendJobOptions: Sendable {
     /// `--stream`, `--event-bus`: instead of the manifest's.
     public var stream: String?
     public var eventBus: String?
+    /// `--url`: OpenSearch, Splunk HEC, HTTP endpoint.
+    public var url: String?
+    /// `--token-file`: the HEC token or the HTTP endpoint access key, instead of the environment's.
+    public var tokenFile: String?
+    /// `--ack`: Splunk indexer acknowledgement; `--ack-timeout` seconds.
+    public var ack = false
+    public var ackTimeout: Double = 180
+    /// `--sigv4 es|aoss`: sign OpenSearch calls with AWS credentials where the host does not say so.
+    public var sigV4Service: String?
     public var send = SendOptions()
     public var aws = AWSOptions()
     public var environment = AWSEnvironment(variables: [:])
@@ -86,7 +96,7 @@ public enum SendJob {
         }
         report(done.totals, target: target, directory: directory, deadLetters: deadLetterPath, dryRun: false, pending: pending, options, output)
         if done.totals.possiblyDuplicated > 0 {
-            diagnostics.report(.warning(.possiblyDelivered, "\(done.totals.possiblyDuplicated) items were sent again after a call whose answer was lost (a broken connection, a timeout, or an earlier run that stopped mid-call): they may have arrived twice"))
+            diagnostics.report(.warning(.possiblyDelivered, "\(done.totals.possiblyDuplicated) items were sent again after a call whose answer was lost (a broken connection, a timeout, an acknowledgement that did not come, an earlier run that stopped mid-call, or dead letters marked mayHaveArrived): they may have arrived twice"))
         }
         return done.totals.failed > 0 ? .undelivered : .success
     }
@@ -108,14 +118,84 @@ public enum SendJob {
             }
             return FirehoseSend(service: try service("firehose"), stream: stream)
         case "eventbridge":
-            return EventBridgeSend(service: try service("events"))
+            return EventBridgeSend(service: try service("events"), eventBus: options.eventBus)
+        case "opensearch":
+            return OpenSearchSend(service: try web(options, auth: try openSearchAuth(options)))
+        case "splunk-hec":
+            let token = try secret(options, variable: "DEADLETTER_HEC_TOKEN", what: "the HEC token")
+            guard let token else {
+                throw AWSError(code: "Usage", message: "no HEC token: set DEADLETTER_HEC_TOKEN or give --token-file FILE")
+            }
+            return SplunkHECSend(service: try web(options, auth: .splunk(token: token)),
+                                 channel: options.ack ? UUID().uuidString.lowercased() : nil, ackTimeout: options.ackTimeout)
+        case "http-endpoint":
+            let key = try secret(options, variable: "DEADLETTER_HTTP_ACCESS_KEY", what: "the access key")
+            return HTTPEndpointSend(service: try web(options, auth: key.map { .header(name: "X-Amz-Firehose-Access-Key", value: $0) } ?? .none))
         case "raw", "snowflake", "redshift":
             throw AWSError(code: "Usage", message: "\(directory.target) files go to no API: "
                 + (directory.target == "redshift" ? "run the COPY statements in copy.sql" : directory.target == "snowflake"
                     ? "load them with Snowpipe or COPY INTO" : "feed them to your own pipeline"))
         default:
-            throw AWSError(code: "Usage", message: "sending to \(directory.target) is not supported yet (firehose and eventbridge are)")
+            throw AWSError(code: "Usage", message: "\(directory.target): not a target send knows (firehose, eventbridge, opensearch, splunk-hec, http-endpoint)")
         }
+    }
+
+    /// The `--url` of a target that has no AWS endpoint. User info is refused: it would sit in the process
+    /// list and in shell history; credentials come from the environment or a file.
+    static func targetURL(_ options: SendJobOptions) throws(AWSError) -> HTTPURL {
+        guard let text = options.url else {
+            throw AWSError(code: "Usage", message: "give --url: where the \(options.path) items go (https://HOST:PORT)")
+        }
+        if let rest = text.split(separator: "://", maxSplits: 1).last, rest.prefix(while: { $0 != "/" }).contains("@") {
+            throw AWSError(code: "Usage", message: "--url must not hold credentials: use the environment variables or --token-file")
+        }
+        guard let url = HTTPURL(string: text) else {
+            throw AWSError(code: "Usage", message: "--url '\(TerminalText.escape(text))': not an http(s)://HOST[:PORT][/PATH] URL")
+        }
+        return url
+    }
+
+    static func web(_ options: SendJobOptions, auth: WebAuth) throws(AWSError) -> WebService {
+        let transport = AsyncHTTPTransport(connections: max(1, options.send.concurrency), connectTimeout: options.aws.connectTimeout,
+                                           readTimeout: options.aws.readTimeout)
+        return WebService(transport: transport, url: try targetURL(options), auth: auth, trace: options.trace, now: WallClock.millis)
+    }
+
+    /// A secret from `--token-file` or else the environment; nil when neither has one.
+    static func secret(_ options: SendJobOptions, variable: String, what: String) throws(AWSError) -> String? {
+        if let path = options.tokenFile {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw AWSError(code: "Usage", message: "--token-file \(path): cannot be read")
+            }
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else { throw AWSError(code: "Usage", message: "--token-file \(path): empty; it should hold \(what)") }
+            return text
+        }
+        guard let value = options.environment[variable], !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// Basic auth when DEADLETTER_OPENSEARCH_USER is set; SigV4 for an Amazon OpenSearch host or with
+    /// `--sigv4`; otherwise none (a cluster without security, or one behind a proxy that adds it).
+    static func openSearchAuth(_ options: SendJobOptions) throws(AWSError) -> WebAuth {
+        if let user = options.environment["DEADLETTER_OPENSEARCH_USER"], !user.isEmpty {
+            guard let password = options.environment["DEADLETTER_OPENSEARCH_PASSWORD"] else {
+                throw AWSError(code: "Usage", message: "DEADLETTER_OPENSEARCH_USER is set but DEADLETTER_OPENSEARCH_PASSWORD is not")
+            }
+            return .basic(user: user, password: password)
+        }
+        let url = try targetURL(options)
+        let labels = url.host.lowercased().split(separator: ".")
+        let awsHost = labels.count >= 4 && labels.suffix(2) == ["amazonaws", "com"] && ["es", "aoss"].contains(labels[labels.count - 3])
+        guard let service = options.sigV4Service ?? (awsHost ? String(labels[labels.count - 3]) : nil) else { return .none }
+        let transport = AsyncHTTPTransport(connections: 1, connectTimeout: options.aws.connectTimeout, readTimeout: options.aws.readTimeout)
+        let resolved = try AWSSetup.resolve(options: options.aws, environment: options.environment, transport: transport,
+                                            trace: options.trace, now: WallClock.millis)
+        guard let credentials = resolved.credentials else {
+            throw AWSError(code: "InvalidConfiguration", message: "--no-sign-request: SigV4 for OpenSearch needs AWS credentials")
+        }
+        let region = options.aws.region == nil && awsHost ? String(labels[labels.count - 4]) : resolved.region ?? "us-east-1"
+        return .sigV4(credentials: credentials, region: region, service: service)
     }
 
     static func report(_ t: SendTotals, target: any SendTarget, directory: BackfillDirectory, deadLetters: String?, dryRun: Bool,

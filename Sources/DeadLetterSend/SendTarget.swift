@@ -12,7 +12,25 @@ public enum ItemOutcome: Sendable, Equatable {
     /// after the call went out, or the answer could not be read): sending it again may duplicate it.
     public var mayHaveArrived: Bool {
         guard case .retry(let code, _) = self else { return false }
-        return code == "Transport" || code == "MalformedAnswer"
+        return Self.uncertainCodes.contains(code)
+    }
+
+    /// Retry codes after which the service may hold the item: a lost answer, an unreadable one, an indexer
+    /// acknowledgement that did not come in time.
+    public static let uncertainCodes: Set<String> = ["Transport", "MalformedAnswer", "AckTimeout"]
+
+    /// The service asked us to slow down (`--rate` halves).
+    public var isThrottling: Bool {
+        guard case .retry(let code, _) = self else { return false }
+        return Self.throttlingCodes.contains(code)
+    }
+
+    static let throttlingCodes: Set<String> = ["ThrottlingException", "ServiceUnavailableException", "SlowDown", "TooManyRequestsException",
+                                               "HTTP429", "HTTP503", "HEC9", "es_rejected_execution_exception"]
+
+    /// A call that got no answer: never sent (nothing arrived), or lost on the way (it may have arrived).
+    static func lost(_ error: AWSError) -> ItemOutcome {
+        .retry(code: error.code == "NotSent" ? "NotSent" : "Transport", message: error.message)
     }
 
     public var code: String? {
@@ -21,6 +39,11 @@ public enum ItemOutcome: Sendable, Equatable {
         case .retry(let code, _), .reject(let code, _): return code
         }
     }
+}
+
+extension Array where Element == ItemOutcome {
+    /// One outcome for every item of a call refused or lost whole.
+    static func all(_ count: Int, _ outcome: ItemOutcome) -> [ItemOutcome] { Array(repeating: outcome, count: count) }
 }
 
 /// A service `send` delivers to: one file per target under Targets/. A target turns the items of one
@@ -64,24 +87,20 @@ struct AWSJSONBatch: Sendable {
         body += closing
         let answer: AWSJSONService.Answer
         do { answer = try await service.call(operation, body: body) } catch {
-            return all(items.count, .retry(code: error.code == "NotSent" ? "NotSent" : "Transport", message: error.message))
+            return .all(items.count, .lost(error))
         }
-        guard answer.status == 200 else { return all(items.count, wholeCall(answer)) }
+        guard answer.status == 200 else { return .all(items.count, wholeCall(answer)) }
         let parsed = JSONValue.parse(answer.body)
         let count = parsed?[failedCount]?.int ?? (countRequired ? nil : 0)
         guard let list = parsed?[responses]?.array, list.count == items.count,
               count == list.filter({ $0["ErrorCode"]?.string != nil }).count else {
-            return all(items.count, .retry(code: "MalformedAnswer", message: "the answer did not list one response per item"))
+            return .all(items.count, .retry(code: "MalformedAnswer", message: "the answer did not list one response per item"))
         }
         return list.map { response in
             guard let code = response["ErrorCode"]?.string else { return .delivered }
             let message = response["ErrorMessage"]?.string ?? code
             return retryable.contains(code) ? .retry(code: code, message: message) : .reject(code: code, message: message)
         }
-    }
-
-    private func all(_ count: Int, _ outcome: ItemOutcome) -> [ItemOutcome] {
-        Array(repeating: outcome, count: count)
     }
 
     private func wholeCall(_ answer: AWSJSONService.Answer) -> ItemOutcome {

@@ -35,11 +35,22 @@ public final class ProgressLine: @unchecked Sendable {
     private let started = ProgressLine.now()
     private let lock = Lock()
     private var drawn = false
+    /// The line of a run that is not reading files (`send`), from the seconds since it started.
+    private var render: (@Sendable (Double) -> String)?
 
     /// nil when progress is off (the caller decides whether stderr is a terminal).
     public static func start(enabled: Bool, totalFiles: Int, totalBytes: Int64?) -> ProgressLine? {
         guard enabled else { return nil }
         let line = ProgressLine(totalFiles: totalFiles, totalBytes: totalBytes)
+        line.begin()
+        return line
+    }
+
+    /// A line of the caller's own, redrawn at the same pace; nil when progress is off.
+    public static func start(enabled: Bool, render: @escaping @Sendable (_ elapsed: Double) -> String) -> ProgressLine? {
+        guard enabled else { return nil }
+        let line = ProgressLine(totalFiles: 0, totalBytes: nil)
+        line.render = render
         line.begin()
         return line
     }
@@ -62,17 +73,22 @@ public final class ProgressLine: @unchecked Sendable {
     }
 
     func text() -> String {
-        let (bytes, records, files) = counters.snapshot
         let elapsed = max(Self.now() - started, 0.001)
+        if let render { return render(elapsed) }
+        let (bytes, records, files) = counters.snapshot
         let mb = Double(bytes) / 1e6
         var text = "deadletter: \(HumanNumber.grouped(files))/\(HumanNumber.grouped(totalFiles)) files, "
         text += "\(HumanNumber.grouped(records)) records, \(Int(mb)) MB read, \(Int(mb / elapsed)) MB/s"
         if let totalBytes, totalBytes > 0, bytes > 0 {
-            let left = Double(totalBytes - bytes) / (Double(bytes) / elapsed)
-            let seconds = max(0, Int(left.rounded()))
-            text += ", ETA \(seconds / 60):" + (seconds % 60 < 10 ? "0" : "") + "\(seconds % 60)"
+            text += ", ETA " + Self.eta(done: Double(bytes), total: Double(totalBytes), elapsed: elapsed)
         }
         return text
+    }
+
+    /// `m:ss` left at the pace so far.
+    public static func eta(done: Double, total: Double, elapsed: Double) -> String {
+        let seconds = max(0, Int(((total - done) / (done / elapsed)).rounded()))
+        return "\(seconds / 60):" + (seconds % 60 < 10 ? "0" : "") + "\(seconds % 60)"
     }
 
     private func draw() {

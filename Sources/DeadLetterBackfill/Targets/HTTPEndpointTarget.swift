@@ -27,7 +27,7 @@ public struct HTTPEndpointTarget: BackfillTarget {
         }
     }
 
-    @Sendable static func requestHeader(body: UnsafeBufferPointer<UInt8>, latestArrival: Int64?) -> [UInt8] {
+    @Sendable package static func requestHeader(body: UnsafeBufferPointer<UInt8>, latestArrival: Int64?) -> [UInt8] {
         let hex = Digest.sha256Hex(body)
         let chars = Array(hex.prefix(32))
         let requestId = String(chars[0..<8]) + "-" + String(chars[8..<12]) + "-" + String(chars[12..<16]) + "-"
