@@ -65,7 +65,7 @@ public enum SendJob {
             }
         }
         let pending = directory.itemCount - known.delivered - known.failed
-        diagnostics.report(.note(.sendPlan, "\(directory.files.count) file\(directory.files.count == 1 ? "" : "s"), \(directory.itemCount) items to \(target.identity)"
+        diagnostics.report(.note(.sendPlan, "\(HumanNumber.grouped(directory.files.count)) file\(directory.files.count == 1 ? "" : "s"), \(HumanNumber.grouped(directory.itemCount)) items to \(target.identity)"
             + (earlier.runs > 0 ? "; the journal of \(earlier.runs) earlier run\(earlier.runs == 1 ? "" : "s") says \(known.delivered) were taken and \(known.failed) given up" : "")))
         if options.dryRun {
             var totals = SendTotals()
@@ -209,10 +209,12 @@ public enum SendJob {
                 out.write("\"sendFailed\": \(JSONOutput.quoteOrNull(deadLetters))}\n")
             case .table:
                 if dryRun {
-                    out.write("\(directory.target): \(t.items) items: would send \(pending), \(t.alreadySent) already sent, \(t.failed) given up earlier (dry run, nothing sent)\n")
+                    let g: (Int) -> String = { HumanNumber.grouped($0) }
+                    out.write("\(directory.target): \(g(t.items)) items: would send \(g(pending)), \(g(t.alreadySent)) already sent, \(g(t.failed)) given up earlier (dry run, nothing sent)\n")
                 } else {
-                    out.write("\(directory.target): \(t.items) items: \(t.sent) sent, \(t.failed) failed, \(t.alreadySent) already sent; "
-                        + "\(t.retried) retried, \(t.possiblyDuplicated) possibly duplicated\n")
+                    let g: (Int) -> String = { HumanNumber.grouped($0) }
+                    out.write("\(directory.target): \(g(t.items)) items: \(g(t.sent)) sent, \(g(t.failed)) failed, \(g(t.alreadySent)) already sent; "
+                        + "\(g(t.retried)) retried, \(g(t.possiblyDuplicated)) possibly duplicated\n")
                     if let deadLetters { out.write("failed items are in \(deadLetters) (rejects.ndjson says why); send them again with: deadletter send \(ShellQuote.word(deadLetters))\n") }
                 }
             }

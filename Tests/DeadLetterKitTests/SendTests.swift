@@ -66,6 +66,23 @@ import Testing
         #expect(try Self.python(["received", server.url, "replayed"]) == expected)
     }
 
+    /// `--event-bus`: every entry goes to the bus given, whatever bus it names; the rule is on that bus only.
+    @Test func eventBusOverrideSendsEveryEntryToThatBus() throws {
+        let server = try LocalServer.moto()
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let out = root.appendingPathComponent("entries")
+        #expect(try CLI.run(["backfill", CLI.packageRoot.appendingPathComponent("samples/eventbridge-dlq").path,
+                             "--target", "eventbridge", "--out", out.path, "-q"]).status == 0)
+        _ = try Self.python(["setup-eventbridge", server.url, "replayed", "replay-bus"])
+        let send = try CLI.run(["send", out.path, "--event-bus", "replay-bus"], environment: Self.environment(server))
+        #expect(send.status == 0, "\(send.stderr)")
+        #expect(send.stderr.contains("EventBridge bus replay-bus"))
+        let expected = try Self.python(["expected-eventbridge", out.path])
+        #expect(expected.split(separator: "\n").count >= 5)
+        #expect(try Self.python(["received", server.url, "replayed"]) == expected)
+    }
+
     @Test func targetsNoAPITakesAreRefusedWithWhatToDo() throws {
         let root = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }

@@ -5,7 +5,8 @@ what it should have delivered, read from the backfill directory with Python's js
     moto-send.py setup-firehose ENDPOINT STREAM BUCKET     a bucket and a delivery stream writing into it
     moto-send.py stored ENDPOINT BUCKET                   SHA-256 of every object Firehose wrote, sorted
     moto-send.py expected-firehose DIR                    SHA-256 of each file's decoded payloads, concatenated
-    moto-send.py setup-eventbridge ENDPOINT QUEUE         a queue and a rule on the default bus sending every event to it
+    moto-send.py setup-eventbridge ENDPOINT QUEUE [BUS]   a queue and a rule sending every event to it, on the default
+                                                          bus and orders-bus, or only on BUS (created) when given
     moto-send.py received ENDPOINT QUEUE                  source, detail-type and SHA-256 of the detail of every message, sorted
     moto-send.py expected-eventbridge DIR                 the same from the backfill files
 Only 127.0.0.1 endpoints."""
@@ -56,13 +57,17 @@ def main(argv):
         print("\n".join(sorted(digests)))
     elif command == "setup-eventbridge":
         endpoint, queue = argv[2:4]
+        only = argv[4] if len(argv) > 4 else None
         sqs = client("sqs", endpoint)
         url = sqs.create_queue(QueueName=queue)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         events = client("events", endpoint)
         # The samples name a custom bus too: a rule on each sends everything to the queue.
-        events.create_event_bus(Name="orders-bus")
-        for bus in ("default", "orders-bus"):
+        buses = ("default", "orders-bus") if only is None else (only,)
+        for bus in buses:
+            if bus != "default":
+                events.create_event_bus(Name=bus)
+        for bus in buses:
             events.put_rule(Name="everything", EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": ""}]}))
             events.put_targets(Rule="everything", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
     elif command == "received":
