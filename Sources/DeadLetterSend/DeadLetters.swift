@@ -10,20 +10,32 @@ enum DeadLetters {
     static let maxGeneration = 5
 
     /// Where this run's dead letters go. `send-failed/` holds all of them while it has not been sent; once it
-    /// has (it holds a journal of its own), it is never replaced: only the letters new in this run go to the
-    /// next free `send-failed-N/`, so nothing it delivered is sent again. nil: nothing new to write (the
-    /// existing directory, if any, is named instead).
-    static func write(_ letters: [String: SendJournal.DeadLetter], new: Set<String>, of directory: BackfillDirectory)
+    /// has (it holds a journal of its own), it is never replaced: the letters no `send-failed*/` holds yet go
+    /// to the next free `send-failed-N/`, so nothing it delivered is sent again. Which letters are held is read
+    /// from the directories' rejects.ndjson, not from the journal: a run stopped after journaling its dead
+    /// letters and before writing them leaves them to the next run. nil: nothing to write and none written.
+    static func write(_ letters: [String: SendJournal.DeadLetter], of directory: BackfillDirectory)
         throws(BackfillFailure) -> String? {
         let first = directory.path + "/send-failed"
         let firstExists = FileManager.default.fileExists(atPath: first + "/manifest.json")
-        guard !new.isEmpty else { return firstExists ? first : nil }
         if !firstExists || !FileManager.default.fileExists(atPath: first + "/send-journal.ndjson") {
-            return try write(letters, to: first, of: directory)
+            return try write(letters, to: first, of: directory) ?? (firstExists ? first : nil)
         }
+        var held = items(in: first)
         var n = 2
-        while FileManager.default.fileExists(atPath: "\(first)-\(n)") { n += 1 }
-        return try write(letters.filter { new.contains($0.key) }, to: "\(first)-\(n)", of: directory)
+        while FileManager.default.fileExists(atPath: "\(first)-\(n)") {
+            held.formUnion(items(in: "\(first)-\(n)"))
+            n += 1
+        }
+        let new = letters.filter { !held.contains($0.key) }
+        guard !new.isEmpty else { return first }
+        return try write(new, to: "\(first)-\(n)", of: directory)
+    }
+
+    /// The items (their ids in the directory sent) a dead-letter directory holds, from its rejects.ndjson.
+    private static func items(in path: String) -> Set<String> {
+        guard let data = FileManager.default.contents(atPath: path + "/rejects.ndjson") else { return [] }
+        return Set(data.split(separator: UInt8(ascii: "\n")).compactMap { JSONValue.parse(Array($0))?["item"]?.string })
     }
 
     private static func write(_ letters: [String: SendJournal.DeadLetter], to destination: String, of directory: BackfillDirectory)
@@ -54,8 +66,8 @@ enum DeadLetters {
                 for (n, i) in failed.enumerated() {
                     let id = file.itemID(i)
                     let letter = letters[id]!
-                    // The call's answer was lost: the service may have it already, and sending it again may duplicate it.
-                    let uncertain = ItemOutcome.uncertainCodes.contains(letter.code)
+                    // A call's answer was lost: the service may have it already, and sending it again may duplicate it.
+                    let uncertain = letter.mayHaveArrived
                     rejects.append("{\"item\":\(JSONOutput.quote(id)),\"at\":\(JSONOutput.quote(file.itemID(n))),\"code\":\(JSONOutput.quote(letter.code)),\"message\":\(JSONOutput.quote(letter.message)),\"attempts\":\(letter.attempts),\"mayHaveArrived\":\(uncertain)}")
                 }
             }

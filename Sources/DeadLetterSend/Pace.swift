@@ -14,7 +14,7 @@ actor Pace {
     private var lastCut: Double
     private var lastRaise: Double
     private let now: @Sendable () -> Double
-    /// Below this the rate stops falling: one item a second still makes progress.
+    /// Below this (or the limit, if lower) the rate stops falling: one item a second still makes progress.
     static let floor = 1.0
 
     init(limit: Double, now: @escaping @Sendable () -> Double) {
@@ -42,7 +42,7 @@ actor Pace {
         guard t - lastCut >= 1 else { return }
         lastCut = t
         lastRaise = t
-        rate = max(Self.floor, rate / 2)
+        rate = max(min(Self.floor, limit), rate / 2)
     }
 
     private func raise(at t: Double) {

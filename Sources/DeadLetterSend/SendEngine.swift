@@ -101,7 +101,7 @@ struct SendEngine {
                 } else if let letter = earlier.failed[id] {
                     result.deadLetters[id] = letter
                 } else {
-                    if earlier.inFlight.contains(id) || directory.mayHaveArrived.contains(id) { duplicated.insert(id) }
+                    if earlier.mayHaveArrived.contains(id) || directory.mayHaveArrived.contains(id) { duplicated.insert(id) }
                     indices.append(i)
                 }
             }
@@ -125,7 +125,8 @@ struct SendEngine {
                     for batch in batches {
                         for i in batch.indices {
                             let id = id(batch.file, i)
-                            letters.append((id, SendJournal.DeadLetter(code: "MaxTime", message: "still failing when --max-time ran out", attempts: attempts[id] ?? 0)))
+                            letters.append((id, SendJournal.DeadLetter(code: "MaxTime", message: "still failing when --max-time ran out", attempts: attempts[id] ?? 0,
+                                                               mayHaveArrived: uncertain.contains(id) || duplicated.contains(id))))
                         }
                     }
                     try journal.failed(letters)
@@ -144,7 +145,7 @@ struct SendEngine {
                 request += 1
                 return ("\(runNumber)-\(request)", batch)
             }
-            let answers = try await sendAll(numbered)
+            let answers = try await sendAll(numbered, sentBefore: uncertain.union(duplicated))
             result.totals.requests += numbered.count
             var next: [Batch] = []
             var letters: [(id: String, letter: SendJournal.DeadLetter)] = []
@@ -162,12 +163,15 @@ struct SendEngine {
                     case .retry(let code, let message):
                         if tries >= options.maxAttempts {
                             progress.settled(1, bytes: 0)
-                            letters.append((id, .init(code: code, message: "\(message) (still failing after \(tries) attempts)", attempts: tries)))
+                            letters.append((id, .init(code: code, message: "\(message) (still failing after \(tries) attempts)", attempts: tries,
+                                                      mayHaveArrived: uncertain.contains(id) || duplicated.contains(id))))
                         } else {
                             retry.append(i)
                         }
-                    case .reject(let code, let message):
-                        letters.append((id, .init(code: code, message: message, attempts: tries)))
+                    case .reject, .present:
+                        // `present` was settled against what was sent before, in `sendAll`; it cannot be left.
+                        letters.append((id, .init(code: outcome.code ?? "AlreadyExists", message: outcome.message, attempts: tries,
+                                                  mayHaveArrived: uncertain.contains(id) || duplicated.contains(id))))
                     }
                 }
                 if !retry.isEmpty { next.append(Batch(file: batch.file, indices: retry)) }
@@ -183,7 +187,8 @@ struct SendEngine {
     }
 
     /// Sends every batch, `concurrency` at a time; each journaled before it goes and after its answer.
-    private func sendAll(_ batches: [(String, Batch)]) async throws(SendJournal.Failure) -> [(Batch, [ItemOutcome])] {
+    /// `sentBefore`: items an earlier call may have delivered, for which "already there" means delivered.
+    private func sendAll(_ batches: [(String, Batch)], sentBefore: Set<String>) async throws(SendJournal.Failure) -> [(Batch, [ItemOutcome])] {
         let outcome: Swift.Result<[(Int, Batch, [ItemOutcome])], SendJournal.Failure> = await withTaskGroup(
             of: Swift.Result<(Int, Batch, [ItemOutcome]), SendJournal.Failure>.self) { group in
             var next = 0
@@ -207,6 +212,13 @@ struct SendEngine {
                         var outcomes = await target.send(items)
                         if outcomes.count != items.count {
                             outcomes = .all(items.count, .retry(code: "MalformedAnswer", message: "not one outcome per item"))
+                        }
+                        // The service holds an item with this id already: taken by an earlier call of ours whose
+                        // answer was lost, or something else's, which is not overwritten (a dead letter to look at).
+                        for (n, id) in ids.enumerated() {
+                            guard case .present(let message) = outcomes[n] else { continue }
+                            outcomes[n] = sentBefore.contains(id) ? .delivered
+                                : .reject(code: "AlreadyExists", message: "\(message); it was there before this send and is left as it is")
                         }
                         if outcomes.contains(where: \.isThrottling) { await pace?.throttled() }
                         let settled = outcomes.filter { if case .retry = $0 { return false } else { return true } }.count

@@ -52,11 +52,9 @@ public enum SendJob {
         do { target = try makeTarget(directory, options) } catch {
             throw UsageError(error.message)
         }
-        let (journal, earlier): (SendJournal, SendJournal.State)
-        do { (journal, earlier) = try SendJournal.open(options.path + "/send-journal.ndjson") } catch {
-            diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: options.path), error.message))
-            return .inputError
-        }
+        let journalPath = options.path + "/send-journal.ndjson"
+        // A dry run writes nothing, not even a journal: it works on a directory that cannot be written.
+        let earlier = SendJournal.read(journalPath)
         var known = (delivered: 0, failed: 0)
         for file in directory.files {
             for i in 0..<file.itemCount {
@@ -75,6 +73,11 @@ public enum SendJob {
             report(totals, target: target, directory: directory, deadLetters: nil, dryRun: true, pending: pending, options, output)
             return .success
         }
+        let journal: SendJournal
+        do { journal = try SendJournal.open(journalPath) } catch {
+            diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: options.path), error.message))
+            return .inputError
+        }
         let engine = SendEngine(directory: directory, target: target, journal: journal, earlier: earlier, options: options.send,
                                 trace: { options.trace($0) })
         let result: Result<SendEngine.Result, SendJournal.Failure> = blockingAwait { () async -> Result<SendEngine.Result, SendJournal.Failure> in
@@ -89,8 +92,7 @@ public enum SendJob {
             return .inputError
         }
         var deadLetterPath: String?
-        let new = Set(done.deadLetters.keys).subtracting(earlier.failed.keys)
-        do { deadLetterPath = try DeadLetters.write(done.deadLetters, new: new, of: directory) } catch {
+        do { deadLetterPath = try DeadLetters.write(done.deadLetters, of: directory) } catch {
             diagnostics.report(.error(.outputFailed, "\(options.path)/send-failed: \(error.description); the journal keeps the failed items, run send again to write them"))
             return .inputError
         }

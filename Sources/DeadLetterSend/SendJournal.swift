@@ -15,7 +15,7 @@ import Darwin
 /// Lines: `{"event":"start","run":N,"at":MS}`, `{"event":"sending","request":"N-Q","items":[ID...]}`,
 /// `{"event":"answered","request":"N-Q","delivered":[ID...],"notTaken":[ID...],"uncertain":[ID...]}` (uncertain:
 /// not taken as far as the answer says, but the answer was lost after the call went out),
-/// `{"event":"failed","items":[{"id":ID,"code":C,"message":M,"attempts":K}...]}`. An item ID is
+/// `{"event":"failed","items":[{"id":ID,"code":C,"message":M,"attempts":K,"mayHaveArrived":B}...]}`. An item ID is
 /// `FILE:INDEX`. A last line cut short by the interruption is ignored.
 final class SendJournal: @unchecked Sendable {
     // @unchecked: the descriptor is written only under `lock`.
@@ -23,14 +23,18 @@ final class SendJournal: @unchecked Sendable {
         var runs = 0
         var delivered: Set<String> = []
         var failed: [String: DeadLetter] = [:]
-        /// Sent in a request whose answer was never recorded, or whose answer was lost: they may have arrived.
-        var inFlight: Set<String> = []
+        /// Items the service may hold although no answer said it took them: sent in a request whose answer
+        /// was never recorded (the run stopped), or answered after the call's answer was lost. Never forgotten
+        /// by a later refusal: the lost call may still have been taken.
+        var mayHaveArrived: Set<String> = []
     }
 
     struct DeadLetter: Sendable, Equatable {
         var code: String
         var message: String
         var attempts: Int
+        /// An earlier call of the item may have been taken (its answer was lost).
+        var mayHaveArrived = false
     }
 
     struct Failure: Error, Sendable { var message: String }
@@ -41,38 +45,45 @@ final class SendJournal: @unchecked Sendable {
     /// After a failed write the file may end in a torn line: nothing more is appended to it.
     private var broken: String?
 
-    /// Reads what earlier runs recorded, then opens the journal for appending.
-    static func open(_ path: String) throws(Failure) -> (SendJournal, State) {
+    /// What earlier runs recorded (nothing when there is no journal yet); writes nothing.
+    static func read(_ path: String) -> State {
         var state = State()
-        if let data = FileManager.default.contents(atPath: path) {
-            for line in data.split(separator: UInt8(ascii: "\n")) {
-                guard let entry = JSONValue.parse(Array(line)), let event = entry["event"]?.string else { continue }
-                let ids = { (key: String) in (entry[key]?.array ?? []).compactMap(\.string) }
-                switch event {
-                case "start":
-                    state.runs += 1
-                case "sending":
-                    state.inFlight.formUnion(ids("items"))
-                case "answered":
-                    let delivered = ids("delivered"), notTaken = ids("notTaken")
-                    state.delivered.formUnion(delivered)
-                    state.inFlight.subtract(delivered)
-                    state.inFlight.subtract(notTaken)
-                    // An answer lost after the call went out: the service may have them.
-                    state.inFlight.formUnion(ids("uncertain"))
-                case "failed":
-                    for item in entry["items"]?.array ?? [] {
-                        guard let id = item["id"]?.string else { continue }
-                        state.failed[id] = DeadLetter(code: item["code"]?.string ?? "", message: item["message"]?.string ?? "",
-                                                      attempts: item["attempts"]?.int ?? 0)
-                        state.inFlight.remove(id)
-                    }
-                default:
-                    continue
+        guard let data = FileManager.default.contents(atPath: path) else { return state }
+        var unanswered: [String: [String]] = [:]
+        for line in data.split(separator: UInt8(ascii: "\n")) {
+            guard let entry = JSONValue.parse(Array(line)), let event = entry["event"]?.string else { continue }
+            let ids = { (key: String) in (entry[key]?.array ?? []).compactMap(\.string) }
+            let request = entry["request"]?.string ?? ""
+            switch event {
+            case "start":
+                state.runs += 1
+            case "sending":
+                unanswered[request] = ids("items")
+            case "answered":
+                unanswered[request] = nil
+                state.delivered.formUnion(ids("delivered"))
+                // An answer lost after the call went out: the service may have them.
+                state.mayHaveArrived.formUnion(ids("uncertain"))
+            case "failed":
+                for item in entry["items"]?.array ?? [] {
+                    guard let id = item["id"]?.string else { continue }
+                    let letter = DeadLetter(code: item["code"]?.string ?? "", message: item["message"]?.string ?? "",
+                                            attempts: item["attempts"]?.int ?? 0, mayHaveArrived: item["mayHaveArrived"]?.bool ?? false)
+                    state.failed[id] = letter
+                    if letter.mayHaveArrived { state.mayHaveArrived.insert(id) }
                 }
+            default:
+                continue
             }
         }
-        state.inFlight.subtract(state.delivered)
+        // Out when a run stopped: taken or not, nobody knows.
+        for ids in unanswered.values { state.mayHaveArrived.formUnion(ids) }
+        state.mayHaveArrived.subtract(state.delivered)
+        return state
+    }
+
+    /// Opens the journal for appending (created if need be); `read` says what earlier runs recorded.
+    static func open(_ path: String) throws(Failure) -> SendJournal {
         let fd = systemOpen(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure(message: "\(path): cannot write the journal: \(String(cString: strerror(errno)))") }
         let journal = SendJournal(path: path, fd: fd)
@@ -87,7 +98,7 @@ final class SendJournal: @unchecked Sendable {
         if let data = FileManager.default.contents(atPath: path), let last = data.last, last != UInt8(ascii: "\n") {
             try journal.append("")
         }
-        return (journal, state)
+        return journal
     }
 
     private init(path: String, fd: Int32) {
@@ -135,7 +146,7 @@ final class SendJournal: @unchecked Sendable {
     func failed(_ items: [(id: String, letter: DeadLetter)]) throws(Failure) {
         guard !items.isEmpty else { return }
         let parts = items.map { item in
-            "{\"id\":\(JSONOutput.quote(item.id)),\"code\":\(JSONOutput.quote(item.letter.code)),\"message\":\(JSONOutput.quote(item.letter.message)),\"attempts\":\(item.letter.attempts)}"
+            "{\"id\":\(JSONOutput.quote(item.id)),\"code\":\(JSONOutput.quote(item.letter.code)),\"message\":\(JSONOutput.quote(item.letter.message)),\"attempts\":\(item.letter.attempts),\"mayHaveArrived\":\(item.letter.mayHaveArrived)}"
         }
         try append("{\"event\":\"failed\",\"items\":[" + parts.joined(separator: ",") + "]}")
     }

@@ -7,6 +7,9 @@ public enum ItemOutcome: Sendable, Equatable {
     case retry(code: String, message: String)
     /// Retrying cannot fix it (a malformed item, a missing stream, access denied): a dead letter.
     case reject(code: String, message: String)
+    /// The service holds an item with this id already (OpenSearch's 409 to `create`): delivered if an earlier
+    /// call of this item may have been taken, else a dead letter (the engine knows which).
+    case present(message: String)
 
     /// The service may have taken the item although the answer says nothing of it (the connection broke
     /// after the call went out, or the answer could not be read): sending it again may duplicate it.
@@ -16,8 +19,8 @@ public enum ItemOutcome: Sendable, Equatable {
     }
 
     /// Retry codes after which the service may hold the item: a lost answer, an unreadable one, an indexer
-    /// acknowledgement that did not come in time.
-    public static let uncertainCodes: Set<String> = ["Transport", "MalformedAnswer", "AckTimeout"]
+    /// acknowledgement that did not come in time or could not be asked for.
+    public static let uncertainCodes: Set<String> = ["Transport", "MalformedAnswer", "AckTimeout", "Unacknowledged"]
 
     /// The service asked us to slow down (`--rate` halves).
     public var isThrottling: Bool {
@@ -33,9 +36,18 @@ public enum ItemOutcome: Sendable, Equatable {
         .retry(code: error.code == "NotSent" ? "NotSent" : "Transport", message: error.message)
     }
 
+    /// What the service said, for a dead letter.
+    public var message: String {
+        switch self {
+        case .delivered: return ""
+        case .present(let message), .retry(_, let message), .reject(_, let message): return message
+        }
+    }
+
     public var code: String? {
         switch self {
         case .delivered: return nil
+        case .present: return "AlreadyExists"
         case .retry(let code, _), .reject(let code, _): return code
         }
     }

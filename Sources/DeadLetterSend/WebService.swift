@@ -99,16 +99,19 @@ public struct WebService: Sendable {
     }
 
     private func send(_ target: HTTPURL, _ headers: [(name: String, value: String)], _ body: [UInt8]) async throws(AWSError) -> Answer {
-        trace("POST \(target) (\(body.count) bytes)")
+        // The query stays out of traces and messages (they reach the journal and the dead letters): it may hold a token.
+        var shown = target
+        shown.query = ""
+        trace("POST \(shown) (\(body.count) bytes)")
         do {
             let response = try await transport.send(HTTPRequest(method: "POST", url: target, headers: headers, body: body))
             let answer = Answer(status: response.status, body: try await response.body.collect(upTo: 64 << 20))
-            trace("\(answer.status) for POST \(target)")
+            trace("\(answer.status) for POST \(shown)")
             return answer
         } catch {
-            trace("POST \(target): \(error)")
-            if case .connect = error { throw AWSError(code: "NotSent", message: "POST \(target): \(error)") }
-            throw AWSError(code: "Transport", message: "POST \(target): \(error)")
+            trace("POST \(shown): \(error)")
+            if case .connect = error { throw AWSError(code: "NotSent", message: "POST \(shown): \(error)") }
+            throw AWSError(code: "Transport", message: "POST \(shown): \(error)")
         }
     }
 

@@ -9,17 +9,17 @@ import Glibc
 import Darwin
 #endif
 
-/// The AWS options of every command that reads inputs, for `s3://` paths. They follow the AWS CLI: the
+/// The AWS options of every command that reads inputs (for `s3://` paths) or sends. They follow the AWS CLI: the
 /// same names, the same environment variables and files. No option carries a secret (the process list is
 /// public): keys come from the environment, the profile files or a credential source.
 struct AWSFlags: ParsableArguments {
-    @Option(help: ArgumentHelp("AWS profile for s3:// paths (default: AWS_PROFILE, else default), from ~/.aws/config and ~/.aws/credentials.", valueName: "name"))
+    @Option(help: ArgumentHelp("AWS profile (default: AWS_PROFILE, else default), from ~/.aws/config and ~/.aws/credentials.", valueName: "name"))
     var profile: String?
 
     @Option(help: ArgumentHelp("AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's, else us-east-1); a bucket in another region is followed.", valueName: "region"))
     var region: String?
 
-    @Option(help: ArgumentHelp("Send S3 requests here instead of AWS, path-style (moto, MinIO, LocalStack); also AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL.", valueName: "url"))
+    @Option(help: ArgumentHelp("Send AWS requests here instead of AWS (moto, MinIO, LocalStack; S3 path-style); also AWS_ENDPOINT_URL_S3, _FIREHOSE, _EVENTBRIDGE, AWS_ENDPOINT_URL.", valueName: "url"))
     var endpointUrl: String?
 
     @Flag(help: "Send unsigned requests (public buckets); no credentials are looked for.")
@@ -28,10 +28,10 @@ struct AWSFlags: ParsableArguments {
     @Option(help: ArgumentHelp("S3 objects downloaded at once, ahead of reading (1 to 1024).", valueName: "n"))
     var s3Concurrency: Int = 80
 
-    @Option(help: ArgumentHelp("Seconds without a byte from AWS before a request is retried.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds without a byte from a server before its request counts as failed (and is retried).", valueName: "seconds"))
     var readTimeout: Double = 30
 
-    @Flag(help: "Trace every AWS request, answer and retry on stderr (never a secret).")
+    @Flag(help: "Trace every request, answer and retry on stderr (never a secret).")
     var verbose = false
 
     func validate() throws {

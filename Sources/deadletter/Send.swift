@@ -94,7 +94,7 @@ struct Send: ParsableCommand {
             _ = try TimeArgument.seconds(maxTime, flag: "--max-time")
             _ = try TimeArgument.seconds(ackTimeout, flag: "--ack-timeout")
         } catch { throw ValidationError(error.message) }
-        if let rate { guard rate > 0 && rate.isFinite else { throw ValidationError("--rate must be a number of items a second above 0") } }
+        if let rate { guard rate >= 0.01 && rate <= 1e9 else { throw ValidationError("--rate must be items a second, from 0.01 to 1000000000") } }
         if let sigv4 { guard ["es", "aoss"].contains(sigv4) else { throw ValidationError("--sigv4 must be es (OpenSearch Service) or aoss (OpenSearch Serverless)") } }
     }
 

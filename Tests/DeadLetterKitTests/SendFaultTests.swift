@@ -233,7 +233,8 @@ import Testing
         let item = Array(#"{"Data":"eA=="}"#.utf8)
         let directory = BackfillDirectory(path: root.path, target: "firehose", optionsJSON: "{}", stream: "s", eventBus: nil, generation: 0,
                                           files: [.init(name: "f.json", header: [], footer: [], items: [item, item])])
-        let (journal, state) = try SendJournal.open(root.appendingPathComponent("j.ndjson").path)
+        let journalPath = root.appendingPathComponent("j.ndjson").path
+        let (journal, state) = (try SendJournal.open(journalPath), SendJournal.read(journalPath))
         // A seeded generator: the same waits every run, worked out here from the same sequence.
         var generator = SeededRandom(seed: 42)
         let draws = (0..<6).map { _ in generator.next() }

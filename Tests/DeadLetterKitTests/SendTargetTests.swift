@@ -49,7 +49,7 @@ import DeadLetterSupport
         let items = [#"{"index":{"_index":"a","_id":"1"}}"#, #"{"index":{"_index":"a","_id":"2"}}"#, #"{"index":{"_index":"a"}}"#,
                      #"{"index":{"_index":"a","_id":"4"}}"#, #"{"create":{"_index":"a","_id":"5"}}"#].map { Self.bytes($0 + "\n{\"n\":1}\n") }
         let outcomes = await OpenSearchSend(service: Self.web(transport, url: "http://127.0.0.1:9/")).send(items)
-        #expect(outcomes == [.delivered, .delivered,
+        #expect(outcomes == [.delivered, .present(message: "a document with this _id is in the index (409 version_conflict_engine_exception)"),
                              .retry(code: "es_rejected_execution_exception", message: "rejected execution"),
                              .reject(code: "mapper_parsing_exception", message: "status 400: failed to parse field [n]"),
                              .retry(code: "unavailable_shards_exception", message: "primary shard is not active")])
@@ -130,7 +130,12 @@ import DeadLetterSupport
         let token = SplunkHECSend(service: Self.web(Scripted([(403, #"{"text":"Invalid token","code":4}"#)])), channel: nil)
         #expect(await token.send(events) == .all(4, .reject(code: "HEC4", message: "Invalid token (HTTP 403)")))
         // The third event is bad: the two before it were indexed, the one after it was not read.
-        let bad = SplunkHECSend(service: Self.web(Scripted([(400, #"{"text":"Event field is required","code":12,"invalid-event-number":2}"#)])), channel: nil)
+        let invalid = #"{"text":"Event field is required","code":12,"invalid-event-number":2}"#
+        // With acknowledgement on, the events before the bad one have no ack: sent again, possibly duplicated.
+        let acked = await SplunkHECSend(service: Self.web(Scripted([(400, invalid)])), channel: "c").send(events)
+        #expect(acked[0].code == "Unacknowledged" && acked[0].mayHaveArrived && acked[1] == acked[0])
+        #expect(acked[2].code == "HEC12" && acked[3].code == "NotIndexed")
+        let bad = SplunkHECSend(service: Self.web(Scripted([(400, invalid)])), channel: nil)
         let outcomes = await bad.send(events)
         #expect(outcomes[0] == .delivered && outcomes[1] == .delivered)
         #expect(outcomes[2] == .reject(code: "HEC12", message: "Event field is required (HTTP 400)"))

@@ -280,4 +280,57 @@ import Testing
         #expect(try stub.stats()["acceptedItems"] as? Int == 400)
         #expect(try CLI.run(["send", requests.path, "--url", stub.url, "--rate", "0"]).status == 64)
     }
+
+    /// A run stopped after journaling its dead letters and before writing them (here: send-failed/ removed,
+    /// as a kill at that moment leaves it) writes them next time; an item whose answer was lost and which then
+    /// failed otherwise until --max-attempts still says it may have arrived.
+    @Test func deadLettersJournaledButNotWrittenAreWrittenByTheNextRun() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let requests = try Self.backfilled(root, target: "http-endpoint", folder: "http-endpoint-failed", payloads: (0..<200).map { "x\($0)" },
+                                           limit: ["--max-records", "100"]).dir
+        let rules = root.appendingPathComponent("faults.json")
+        try Self.writeJSON([["cut_after_bytes": 10, "calls": [1]], ["call_status": 503, "calls": [3, 4]]], to: rules)
+        let stub = try LocalServer(["python3", "scripts/stubs/http-endpoint-stub.py", "--faults", rules.path])
+        let arguments = ["send", requests.path, "--url", stub.url, "--max-attempts", "3", "--concurrency", "1", "--format", "json"]
+        let first = try CLI.run(arguments)
+        #expect(first.status == 3, "\(first.stderr)")
+        let rejectsPath = requests.appendingPathComponent("send-failed/rejects.ndjson")
+        let rejects = try String(contentsOf: rejectsPath, encoding: .utf8)
+        // Call 1 (file 1) was cut after the stub took it; its retries (calls 3 and 4) answered 503.
+        #expect(rejects.split(separator: "\n").count == 100)
+        #expect(rejects.split(separator: "\n").allSatisfy { $0.contains("\"code\":\"HTTP503\"") && $0.contains("\"mayHaveArrived\":true") })
+        try FileManager.default.removeItem(at: requests.appendingPathComponent("send-failed"))
+        let second = try CLI.run(arguments)
+        #expect(second.status == 3)
+        #expect((try second.json()["totals"] as? [String: Any])?["failed"] as? Int == 100)
+        #expect(try String(contentsOf: rejectsPath, encoding: .utf8) == rejects)
+        // A dry run of the dead letters reads their journal-less directory and writes nothing.
+        let dry = try CLI.run(["send", requests.appendingPathComponent("send-failed").path, "--url", stub.url, "--dry-run"])
+        #expect(dry.status == 0 && dry.stdout.contains("would send 100"))
+        #expect(!FileManager.default.fileExists(atPath: requests.appendingPathComponent("send-failed/send-journal.ndjson").path))
+    }
+
+    /// A document whose id is in the index before this send: not overwritten, not counted as sent, a dead
+    /// letter that says so.
+    @Test func openSearchLeavesDocumentsThatWereThereAlone() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let documents = (0..<20).map { #"{"n":\#($0)}"# }
+        let made = try Self.backfilled(root, target: "opensearch", folder: "AmazonOpenSearchService-failed", payloads: documents) { i in
+            ["esIndexName": "logs", "esDocumentId": "d\(i)"]
+        }
+        let stub = try LocalServer(["python3", "scripts/stubs/bulk-stub.py"])
+        #expect(try CLI.run(["send", made.dir.path, "--url", stub.url]).status == 0)
+        let again = root.appendingPathComponent("again")
+        #expect(try CLI.run(["backfill", made.bucket.path, "--target", "opensearch", "--out", again.path, "-q"]).status == 0)
+        let run = try CLI.run(["send", again.path, "--url", stub.url, "--format", "json"])
+        #expect(run.status == 3)
+        let totals = try run.json()["totals"] as? [String: Any] ?? [:]
+        #expect(totals["sent"] as? Int == 0 && totals["failed"] as? Int == 20)
+        let rejects = try String(contentsOf: again.appendingPathComponent("send-failed/rejects.ndjson"), encoding: .utf8)
+        #expect(rejects.split(separator: "\n").allSatisfy { $0.contains("\"code\":\"AlreadyExists\"") && $0.contains("left as it is") })
+        #expect(try stub.stats()["conflicts"] as? Int == 20)
+        #expect((try stub.stats()["results"] as? [String: Int])?["updated"] == nil)
+    }
 }

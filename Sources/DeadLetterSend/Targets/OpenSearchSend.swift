@@ -3,7 +3,8 @@ import DeadLetterBytes
 
 /// OpenSearch `_bulk`: each item is an action line and its document. An `index` action with a known `_id` is
 /// sent as `create`, so a replay (after a lost answer or a kill) answers 409 for a document already there
-/// instead of writing it again: a 409 to `create` counts as delivered. The answer's `items` are read one by
+/// instead of writing it again: a 409 to `create` counts as delivered when an earlier call of the item may
+/// have been taken, and is a dead letter (`AlreadyExists`, the document there is left alone) when not. The answer's `items` are read one by
 /// one whatever `errors` says: 429 (`es_rejected_execution_exception`) and 5xx are retried, other statuses
 /// (mapping errors, 400s) are dead letters with the cluster's reason.
 struct OpenSearchSend: SendTarget {
@@ -57,8 +58,10 @@ struct OpenSearchSend: SendTarget {
                 return .retry(code: "MalformedAnswer", message: "a _bulk result without a status")
             }
             if (200..<300).contains(status) { return .delivered }
-            // A document with this id is there already: an earlier send of it was taken.
-            if status == 409 && item.create { return .delivered }
+            // A document with this id is there already: ours from an earlier call, or not (the engine knows).
+            if status == 409 && item.create {
+                return .present(message: "a document with this _id is in the index (409 \(result["error"]?["type"]?.string ?? "conflict"))")
+            }
             let code = result["error"]?["type"]?.string ?? "HTTP\(status)"
             let message = result["error"]?["reason"]?.string ?? "status \(status)"
             return status == 429 || status >= 500 ? .retry(code: code, message: message) : .reject(code: code, message: "status \(status): \(message)")

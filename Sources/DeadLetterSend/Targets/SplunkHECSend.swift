@@ -4,8 +4,9 @@ import Foundation
 
 /// Splunk HTTP Event Collector: the events go in one request to `/services/collector/event` with the token.
 /// `{"code": 0}` is success; busy (code 9, 503) and 5xx are retried; token and format errors are dead
-/// letters. When HEC names the first bad event (`invalid-event-number` N), the events before it were indexed
-/// (HEC reads a request in order), N is a dead letter and those after it are sent again.
+/// letters. When HEC names the first bad event (`invalid-event-number` N), the events before it were taken
+/// (HEC reads a request in order), N is a dead letter and those after it are sent again; with acknowledgement
+/// on, the events before it have no ack and are sent again as possibly duplicated.
 ///
 /// With indexer acknowledgement (`ack`), a request carries a channel and its events count as delivered only
 /// once `/services/collector/ack` says their `ackId` is indexed; an ack that does not come within
@@ -51,8 +52,12 @@ struct SplunkHECSend: SendTarget {
             return .all(items.count, .retry(code: name, message: text))
         }
         if let bad = json?["invalid-event-number"]?.int, (0..<items.count).contains(bad) {
+            // With acknowledgement on, only an ack says "indexed", and this answer carries none: the events
+            // before the bad one are sent again, counted as possibly duplicated.
+            let before: ItemOutcome = channel == nil ? .delivered
+                : .retry(code: "Unacknowledged", message: "HEC read it before an invalid event but gave no acknowledgement")
             return (0..<items.count).map { i in
-                i < bad ? .delivered : i == bad ? .reject(code: name, message: "\(text) (HTTP \(answer.status))")
+                i < bad ? before : i == bad ? .reject(code: name, message: "\(text) (HTTP \(answer.status))")
                     : .retry(code: "NotIndexed", message: "an earlier event of its request was refused: \(text)")
             }
         }
