@@ -242,16 +242,8 @@ class Store(stubkit.Store):
         self.ready = threading.Condition(self.lock)
 
     def seed_queue(self, queue, path):
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        # One dump, or several printed one after the other (receive-message run in a loop).
-        decoder, position, messages = json.JSONDecoder(), 0, []
-        while text[position:].strip():
-            position += len(text[position:]) - len(text[position:].lstrip())
-            dump, position = decoder.raw_decode(text, position)
-            messages += dump.get("Messages") or []
-        for m in messages:
-            if m["MessageId"] in queue.by_id:
+        for m in stubkit.receive_message_dumps(path):
+            if m["MessageId"] in queue.by_id:  # already loaded from another file
                 continue
             attrs = m.get("Attributes") or {}
             sent = int(attrs.get("SentTimestamp") or time.time() * 1000)

@@ -74,6 +74,22 @@ def chance(seed, rule_index, digest, attempt):
     return int.from_bytes(h[:8], "big") / 2.0 ** 64
 
 
+def receive_message_dumps(path):
+    """The messages of a file holding one or more `aws sqs receive-message` dumps (printed one after the other, as
+    a loop of receive-message writes them), the first of each MessageId, in order."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    decoder, position, out, seen = json.JSONDecoder(), 0, [], set()
+    while text[position:].strip():
+        position += len(text[position:]) - len(text[position:].lstrip())
+        dump, position = decoder.raw_decode(text, position)
+        for m in dump.get("Messages") or []:
+            if m["MessageId"] not in seen:
+                seen.add(m["MessageId"])
+                out.append(m)
+    return out
+
+
 def millis():
     return int(time.time() * 1000)
 

@@ -3,7 +3,6 @@
     python3 -m unittest discover -s scripts/stubs -p 'test_sqs_stub.py'
 """
 
-import base64
 import hashlib
 import json
 import os
