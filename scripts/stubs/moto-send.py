@@ -26,6 +26,30 @@ def client(service, endpoint):
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
+def setup_eventbridge(endpoint, queue, only=None):
+    """A queue and a rule sending every event to it, on the default bus and orders-bus, or only on `only` (created
+    unless it is the default bus)."""
+    sqs = client("sqs", endpoint)
+    url = sqs.create_queue(QueueName=queue)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = client("events", endpoint)
+    # The samples name a custom bus too: a rule on each sends everything to the queue.
+    buses = ("default", "orders-bus") if only is None else (only,)
+    for bus in buses:
+        if bus != "default":
+            events.create_event_bus(Name=bus)
+    for bus in buses:
+        events.put_rule(Name="everything", EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": ""}]}))
+        events.put_targets(Rule="everything", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+
+
+def event_line(body):
+    """`source detail-type SHA-256(canonical detail)` of an event EventBridge delivered to a queue."""
+    event = json.loads(body)
+    detail = json.dumps(event["detail"], sort_keys=True, separators=(",", ":"))
+    return "%s %s %s" % (event["source"], event["detail-type"], hashlib.sha256(detail.encode()).hexdigest())
+
+
 def backfill_files(directory):
     manifest = json.load(open(os.path.join(directory, "manifest.json")))
     return [json.load(open(os.path.join(directory, f["name"]))) for f in manifest["files"]]
@@ -56,20 +80,7 @@ def main(argv):
             digests.append(hashlib.sha256(data).hexdigest())
         print("\n".join(sorted(digests)))
     elif command == "setup-eventbridge":
-        endpoint, queue = argv[2:4]
-        only = argv[4] if len(argv) > 4 else None
-        sqs = client("sqs", endpoint)
-        url = sqs.create_queue(QueueName=queue)["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events = client("events", endpoint)
-        # The samples name a custom bus too: a rule on each sends everything to the queue.
-        buses = ("default", "orders-bus") if only is None else (only,)
-        for bus in buses:
-            if bus != "default":
-                events.create_event_bus(Name=bus)
-        for bus in buses:
-            events.put_rule(Name="everything", EventBusName=bus, EventPattern=json.dumps({"source": [{"prefix": ""}]}))
-            events.put_targets(Rule="everything", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+        setup_eventbridge(argv[2], argv[3], argv[4] if len(argv) > 4 else None)
     elif command == "received":
         endpoint, queue = argv[2:4]
         sqs = client("sqs", endpoint)
@@ -81,9 +92,7 @@ def main(argv):
             if not messages:
                 break
             for message in messages:
-                event = json.loads(message["Body"])
-                detail = json.dumps(event["detail"], sort_keys=True, separators=(",", ":"))
-                seen.append("%s %s %s" % (event["source"], event["detail-type"], hashlib.sha256(detail.encode()).hexdigest()))
+                seen.append(event_line(message["Body"]))
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         print("\n".join(sorted(seen)))
     elif command == "expected-eventbridge":
@@ -97,4 +106,5 @@ def main(argv):
         sys.exit(__doc__)
 
 
-main(sys.argv)
+if __name__ == "__main__":
+    main(sys.argv)
