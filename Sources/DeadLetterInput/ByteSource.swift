@@ -43,7 +43,7 @@ public final class FileDescriptorSource: ByteSource {
     private let closeOnDeinit: Bool
     public private(set) var bytesRead: Int64 = 0
     /// Where to count the bytes for the progress line, if one is drawn.
-    var progress: ProgressCounters?
+    package var progress: ProgressCounters?
 
     public init(fd: Int32, closeOnDeinit: Bool) {
         self.fd = fd

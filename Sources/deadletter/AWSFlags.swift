@@ -34,6 +34,9 @@ struct AWSFlags: ParsableArguments {
     @Flag(help: "Trace every request, answer and retry on stderr (never a secret).")
     var verbose = false
 
+    @Flag(help: "Read an SQS queue that has a RedrivePolicy of its own (each receive counts toward its maxReceiveCount).")
+    var allowReceiveCount = false
+
     func validate() throws {
         guard (1...1024).contains(s3Concurrency) else {
             throw ValidationError("--s3-concurrency must be from 1 to 1024, not \(s3Concurrency)")
@@ -73,14 +76,50 @@ struct AWSFlags: ParsableArguments {
 
     /// The `s3://` source, built lazily: nothing here reads the environment, AWS settings or credentials until
     /// an `s3://` argument is listed, so a local run pays nothing for it.
-    func remoteSources(window: TimeWindow?) -> RemoteSources {
+    /// The `s3://` and `sqs://` sources, built lazily: nothing here reads the environment, AWS settings or
+    /// credentials until such an argument is listed, so a local run pays nothing for them. `paths` decides
+    /// whether Ctrl-C must make received SQS messages visible again: that handling is installed now, before
+    /// any thread starts, and only then.
+    func remoteSources(window: TimeWindow?, paths: [String]) -> RemoteSources {
         let flags = flagOptions()
+        var sqs = SQSInputSettings(makeClient: { () throws(AWSError) -> SQSClient in
+            let environment = AWSEnvironment.process()
+            return try Self.makeSQSClient(Self.applying(environment, to: flags), environment)
+        })
+        sqs.allowReceiveCount = allowReceiveCount
+        if paths.contains(where: { $0.hasPrefix("sqs://") || SQSQueueName.isQueueURL($0) }) {
+            sqs.interrupts = Self.installInterrupts()
+        }
+        let queues = sqs
         return {
             [S3Objects(S3InputSettings(makeClient: { () throws(AWSError) -> S3Client in
                 let environment = AWSEnvironment.process()
                 return try Self.makeClient(Self.applying(environment, to: flags), environment)
-            }, window: window, concurrency: flags.s3Concurrency))]
+            }, window: window, concurrency: flags.s3Concurrency)),
+             SQSQueues(queues)]
         }
+    }
+
+    nonisolated(unsafe) private static var interrupts: (cleanup: InterruptCleanup, handling: InterruptHandling)?
+
+    /// The process's interrupt handling for cleanups that reach AWS; installed once, kept for the process.
+    static func installInterrupts() -> InterruptCleanup {
+        if let interrupts { return interrupts.cleanup }
+        let cleanup = InterruptCleanup()
+        interrupts = (cleanup, InterruptHandling(running: cleanup))
+        return cleanup
+    }
+
+    static func makeSQSClient(_ options: AWSOptions, _ environment: AWSEnvironment) throws(AWSError) -> SQSClient {
+        let trace = options.verbose ? AWSTrace(Self.traceLine) : .off
+        let connection = try AWSConnection.open(service: "sqs", connections: 8, options: options, environment: environment, trace: trace)
+        guard let credentials = connection.credentials else {
+            throw AWSError(code: "InvalidConfiguration", message: "--no-sign-request: SQS needs signed requests")
+        }
+        trace("aws: region \(connection.region)" + (connection.endpoint.map { ", endpoint \($0)" } ?? "") + ", credentials: \(credentials.source)")
+        let service = AWSJSONService(transport: connection.transport, credentials: credentials, region: connection.region, service: "sqs",
+                                     endpoint: connection.endpoint, jsonVersion: "1.0", trace: trace, now: WallClock.millis)
+        return SQSClient(service: service, retry: RetryPolicy(maxAttempts: options.maxAttempts))
     }
 
     static func makeClient(_ options: AWSOptions, _ environment: AWSEnvironment) throws(AWSError) -> S3Client {

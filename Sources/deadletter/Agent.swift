@@ -52,7 +52,7 @@ struct Agent: ParsableCommand {
         options.format = format
         options.restartWindowSeconds = restartWindow
         options.stdinIsTerminal = isatty(STDIN_FILENO) == 1
-        options.remoteSources = aws.remoteSources(window: nil)
+        options.remoteSources = aws.remoteSources(window: nil, paths: paths)
         try finish { output, diagnostics throws(UsageError) in
             try AgentJob.run(options, output: output, diagnostics: diagnostics)
         }

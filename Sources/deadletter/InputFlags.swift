@@ -15,7 +15,7 @@ extension FailureKind: ExpressibleByArgument {
 
 /// Flags shared by every command that reads records.
 struct InputFlags: ParsableArguments {
-    @Argument(help: ArgumentHelp("Files, directories (recursively, hidden entries skipped) or s3://BUCKET/PREFIX to read; - for stdin. Default: stdin when it is not a terminal.", valueName: "path"),
+    @Argument(help: ArgumentHelp("Files, directories (recursively, hidden entries skipped), s3://BUCKET/PREFIX or sqs://QUEUE (a queue URL too: read without deleting) to read; - for stdin. Default: stdin when it is not a terminal.", valueName: "path"),
               completion: .file())
     var paths: [String] = []
 
@@ -39,7 +39,7 @@ struct InputFlags: ParsableArguments {
 
     @OptionGroup var filters: FilterFlags
 
-    @OptionGroup(title: "AWS options (for s3://BUCKET/PREFIX paths)") var aws: AWSFlags
+    @OptionGroup(title: "AWS options (for s3://BUCKET/PREFIX and sqs://QUEUE paths)") var aws: AWSFlags
 
     func validate() throws {
         _ = try kind?.value(for: "--kind <kind>", meaning: Self.kindOfFolder)
@@ -68,7 +68,7 @@ struct InputFlags: ParsableArguments {
             throw ValidationError(error.message)
         }
         options.read.fallbackKind = kind
-        options.remoteSources = aws.remoteSources(window: TimeWindow(since: options.filter.since, until: options.filter.until))
+        options.remoteSources = aws.remoteSources(window: TimeWindow(since: options.filter.since, until: options.filter.until), paths: paths)
         return options
     }
 }

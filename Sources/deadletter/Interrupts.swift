@@ -1,4 +1,4 @@
-import DeadLetterBackfill
+import DeadLetterSupport
 import Dispatch
 #if canImport(Glibc)
 import Glibc

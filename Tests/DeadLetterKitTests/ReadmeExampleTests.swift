@@ -3,8 +3,8 @@ import Testing
 
 /// The README's console examples, run as a user would type them, with `deadletter` on PATH, in a fresh
 /// directory beside `samples/`. Commands that need the AWS CLI or a synced bucket (`aws …`, `bucket/…`) are
-/// shown, not run; `s3://my-firehose-errors/` examples run against moto's server on 127.0.0.1 holding a copy of
-/// `samples/firehose/` stored by boto3. Expected output is the text under each command: a line `…` stands for any number of lines, and
+/// shown, not run; `s3://my-firehose-errors/` and `sqs://orders-dlq` examples run against moto's server on 127.0.0.1
+/// holding a copy of `samples/firehose/` stored by boto3 and the sample dump's dead letters. Expected output is the text under each command: a line `…` stands for any number of lines, and
 /// `…` inside a line for any text, unless the output has that line exactly (tables shorten cells with `…`).
 @Suite struct ReadmeExampleTests {
     struct Example: CustomStringConvertible, Sendable {
@@ -47,6 +47,7 @@ import Testing
         #expect(Self.runnable.contains { $0.command.hasPrefix("deadletter summarize") })
         #expect(Self.runnable.contains { $0.command.hasPrefix("deadletter backfill") })
         #expect(Self.runnable.contains { $0.command.contains("s3://") })
+        #expect(Self.runnable.contains { $0.command.contains("sqs://") })
     }
 
     /// Examples that build on an earlier one (`entries/` after the backfill that wrote it, `$M`) run in one
@@ -58,11 +59,16 @@ import Testing
                                                    withDestinationURL: CLI.packageRoot.appendingPathComponent("samples"))
         var environment: [String: String] = [:]
         var server: LocalServer?
-        if Self.runnable.contains(where: { $0.command.contains("s3://") }) {
+        if Self.runnable.contains(where: { $0.command.contains("s3://") || $0.command.contains("sqs://") }) {
             let moto = try LocalServer.moto()
             server = moto
             _ = try S3InputTests.upload(moto, bucket: "my-firehose-errors", [CLI.packageRoot.appendingPathComponent("samples/firehose")])
+            // sqs://orders-dlq holds the sample dump's three dead letters.
+            #expect(try SQSTests.moto(["seed", moto.url, "orders-dlq",
+                                       CLI.packageRoot.appendingPathComponent("samples/eventbridge-dlq/receive-message-2024-03-05.json").path]) == "3")
             environment = S3InputTests.environment(moto)
+            environment["AWS_ENDPOINT_URL_SQS"] = moto.url
+            environment["XDG_STATE_HOME"] = dir.appendingPathComponent("state").path
         }
         defer { server?.stop() }
         let marker = "@@deadletter-readme-example@@"

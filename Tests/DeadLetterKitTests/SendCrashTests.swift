@@ -122,19 +122,10 @@ import Testing
         }
         var killed = 0
         for _ in 0..<20 {
-            let process = Process()
-            process.executableURL = CLI.binary
-            process.arguments = ["send", batches.path, "-q"] + arguments
-            var environment = ProcessInfo.processInfo.environment
-            for name in environment.keys where name.hasPrefix("AWS_") { environment.removeValue(forKey: name) }
-            for (k, v) in env { environment[k] = v }
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
             // The moment counts from the run's first call (reading and checking the files comes first).
             let journalPath = batches.appendingPathComponent("send-journal.ndjson").path
             let before = (try? String(contentsOfFile: journalPath, encoding: .utf8))?.components(separatedBy: "\"sending\"").count ?? 0
-            try process.run()
+            let process = try CLI.start(["send", batches.path, "-q"] + arguments, environment: env)
             let deadline = Date().addingTimeInterval(30)
             while process.isRunning, Date() < deadline,
                   ((try? String(contentsOfFile: journalPath, encoding: .utf8))?.components(separatedBy: "\"sending\"").count ?? 0) <= before {

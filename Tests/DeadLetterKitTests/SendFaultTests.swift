@@ -138,17 +138,7 @@ import Testing
                                                                        ["call_error": "ServiceUnavailableException", "calls": [2]]])
         defer { try? FileManager.default.removeItem(at: s.root) }
         let items = try Self.written(s.batches)
-        let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = ["send", s.batches.path, "-q", "--concurrency", "1"]
-        var environment = ProcessInfo.processInfo.environment
-        for name in environment.keys where name.hasPrefix("AWS_") { environment.removeValue(forKey: name) }
-        for (k, v) in s.env { environment[k] = v }
-        environment["AWS_EC2_METADATA_DISABLED"] = "true"
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try CLI.start(["send", s.batches.path, "-q", "--concurrency", "1"], environment: s.env)
         // Killed once the journal holds the lost answer, before a retry could be taken.
         let journal = s.batches.appendingPathComponent("send-journal.ndjson").path
         let deadline = Date().addingTimeInterval(20)

@@ -56,12 +56,9 @@ enum CLI {
     }
 
     /// `run`, with stdout and stderr exactly as written (golden files compare bytes, not decoded text).
-    static func runCapturingBytes(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
-                                  cwd: URL? = nil, sourceLocation: SourceLocation = #_sourceLocation)
-        throws -> (status: Int32, stdout: Data, stderr: Data) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+    /// The environment a run gets: this process's, without NO_COLOR or any AWS setting of the machine, with
+    /// instance metadata off, then `environment`.
+    static func environment(_ environment: [String: String]) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "NO_COLOR")
         // Never the machine's own AWS settings: a test that reaches AWS says which server and keys it uses.
@@ -69,7 +66,29 @@ enum CLI {
         // Never the real instance metadata address either: a test of it points it at a stub of its own.
         env["AWS_EC2_METADATA_DISABLED"] = "true"
         for (k, v) in environment { env[k] = v }
-        process.environment = env
+        return env
+    }
+
+    /// Starts the binary with its output thrown away, for tests that interrupt or kill it.
+    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = Self.environment(environment)
+        process.currentDirectoryURL = packageRoot
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    static func runCapturingBytes(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
+                                  cwd: URL? = nil, sourceLocation: SourceLocation = #_sourceLocation)
+        throws -> (status: Int32, stdout: Data, stderr: Data) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = Self.environment(environment)
         process.currentDirectoryURL = cwd ?? packageRoot
         let out = Pipe(), input = Pipe()
         // stderr goes to a file: reading two pipes at once would need a second reader thread.

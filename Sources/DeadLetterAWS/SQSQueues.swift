@@ -1,0 +1,298 @@
+import DeadLetterBytes
+import DeadLetterInput
+import DeadLetterSupport
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How `sqs://` arguments are read.
+public struct SQSInputSettings: Sendable {
+    /// Makes the client on first use: a run over local files never reads AWS settings.
+    public var makeClient: @Sendable () throws(AWSError) -> SQSClient
+    /// `--allow-receive-count`: read a queue that has a RedrivePolicy of its own.
+    public var allowReceiveCount = false
+    /// Seconds each long poll waits for a message (an empty answer then means the queue shows none).
+    public var wait = 1
+    /// Seconds the messages stay hidden while the queue is read; nil: from the queue's size.
+    public var visibility: Int?
+    /// Where Ctrl-C finds the messages to make visible again before the process exits.
+    public var interrupts: InterruptCleanup?
+    public var now: @Sendable () -> Int64 = WallClock.millis
+
+    public init(makeClient: @escaping @Sendable () throws(AWSError) -> SQSClient) {
+        self.makeClient = makeClient
+    }
+}
+
+/// `sqs://QUEUE` and queue URLs: an EventBridge dead-letter queue read without harm. Every message is
+/// received once (repeats of a MessageId, which SQS may deliver, are counted once), kept hidden while the
+/// queue is read so none is received twice, and made visible again as soon as the queue is drained (also on
+/// an error or Ctrl-C). What was received is spooled to an unlinked temporary file in the form
+/// `aws sqs receive-message` prints, so the records read exactly as a saved dump of the same messages would.
+/// A queue with a RedrivePolicy of its own is refused: each receive raises ApproximateReceiveCount, and past
+/// its maxReceiveCount SQS would move messages onward.
+public struct SQSQueues: InputSource {
+    private let settings: SQSInputSettings
+    private var client: SQSClient?
+    private var clientFailure: AWSError?
+    private var seen: Set<String> = []
+
+    public init(_ settings: SQSInputSettings) {
+        self.settings = settings
+    }
+
+    public func claims(_ argument: String) -> Bool {
+        argument.hasPrefix("sqs://") || SQSQueueName.isQueueURL(argument)
+    }
+
+    public mutating func list(_ argument: String, into listing: inout InputListing) {
+        guard let queue = SQSQueueName(argument) else {
+            listing.problems.append(InputProblem(path: argument, reason: "not a queue: write sqs://NAME or the queue's URL"))
+            return
+        }
+        if client == nil && clientFailure == nil {
+            do throws(AWSError) { client = try settings.makeClient() } catch { clientFailure = error }
+        }
+        guard let client else {
+            listing.problems.append(InputProblem(path: argument, reason: clientFailure?.message ?? "cannot reach SQS"))
+            return
+        }
+        let name = "sqs://\(queue.name)"
+        guard seen.insert(name).inserted else {
+            listing.problems.append(InputProblem(path: name, reason: "named by another argument too; read once", isNote: true))
+            return
+        }
+        let settings = settings
+        let result: Result<SQSRead, AWSError> = blockingAwait { () async -> Result<SQSRead, AWSError> in
+            do throws(AWSError) { return .success(try await SQSRead.drain(queue, client: client, settings: settings)) } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .failure(let error):
+            listing.problems.append(InputProblem(path: name, reason: error.message))
+        case .success(let read):
+            for note in read.notes { listing.problems.append(InputProblem(path: name, reason: note, isNote: true)) }
+            for problem in read.problems { listing.problems.append(InputProblem(path: name, reason: problem)) }
+            if let spool = read.spool {
+                listing.units.append(InputUnit(name: name, size: spool.size, origin: SpooledQueue(spool: spool, name: name)))
+            }
+        }
+    }
+}
+
+/// One queue read: its messages spooled, and what the user must be told.
+struct SQSRead: Sendable {
+    var spool: Spool?
+    var notes: [String] = []
+    var problems: [String] = []
+
+    /// Receives every message of the queue once, then makes them all visible again.
+    static func drain(_ queue: SQSQueueName, client: SQSClient, settings: SQSInputSettings) async throws(AWSError) -> SQSRead {
+        let url = try await client.queueURL(queue)
+        let attributes = try await client.attributes(url)
+        if let policy = attributes["RedrivePolicy"], !settings.allowReceiveCount {
+            throw AWSError(code: "RedrivePolicy", message: "this queue has a RedrivePolicy of its own (\(policy)): every receive raises "
+                + "ApproximateReceiveCount, and past maxReceiveCount SQS moves messages onward; nothing was received. Give "
+                + "--allow-receive-count to read it anyway")
+        }
+        let approximate = Int(attributes["ApproximateNumberOfMessages"] ?? "") ?? 0
+        let hidden = Int(attributes["ApproximateNumberOfMessagesNotVisible"] ?? "") ?? 0
+        let visibility = settings.visibility ?? min(43_200, 300 + approximate / 25)
+        var read = SQSRead()
+        var summary = "about \(HumanNumber.grouped(approximate)) messages in the queue"
+        if hidden > 0 { summary += " and \(HumanNumber.grouped(hidden)) in flight (not visible: not read)" }
+        let receipts = Receipts()
+        let cleanup = settings.interrupts?.add { receipts.releaseBlocking(client: client, url: url) }
+        defer { if let cleanup { settings.interrupts?.remove(cleanup) } }
+        let spool: Spool
+        do { spool = try Spool() } catch { throw AWSError(code: "Spool", message: "cannot make a temporary file to hold the messages: \(error)") }
+        var repeats = 0
+        var empties = 0
+        var oldest: Int64?
+        do throws(AWSError) {
+            while true {
+                let batch = try await client.receive(url, visibility: visibility, wait: settings.wait)
+                if batch.isEmpty {
+                    empties += 1
+                    // A long poll that finds nothing means nothing is visible; the count confirms it.
+                    if receipts.count >= approximate || empties >= 3 { break }
+                    continue
+                }
+                empties = 0
+                var fresh: [SQSMessage] = []
+                for message in batch {
+                    if receipts.add(message) { fresh.append(message) } else { repeats += 1 }
+                }
+                guard !fresh.isEmpty else { continue }
+                for message in fresh {
+                    if let sent = message.sentTimestamp { oldest = min(oldest ?? sent, sent) }
+                }
+                var line = Array("{\"Messages\":[".utf8)
+                for (i, message) in fresh.enumerated() {
+                    if i > 0 { line.append(UInt8(ascii: ",")) }
+                    line += message.json
+                }
+                line += Array("]}\n".utf8)
+                try spool.write(line)
+            }
+        } catch {
+            let released = await receipts.release(client: client, url: url)
+            throw AWSError(code: error.code, message: error.message + "; " + released.describe(visibility: visibility))
+        }
+        let released = await receipts.release(client: client, url: url)
+        let count = receipts.count
+        var note = "\(HumanNumber.grouped(count)) message\(count == 1 ? "" : "s") read (\(summary))"
+        if let oldest {
+            note += ", the oldest sent \(UTCTime.rfc3339(oldest)) (\(Self.age(settings.now() - oldest)) ago)"
+        }
+        note += "; nothing deleted, " + released.describe(visibility: visibility)
+        read.notes.append(note)
+        if repeats > 0 {
+            read.notes.append("\(HumanNumber.grouped(repeats)) messages were received again while the queue was read (SQS delivers at least once) and counted once")
+        }
+        if released.failed > 0 { read.problems.append(released.describe(visibility: visibility)) }
+        read.spool = count > 0 ? spool : nil
+        return read
+    }
+
+    static func age(_ millis: Int64) -> String {
+        let seconds = max(0, millis / 1000)
+        if seconds < 120 { return "\(seconds) s" }
+        if seconds < 7200 { return "\(seconds / 60) min" }
+        if seconds < 172_800 { return "\(seconds / 3600) h" }
+        return "\(seconds / 86400) d"
+    }
+}
+
+/// The receipt handles of the messages received, to make them visible again (or delete them).
+// @unchecked Sendable: `handles` and `order` are touched only under `lock`.
+package final class Receipts: @unchecked Sendable {
+    private let lock = Lock()
+    private var handles: [String: String] = [:]
+    private var order: [String] = []
+    private var released = false
+
+    package init() {}
+
+    /// Keeps the latest handle; false when the message was received before.
+    package func add(_ message: SQSMessage) -> Bool {
+        lock.withLock {
+            let fresh = handles[message.messageId] == nil
+            if fresh { order.append(message.messageId) }
+            handles[message.messageId] = message.receiptHandle
+            return fresh
+        }
+    }
+
+    package var count: Int { lock.withLock { order.count } }
+
+    package func handle(_ id: String) -> String? { lock.withLock { handles[id] } }
+
+    /// A message deleted: nothing to make visible again.
+    package func forget(_ id: String) { lock.withLock { _ = handles.removeValue(forKey: id) } }
+
+    package struct Released: Sendable {
+        package var done = 0
+        package var failed = 0
+        var reason = ""
+
+        package func describe(visibility: Int) -> String {
+            if failed == 0 { return "\(HumanNumber.grouped(done)) made visible again" }
+            return "\(HumanNumber.grouped(failed)) messages could not be made visible again (\(reason)); they will be after "
+                + "the visibility timeout of \(visibility) s"
+        }
+    }
+
+    /// Makes every message visible again (once), ten to a call, eight calls at a time.
+    package func release(client: SQSClient, url: String) async -> Released {
+        let entries: [(id: String, handle: String)] = lock.withLock {
+            guard !released else { return [] }
+            released = true
+            return order.compactMap { id in handles[id].map { (id, $0) } }
+        }
+        let batches = stride(from: 0, to: entries.count, by: 10).map { Array(entries[$0..<min($0 + 10, entries.count)]) }
+        return await withTaskGroup(of: Released.self) { group in
+            var next = 0
+            var total = Released()
+            func add() {
+                guard next < batches.count else { return }
+                let batch = batches[next]
+                next += 1
+                group.addTask {
+                    do throws(AWSError) {
+                        let results = try await client.changeVisibility(url, batch, to: 0)
+                        let failures = results.values.compactMap { $0 }
+                        return Released(done: batch.count - failures.count, failed: failures.count, reason: failures.first?.message ?? "")
+                    } catch {
+                        return Released(done: 0, failed: batch.count, reason: error.message)
+                    }
+                }
+            }
+            for _ in 0..<8 { add() }
+            while let part = await group.next() {
+                total.done += part.done
+                total.failed += part.failed
+                if total.reason.isEmpty { total.reason = part.reason }
+                add()
+            }
+            return total
+        }
+    }
+
+    /// For Ctrl-C: on the signal's own thread, never a task's.
+    package func releaseBlocking(client: SQSClient, url: String) {
+        _ = blockingAwait { () async -> Released in await self.release(client: client, url: url) }
+    }
+}
+
+/// An unlinked temporary file: written while the queue is read, read by the engine, gone when closed.
+final class Spool: @unchecked Sendable {
+    // @unchecked: written by one task before it is read; the descriptor is only read after.
+    let fd: Int32
+    private(set) var size: Int64 = 0
+
+    struct Failure: Error, CustomStringConvertible { var description: String }
+
+    init() throws(Failure) {
+        var template = Array((NSTemporaryDirectory() + "/deadletter-sqs-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw Failure(description: String(cString: strerror(errno))) }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    func write(_ bytes: [UInt8]) throws(AWSError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { systemWrite(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw AWSError(code: "Spool", message: "cannot write the temporary file holding the messages: \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+        size += Int64(bytes.count)
+    }
+}
+
+/// A spooled queue, opened: the file from its start.
+struct SpooledQueue: InputOrigin {
+    let spool: Spool
+    let name: String
+
+    var identity: InputIdentity { InputIdentity(scheme: "sqs", key: name) }
+
+    func open(counting progress: ProgressCounters?) throws(InputError) -> OpenedInput {
+        let fd = dup(spool.fd)
+        guard fd >= 0, lseek(fd, 0, SEEK_SET) == 0 else { throw .cannotOpen(String(cString: strerror(errno))) }
+        let source = FileDescriptorSource(fd: fd, closeOnDeinit: true)
+        source.progress = progress
+        return OpenedInput(bytes: source, bytesRead: { source.bytesRead })
+    }
+}
