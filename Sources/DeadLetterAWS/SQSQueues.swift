@@ -129,7 +129,7 @@ struct SQSRead: Sendable {
                 }
                 guard !fresh.isEmpty else { continue }
                 for message in fresh {
-                    if let sent = message.sentTimestamp { oldest = min(oldest ?? sent, sent) }
+                    if let sent = message.sentTimestamp, UTCTime.supported.contains(sent) { oldest = min(oldest ?? sent, sent) }
                 }
                 var line = Array("{\"Messages\":[".utf8)
                 for (i, message) in fresh.enumerated() {
@@ -171,17 +171,20 @@ struct SQSRead: Sendable {
 /// The receipt handles of the messages received, to make them visible again (or delete them).
 // @unchecked Sendable: `handles` and `order` are touched only under `lock`.
 package final class Receipts: @unchecked Sendable {
-    private let lock = Lock()
+    private let lock = ConditionLock()
     private var handles: [String: String] = [:]
     private var order: [String] = []
-    private var released = false
+    /// Every MessageId received, deleted ones too: SQS may deliver a deleted message again.
+    private var seen: Set<String> = []
+    private enum Release { case notYet, running, done }
+    private var release = Release.notYet
 
     package init() {}
 
     /// Keeps the latest handle; false when the message was received before.
     package func add(_ message: SQSMessage) -> Bool {
         lock.withLock {
-            let fresh = handles[message.messageId] == nil
+            let fresh = seen.insert(message.messageId).inserted
             if fresh { order.append(message.messageId) }
             handles[message.messageId] = message.receiptHandle
             return fresh
@@ -210,9 +213,15 @@ package final class Receipts: @unchecked Sendable {
     /// Makes every message visible again (once), ten to a call, eight calls at a time.
     package func release(client: SQSClient, url: String) async -> Released {
         let entries: [(id: String, handle: String)] = lock.withLock {
-            guard !released else { return [] }
-            released = true
+            guard release == .notYet else { return [] }
+            release = .running
             return order.compactMap { id in handles[id].map { (id, $0) } }
+        }
+        defer {
+            lock.withLock {
+                release = .done
+                lock.broadcast()
+            }
         }
         let batches = stride(from: 0, to: entries.count, by: 10).map { Array(entries[$0..<min($0 + 10, entries.count)]) }
         return await withTaskGroup(of: Released.self) { group in
@@ -244,8 +253,10 @@ package final class Receipts: @unchecked Sendable {
     }
 
     /// For Ctrl-C: on the signal's own thread, never a task's.
+    /// Ctrl-C during a release already under way waits for it rather than cutting it short.
     package func releaseBlocking(client: SQSClient, url: String) {
         _ = blockingAwait { () async -> Released in await self.release(client: client, url: url) }
+        lock.withLock { while release != .done { lock.wait() } }
     }
 }
 

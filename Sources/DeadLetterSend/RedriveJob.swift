@@ -58,6 +58,9 @@ public struct RedriveTotals: Sendable, Equatable {
     public var possiblyDuplicated = 0
     public var repeats = 0
     public var retried = 0
+    /// In flight when the run ended (held by another reader, a run that was stopped, or a receive whose answer
+    /// was lost): not redriven; they come back after their visibility timeout.
+    public var hidden = 0
 }
 
 public enum RedriveJob {
@@ -79,21 +82,19 @@ public enum RedriveJob {
         // The bus is in each entry already (--event-bus or RULE_ARN's, as the eventbridge backfill target writes it).
         let job = Redrive(queue: queue, sqs: sqs, target: EventBridgeSend(service: events, eventBus: nil), options: options,
                           diagnostics: diagnostics)
-        let outcome: Result<RedriveTotals, AWSError> = blockingAwait { () async -> Result<RedriveTotals, AWSError> in
-            do throws(AWSError) { return .success(try await job.run()) } catch { return .failure(error) }
+        let (totals, failure) = blockingAwait { () async -> (RedriveTotals?, AWSError?) in await job.run() }
+        // What was done before an error is reported too: some messages may be deleted already.
+        if let totals { report(totals, options: options, queue: queue, output: output) }
+        if let totals, totals.possiblyDuplicated > 0 {
+            diagnostics.report(.warning(.possiblyDelivered, "\(totals.possiblyDuplicated) events were put again after a put whose answer was lost (in this run, or an earlier one that stopped): they may be on the bus twice"))
         }
-        switch outcome {
-        case .failure(let error):
-            diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: queue.display), error.message))
+        if let failure {
+            diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: queue.display), failure.message))
             return .inputError
-        case .success(let totals):
-            report(totals, options: options, queue: queue, output: output)
-            if totals.possiblyDuplicated > 0 {
-                diagnostics.report(.warning(.possiblyDelivered, "\(totals.possiblyDuplicated) events were put again after an earlier run stopped before their answer was recorded: they may be on the bus twice"))
-            }
-            if options.dryRun { return .success }
-            return totals.failed + totals.refused + totals.notDeleted > 0 ? .undelivered : .success
         }
+        guard let totals else { return .inputError }
+        if options.dryRun { return .success }
+        return totals.failed + totals.refused + totals.notDeleted + totals.hidden > 0 ? .undelivered : .success
     }
 
     static func service(_ service: String, jsonVersion: String, _ options: RedriveOptions) throws(AWSError) -> AWSJSONService {
@@ -108,10 +109,17 @@ public enum RedriveJob {
 
     /// Where a queue's journal lives by default: `$XDG_STATE_HOME/deadletter/redrive/` (else
     /// `~/.local/state/...`), one file per queue URL.
+    /// Keyed by the queue's region, account and name, not by how its URL was written (`sqs://NAME` and the
+    /// URL typed by hand must find one journal).
     static func defaultJournal(for url: String, name: String, environment: AWSEnvironment) -> String {
         let base = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
             ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
-        let digest = Array(url.utf8).withUnsafeBufferPointer { Digest.sha256Hex($0) }.prefix(12)
+        let parsed = HTTPURL(string: url)
+        let parts = parsed?.path.split(separator: "/").map(String.init) ?? []
+        let host = parsed?.host.lowercased() ?? ""
+        let region = host.hasPrefix("sqs.") ? String(host.dropFirst(4).prefix { $0 != "." }) : host
+        let key = "\(region)/\(parts.first ?? "")/\(parts.last ?? name)"
+        let digest = Array(key.utf8).withUnsafeBufferPointer { Digest.sha256Hex($0) }.prefix(12)
         let safe = String(name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || "-_".unicodeScalars.contains($0) ? Character($0) : "_" })
         return base + "/deadletter/redrive/\(safe)-\(digest).ndjson"
     }
@@ -124,7 +132,7 @@ public enum RedriveJob {
                 out.write("{\"schema\": \"\(schema)\", \"queue\": \(JSONOutput.quote(queue.display)), \"dryRun\": \(options.dryRun), ")
                 out.write("\"totals\": {\"received\": \(t.received), \"redriven\": \(t.redriven), \"alreadyPut\": \(t.alreadyPut), ")
                 out.write("\"failed\": \(t.failed), \"refused\": \(t.refused), \"left\": \(t.left), \"deleted\": \(t.deleted), ")
-                out.write("\"notDeleted\": \(t.notDeleted), \"possiblyDuplicated\": \(t.possiblyDuplicated), \"repeats\": \(t.repeats), \"retried\": \(t.retried)}}\n")
+                out.write("\"notDeleted\": \(t.notDeleted), \"hidden\": \(t.hidden), \"possiblyDuplicated\": \(t.possiblyDuplicated), \"repeats\": \(t.repeats), \"retried\": \(t.retried)}}\n")
             case .table:
                 if options.dryRun {
                     out.write("\(queue.display): \(g(t.received)) messages: would redrive \(g(t.redriven)), \(g(t.alreadyPut)) put already (would delete), "
@@ -132,7 +140,8 @@ public enum RedriveJob {
                 } else {
                     out.write("\(queue.display): \(g(t.received)) messages: \(g(t.redriven)) redriven, \(g(t.alreadyPut)) put earlier, \(g(t.deleted)) deleted; "
                         + "\(g(t.failed)) failed, \(g(t.refused)) cannot be redriven, \(g(t.left)) left out, \(g(t.notDeleted)) not deleted "
-                        + "(all still in the queue, visible); \(g(t.retried)) retried, \(g(t.possiblyDuplicated)) possibly duplicated\n")
+                        + "(all still in the queue, visible)" + (t.hidden > 0 ? ", \(g(t.hidden)) hidden in flight" : "")
+                        + "; \(g(t.retried)) retried, \(g(t.possiblyDuplicated)) possibly duplicated\n")
                 }
             }
         }
@@ -159,30 +168,37 @@ struct Redrive: Sendable {
         var decided = false
     }
 
-    func run() async throws(AWSError) -> RedriveTotals {
-        let url = try await sqs.queueURL(queue)
-        let attributes = try await sqs.attributes(url)
+    /// The totals (nil when nothing was received) and the error that stopped the run, if one did.
+    func run() async -> (RedriveTotals?, AWSError?) {
+        let url: String, attributes: [String: String]
+        do throws(AWSError) {
+            url = try await sqs.queueURL(queue)
+            attributes = try await sqs.attributes(url)
+        } catch {
+            return (nil, error)
+        }
         if let policy = attributes["RedrivePolicy"], !options.allowReceiveCount {
-            throw AWSError(code: "RedrivePolicy", message: "this queue has a RedrivePolicy of its own (\(policy)): every receive raises "
+            return (nil, AWSError(code: "RedrivePolicy", message: "this queue has a RedrivePolicy of its own (\(policy)): every receive raises "
                 + "ApproximateReceiveCount, and past maxReceiveCount SQS moves messages onward; nothing was received. Give "
-                + "--allow-receive-count to redrive it anyway")
+                + "--allow-receive-count to redrive it anyway"))
         }
         let approximate = Int(attributes["ApproximateNumberOfMessages"] ?? "") ?? 0
         let visibility = options.visibility ?? min(43_200, 300 + approximate / 25)
         let journalPath = options.journal ?? RedriveJob.defaultJournal(for: url, name: queue.name, environment: options.environment)
-        let earlier = SendJournal.read(journalPath)
+        // Locked before it is read: a run that ended meanwhile is in what this one reads.
         var journal: SendJournal?
         if !options.dryRun {
             do {
                 try FileManager.default.createDirectory(atPath: (journalPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 journal = try SendJournal.open(journalPath)
-                try journal?.start(run: earlier.runs + 1, at: WallClock.millis())
             } catch let failure as SendJournal.Failure {
-                throw AWSError(code: "Journal", message: failure.message)
+                return (nil, AWSError(code: "Journal", message: failure.message))
             } catch {
-                throw AWSError(code: "Journal", message: "\(journalPath): \(error)")
+                return (nil, AWSError(code: "Journal", message: "\(journalPath): \(error)"))
             }
         }
+        let earlier = SendJournal.read(journalPath)
+        do { try journal?.start(run: earlier.runs + 1, at: WallClock.millis()) } catch { return (nil, AWSError(code: "Journal", message: error.message)) }
         diagnostics.report(.note(.sendPlan, "\(queue.display): about \(HumanNumber.grouped(approximate)) messages; "
             + (options.dryRun ? "dry run: nothing is put or deleted" : "events go to \(target.identity); journal \(journalPath)")
             + "; messages are hidden for \(visibility) s while held"))
@@ -190,69 +206,127 @@ struct Redrive: Sendable {
         let receipts = Receipts()
         let cleanup = options.interrupts?.add { receipts.releaseBlocking(client: sqs, url: url) }
         defer { if let cleanup { options.interrupts?.remove(cleanup) } }
-        var totals = RedriveTotals()
-        var empties = 0
-        var request = 0
-        let runNumber = earlier.runs + 1
+        var state = RunState(earlier: earlier, run: earlier.runs + 1)
+        var failure: AWSError?
         do throws(AWSError) {
-            while options.maxMessages.map({ totals.received < $0 }) ?? true {
-                let room = options.maxMessages.map { min(10, $0 - totals.received) } ?? 10
+            var empties = 0
+            while options.maxMessages.map({ state.totals.received < $0 }) ?? true {
+                let room = options.maxMessages.map { min(10, $0 - state.totals.received) } ?? 10
                 let batch = try await sqs.receive(url, max: room, visibility: visibility, wait: options.wait)
                 if batch.isEmpty {
                     empties += 1
-                    if totals.received >= approximate || empties >= 3 { break }
+                    if state.totals.received >= approximate || empties >= 3 { break }
                     continue
                 }
                 empties = 0
                 var fresh: [SQSMessage] = []
+                var again: [String] = []
                 for message in batch {
-                    if receipts.add(message) { fresh.append(message) } else { totals.repeats += 1 }
+                    if receipts.add(message) {
+                        fresh.append(message)
+                    } else {
+                        state.totals.repeats += 1
+                        // A message put in this run, delivered again by SQS: deleted again, not put again.
+                        if state.putHere.contains(message.messageId) { again.append(message.messageId) }
+                    }
                 }
+                if !again.isEmpty && !options.dryRun { try await delete(again, url: url, receipts: receipts, state: &state, counted: false) }
                 guard !fresh.isEmpty else { continue }
-                totals.received += fresh.count
-                try await handle(fresh, url: url, earlier: earlier, journal: journal, receipts: receipts, totals: &totals,
-                                 request: &request, run: runNumber)
+                state.totals.received += fresh.count
+                try await handle(fresh, url: url, journal: journal, receipts: receipts, state: &state)
             }
         } catch {
-            let released = await receipts.release(client: sqs, url: url)
-            throw AWSError(code: error.code, message: error.message + "; the messages held were not deleted: " + released.describe(visibility: visibility))
+            failure = error
         }
         let released = await receipts.release(client: sqs, url: url)
         if released.failed > 0 {
             diagnostics.report(.warning(.unreadableInput, at: SourceLocation(file: queue.display), released.describe(visibility: visibility)))
         }
-        return totals
+        if let failure {
+            return (state.totals, AWSError(code: failure.code, message: failure.message + "; the messages held and not deleted were made visible again: "
+                + released.describe(visibility: visibility)))
+        }
+        // Messages still hidden were not seen: another reader holds them, or a stopped run (or a receive
+        // whose answer was lost) does until their visibility timeout.
+        if let after = try? await sqs.attributes(url), let hidden = Int(after["ApproximateNumberOfMessagesNotVisible"] ?? ""), hidden > 0 {
+            state.totals.hidden = hidden
+            diagnostics.report(.warning(.unreadableInput, at: SourceLocation(file: queue.display),
+                                        "about \(HumanNumber.grouped(hidden)) messages are in flight (hidden) and were not redriven: another reader holds them, "
+                                            + "or a run that was stopped does until their visibility timeout; run redrive again after it"))
+        }
+        return (state.totals, nil)
     }
 
-    /// One receive's messages: decided, put, deleted.
-    private func handle(_ messages: [SQSMessage], url: String, earlier: SendJournal.State, journal: SendJournal?, receipts: Receipts,
-                        totals: inout RedriveTotals, request: inout Int, run: Int) async throws(AWSError) {
+    /// What one run knows as it goes.
+    struct RunState {
+        let earlier: SendJournal.State
+        let run: Int
+        var totals = RedriveTotals()
+        var request = 0
+        /// Put and accepted in this run (deleted, or to be).
+        var putHere: Set<String> = []
+        /// Whose put's answer was lost in this run: accepted later, they may be on the bus twice.
+        var uncertain: Set<String> = []
+    }
+
+    /// One receive's messages: decided, put (in calls within PutEvents' limits), deleted.
+    private func handle(_ messages: [SQSMessage], url: String, journal: SendJournal?, receipts: Receipts,
+                        state: inout RunState) async throws(AWSError) {
         let decisions = decide(messages)
-        var toPut: [(id: String, entry: [UInt8])] = []
+        var toPut: [(id: String, entry: [UInt8], size: Int)] = []
         var toDelete: [String] = []
         for message in messages {
             let id = message.messageId
-            switch decisions[id] ?? .malformed("the message could not be read as an EventBridge dead letter") {
+            switch decisions[id] ?? .malformed("the message could not be read as an EventBridge dead letter (see the warnings above)") {
             case .left:
-                totals.left += 1
+                state.totals.left += 1
             case .refused(let reason), .malformed(let reason):
-                totals.refused += 1
+                state.totals.refused += 1
                 diagnostics.report(.warning(.rejectedRecords, at: SourceLocation(file: queue.display), "message \(id): \(reason); left in the queue"))
-            case .put(let entry):
-                if earlier.delivered.contains(id) {
-                    totals.alreadyPut += 1
+            case .put(let entry, let size):
+                if state.earlier.delivered.contains(id) {
+                    state.totals.alreadyPut += 1
                     toDelete.append(id)
                 } else {
-                    toPut.append((id, entry))
+                    toPut.append((id, entry, size))
                 }
             }
         }
         if options.dryRun {
-            totals.redriven += toPut.count
+            state.totals.redriven += toPut.count
             return
         }
-        // Put, retrying only the entries that failed with a retryable error, as `send` does.
-        var pending = toPut
+        for call in Self.calls(toPut) {
+            let delivered = try await put(call, journal: journal, state: &state)
+            toDelete += delivered
+        }
+        try await delete(toDelete, url: url, receipts: receipts, state: &state, counted: true)
+    }
+
+    /// Entries grouped into PutEvents calls: at most 10 and 256 KiB (as EventBridge sizes entries) a call.
+    static func calls(_ entries: [(id: String, entry: [UInt8], size: Int)]) -> [[(id: String, entry: [UInt8], size: Int)]] {
+        var calls: [[(id: String, entry: [UInt8], size: Int)]] = []
+        var current: [(id: String, entry: [UInt8], size: Int)] = []
+        var bytes = 0
+        for entry in entries {
+            if !current.isEmpty && (current.count == 10 || bytes + entry.size > EventBridgeTarget.maxEntryBytes) {
+                calls.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(entry)
+            bytes += entry.size
+        }
+        if !current.isEmpty { calls.append(current) }
+        return calls
+    }
+
+    /// Puts one call's entries, retrying only those that failed with a retryable error, as `send` does;
+    /// returns the ids accepted.
+    private func put(_ entries: [(id: String, entry: [UInt8], size: Int)], journal: SendJournal?,
+                     state: inout RunState) async throws(AWSError) -> [String] {
+        var pending = entries
+        var accepted: [String] = []
         var attempts: [String: Int] = [:]
         var round = 0
         let started = options.send.now()
@@ -261,24 +335,25 @@ struct Redrive: Sendable {
                 let delay = options.send.random() * min(options.send.baseDelay * Double(1 << min(round - 1, 30)), options.send.maxDelay)
                 if options.send.now() - started + delay > options.send.maxTime {
                     for item in pending {
-                        totals.failed += 1
+                        state.totals.failed += 1
                         diagnostics.report(.warning(.rejectedRecords, at: SourceLocation(file: queue.display), "message \(item.id): still failing when --max-time ran out; left in the queue"))
                     }
                     break
                 }
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
-                totals.retried += pending.count
+                state.totals.retried += pending.count
             }
             round += 1
-            request += 1
-            let name = "\(run)-\(request)"
+            state.request += 1
+            let name = "\(state.run)-\(state.request)"
             let ids = pending.map(\.id)
             try journaled { () throws(SendJournal.Failure) in try journal?.sending(name, ids) }
             let outcomes = await target.send(pending.map(\.entry))
             var delivered: [String] = [], notTaken: [String] = [], uncertain: [String] = []
-            var next: [(id: String, entry: [UInt8])] = []
+            var next: [(id: String, entry: [UInt8], size: Int)] = []
             for (item, outcome) in zip(pending, outcomes) {
                 attempts[item.id, default: 0] += 1
+                if outcome.mayHaveArrived { state.uncertain.insert(item.id) }
                 switch outcome {
                 case .delivered:
                     delivered.append(item.id)
@@ -287,20 +362,22 @@ struct Redrive: Sendable {
                     next.append(item)
                 default:
                     if outcome.mayHaveArrived { uncertain.append(item.id) } else { notTaken.append(item.id) }
-                    totals.failed += 1
+                    state.totals.failed += 1
                     diagnostics.report(.warning(.rejectedRecords, at: SourceLocation(file: queue.display),
-                                                "message \(item.id): PutEvents refused its entry: \(outcome.code ?? "") \(outcome.message); left in the queue"))
+                                                "message \(item.id): PutEvents refused its entry: \(outcome.code ?? "") \(outcome.message); left in the queue"
+                                                    + (state.uncertain.contains(item.id) ? " (an earlier put of it may have arrived)" : "")))
                 }
             }
             try journaled { () throws(SendJournal.Failure) in try journal?.answered(name, delivered: delivered, notTaken: notTaken, uncertain: uncertain) }
             for id in delivered {
-                totals.redriven += 1
-                if earlier.mayHaveArrived.contains(id) { totals.possiblyDuplicated += 1 }
+                state.totals.redriven += 1
+                state.putHere.insert(id)
+                if state.earlier.mayHaveArrived.contains(id) || state.uncertain.contains(id) { state.totals.possiblyDuplicated += 1 }
             }
-            toDelete += delivered
+            accepted += delivered
             pending = next
         }
-        try await delete(toDelete, url: url, receipts: receipts, totals: &totals)
+        return accepted
     }
 
     private func journaled(_ write: () throws(SendJournal.Failure) -> Void) throws(AWSError) {
@@ -309,7 +386,8 @@ struct Redrive: Sendable {
 
     /// Deletes accepted messages, retrying entries that fail; those that still fail stay (the journal knows
     /// they were put, so a re-run deletes them without putting them again).
-    private func delete(_ ids: [String], url: String, receipts: Receipts, totals: inout RedriveTotals) async throws(AWSError) {
+    /// `counted`: deletes of this run's messages (a message SQS delivered again after its delete is not).
+    private func delete(_ ids: [String], url: String, receipts: Receipts, state: inout RunState, counted: Bool) async throws(AWSError) {
         var pending = ids
         var attempt = 0
         var lastReason: [String: String] = [:]
@@ -328,7 +406,7 @@ struct Redrive: Sendable {
                 for id in chunk {
                     if case .some(.none) = results[id] {
                         receipts.forget(id)
-                        totals.deleted += 1
+                        if counted { state.totals.deleted += 1 }
                     } else {
                         lastReason[id] = results[id]??.message ?? "not answered"
                         failed.append(id)
@@ -338,8 +416,8 @@ struct Redrive: Sendable {
             pending = failed
             if !pending.isEmpty { try? await Task.sleep(nanoseconds: UInt64(0.2e9 * Double(attempt))) }
         }
-        for id in pending {
-            totals.notDeleted += 1
+        for id in pending where counted {
+            state.totals.notDeleted += 1
             diagnostics.report(.warning(.rejectedRecords, at: SourceLocation(file: queue.display),
                                         "message \(id): its event was put but the message could not be deleted (\(lastReason[id] ?? "")); "
                                             + "it is in the queue again, and the journal keeps a re-run from putting it twice"))
@@ -347,7 +425,7 @@ struct Redrive: Sendable {
     }
 
     enum Decision: Sendable {
-        case put([UInt8])
+        case put([UInt8], size: Int)
         case left
         case refused(String)
         case malformed(String)
@@ -365,22 +443,27 @@ struct Redrive: Sendable {
         var listing = InputListing()
         listing.units = [InputUnit(name: "sqs://\(queue.name)", size: Int64(bytes.count), origin: ReceivedBatch(bytes: bytes))]
         let encoder = EventBridgeTarget(eventBus: options.eventBus, sourceOverride: options.source)
+        // The engine reads every message; the filters are applied here, so a message that reads as no record
+        // is told apart from one the filters leave out.
         var input = options.input
+        input.filter = RecordFilter()
+        input.kind = nil
         input.progress = false
+        let selection = options.input
         var needs = encoder.payloadNeeds
         needs.paths = RecordField.payloadPaths(input.filter.fields)
         needs.keep = input.filter.fields.contains(.payload)
         input.read.payloadNeeds = needs
         input.read.keepOtherFields = false
         var decisions: [String: Decision] = [:]
-        for message in messages { decisions[message.messageId] = .left }
         let run = InputRun(options: input, diagnostics: diagnostics)
         _ = run.run(listing, workers: 1, prepare: { record -> (String?, Decision) in
+            guard selection.selects(record) else { return (record.messageId, .left) }
             if record.scheduler != nil {
                 return (record.messageId, .refused("an EventBridge Scheduler dead letter carries the target's input, not an event: nothing can be put on a bus"))
             }
             switch encoder.items(for: record) {
-            case .success(let items): return (record.messageId, items.first.map { .put($0.bytes) } ?? .refused("no entry"))
+            case .success(let items): return (record.messageId, items.first.map { .put($0.bytes, size: $0.size) } ?? .refused("no entry"))
             case .failure(let rejection): return (record.messageId, .refused("\(rejection.code): \(rejection.reason)"))
             }
         }) { event in

@@ -53,7 +53,15 @@ public enum SendJob {
             throw UsageError(error.message)
         }
         let journalPath = options.path + "/send-journal.ndjson"
-        // A dry run writes nothing, not even a journal: it works on a directory that cannot be written.
+        // A dry run writes nothing, not even a journal: it works on a directory that cannot be written. A send
+        // locks the journal first and reads it then, so a run that ended meanwhile is in what it reads.
+        var journal: SendJournal?
+        if !options.dryRun {
+            do { journal = try SendJournal.open(journalPath) } catch {
+                diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: options.path), error.message))
+                return .inputError
+            }
+        }
         let earlier = SendJournal.read(journalPath)
         var known = (delivered: 0, failed: 0)
         for file in directory.files {
@@ -73,11 +81,7 @@ public enum SendJob {
             report(totals, target: target, directory: directory, deadLetters: nil, dryRun: true, pending: pending, options, output)
             return .success
         }
-        let journal: SendJournal
-        do { journal = try SendJournal.open(journalPath) } catch {
-            diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: options.path), error.message))
-            return .inputError
-        }
+        guard let journal else { return .inputError }
         let engine = SendEngine(directory: directory, target: target, journal: journal, earlier: earlier, options: options.send,
                                 trace: { options.trace($0) })
         let result: Result<SendEngine.Result, SendJournal.Failure> = blockingAwait { () async -> Result<SendEngine.Result, SendJournal.Failure> in

@@ -86,6 +86,12 @@ final class SendJournal: @unchecked Sendable {
     static func open(_ path: String) throws(Failure) -> SendJournal {
         let fd = systemOpen(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure(message: "\(path): cannot write the journal: \(String(cString: strerror(errno)))") }
+        // One run at a time: two runs on one journal would each send what the other has in flight.
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let reason = errno == EWOULDBLOCK ? "another deadletter run is using it (wait for it to end)" : String(cString: strerror(errno))
+            close(fd)
+            throw Failure(message: "\(path): cannot lock the journal: \(reason)")
+        }
         let journal = SendJournal(path: path, fd: fd)
         // A journal just created must survive a power loss too: its directory entry is flushed once.
         let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])

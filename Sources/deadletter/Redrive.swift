@@ -42,7 +42,7 @@ struct Redrive: ParsableCommand {
     @Option(help: ArgumentHelp("Put the events under this source: events of AWS services (aws.*) cannot be put under theirs.", valueName: "name"))
     var source: String?
 
-    @Option(help: ArgumentHelp("Redrive at most this many messages; the rest are not received.", valueName: "n"))
+    @Option(help: ArgumentHelp("Receive at most this many messages (the rest are not touched); the filters choose among them.", valueName: "n"))
     var maxMessages: Int?
 
     @Option(help: ArgumentHelp("Keep only this family (eventbridge-dlq).", valueName: "kind"))

@@ -333,4 +333,25 @@ import Testing
         #expect(try stub.stats()["conflicts"] as? Int == 20)
         #expect((try stub.stats()["results"] as? [String: Int])?["updated"] == nil)
     }
+
+    /// Two sends of one directory at once would each send what the other has in flight: the second is refused.
+    @Test func aSecondSendOfTheSameDirectoryWaitsItsTurn() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let requests = try Self.backfilled(root, target: "http-endpoint", folder: "http-endpoint-failed", payloads: (0..<50).map { "p\($0)" },
+                                           limit: ["--max-records", "10"]).dir
+        let stub = try LocalServer(["python3", "scripts/stubs/http-endpoint-stub.py", "--delay-ms", "400"])
+        let first = try CLI.start(["send", requests.path, "--url", stub.url, "--concurrency", "1"])
+        let journal = requests.appendingPathComponent("send-journal.ndjson").path
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, (try? String(contentsOfFile: journal, encoding: .utf8))?.contains("\"sending\"") != true {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let second = try CLI.run(["send", requests.path, "--url", stub.url])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("cannot lock the journal: another deadletter run is using it"))
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        #expect(try stub.stats()["acceptedItems"] as? Int == 50 && (try stub.stats()["duplicates"] as? Int) == 0)
+    }
 }

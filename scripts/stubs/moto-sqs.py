@@ -16,6 +16,11 @@
     moto-sqs.py events ENDPOINT QUEUE        `source detail-type SHA-256(canonical detail)` of each event a rule
                                              delivered to QUEUE, sorted, as moto-send.py's `received` prints them
                                              (messages released after, not deleted)
+    moto-sqs.py expected [--error-code CODE] DUMP.json...
+                                             the `events` lines a redrive of these dumps' messages should deliver,
+                                             worked out from the dumps alone: each MessageId once, messages with a
+                                             RULE_ARN whose body is an event of a source not `aws.*` (and with
+                                             --error-code, whose ERROR_CODE is CODE), sorted
     moto-sqs.py setup-rule ENDPOINT QUEUE [BUS]
         QUEUE and a rule on BUS (default "default"; another bus is created) sending every event to it
 """
@@ -123,6 +128,25 @@ def read_and_release(endpoint, queue):
     return messages
 
 
+def expected_events(paths, code):
+    seen, lines = set(), []
+    for path in paths:
+        for m in stubkit.receive_message_dumps(path):
+            attributes = {k: v.get("StringValue") for k, v in (m.get("MessageAttributes") or {}).items()}
+            if m["MessageId"] in seen or "RULE_ARN" not in attributes:
+                continue
+            seen.add(m["MessageId"])
+            if code is not None and attributes.get("ERROR_CODE") != code:
+                continue
+            try:
+                event = json.loads(m["Body"])
+            except ValueError:
+                continue
+            if isinstance(event, dict) and isinstance(event.get("source"), str) and not event["source"].startswith("aws."):
+                lines.append(moto_send.event_line(m["Body"]))
+    return lines
+
+
 def main(argv):
     command = argv[1] if len(argv) > 1 else None
     if command == "seed" and len(argv) in (5, 7) and (len(argv) == 5 or argv[5] == "--redrive-to"):
@@ -143,6 +167,11 @@ def main(argv):
         print("\n".join(lines))
     elif command == "events" and len(argv) == 4:
         print("\n".join(sorted(moto_send.event_line(m["Body"]) for m in read_and_release(argv[2], argv[3]))))
+    elif command == "expected" and len(argv) >= 3:
+        paths, code = argv[2:], None
+        if paths[0] == "--error-code" and len(paths) >= 3:
+            code, paths = paths[1], paths[2:]
+        print("\n".join(sorted(expected_events(paths, code))))
     elif command == "setup-rule" and len(argv) in (4, 5):
         moto_send.setup_eventbridge(argv[2], argv[3], argv[4] if len(argv) == 5 else "default")
     else:
