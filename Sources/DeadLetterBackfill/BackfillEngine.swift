@@ -126,6 +126,8 @@ public struct BackfillEngine {
             try sink?.receiveExtraFile(name: extra.name, bytes: extra.bytes)
             let sha256 = extra.bytes.withUnsafeBufferPointer { Digest.sha256Hex($0) }
             plan.files.append(BackfillFile(name: extra.name, records: 0, items: 0, bytes: extra.bytes.count, sha256: sha256))
+            // The bytes written in all: the summary line must agree with the files it lists.
+            plan.totals.bytes += extra.bytes.count
         }
         plan.options = manifestOptions()
         try sink?.finish(plan)

@@ -123,15 +123,19 @@ public enum BackfillJob {
         if t.rejected > 0 {
             let reasons = plan.rejectCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             diagnostics.report(.warning(.rejectedRecords, "\(t.rejected) records rejected (\(reasons))"
-                                        + (options.dryRun ? "" : "; see \(options.out)/rejects.ndjson")))
+                                        + (options.dryRun ? "" : "; see \(options.out.hasSuffix("/") ? String(options.out.dropLast()) : options.out)/rejects.ndjson")))
         }
         var text = options.dryRun ? "dry run: nothing written\n" : ""
         text += "\(plan.target): \(HumanNumber.grouped(t.selected)) selected, \(HumanNumber.grouped(t.written)) written, "
         text += "\(HumanNumber.grouped(t.rejected)) rejected, \(HumanNumber.grouped(t.duplicates)) duplicates"
         if t.possiblyDelivered > 0 { text += ", \(HumanNumber.grouped(t.possiblyDelivered)) possibly delivered" }
-        text += "\n\(plan.files.count) files, \(HumanNumber.bytes(Int64(t.bytes))) in \(options.dryRun ? "the plan" : options.out)\n"
+        text += "\n\(HumanNumber.grouped(plan.files.count)) file\(plan.files.count == 1 ? "" : "s"), \(HumanNumber.bytes(Int64(t.bytes))) in \(options.dryRun ? "the plan" : options.out)\n"
         for file in plan.files {
-            text += "  \(file.name)  \(HumanNumber.grouped(file.records)) records  \(HumanNumber.grouped(file.items)) entries  \(HumanNumber.bytes(Int64(file.bytes)))\n"
+            // A file made from what was gathered across records (Redshift's merged manifest, copy.sql) holds no
+            // batch: its size alone.
+            let counts = file.records == 0 && file.items == 0 ? ""
+                : "  \(HumanNumber.grouped(file.records)) records  \(HumanNumber.grouped(file.items)) entries"
+            text += "  \(file.name)\(counts)  \(HumanNumber.bytes(Int64(file.bytes)))\n"
         }
         if !options.dryRun, !plan.files.isEmpty, let command = sendCommand(target: plan.target, options: options) {
             text += "send them with: \(command)\n"

@@ -22,11 +22,13 @@ public struct BackfillTargetSettings: Sendable {
     public var iamRole: String?
     public var manifestURL: String?
     public var copyOptions: String
+    /// splunk-hec: index, sourcetype, source and host for the events written.
+    public var hec: HECMetadata
 
     public static let defaultCopyOptions = "FORMAT AS JSON 'auto'"
 
     public init(explode: Bool, stream: String?, index: String?, keepType: Bool, wrapText: String?, eventBus: String?,
-                source: String?, table: String?, iamRole: String?, manifestURL: String?, copyOptions: String) {
+                source: String?, table: String?, iamRole: String?, manifestURL: String?, copyOptions: String, hec: HECMetadata) {
         self.explode = explode
         self.stream = stream
         self.index = index
@@ -38,18 +40,19 @@ public struct BackfillTargetSettings: Sendable {
         self.iamRole = iamRole
         self.manifestURL = manifestURL
         self.copyOptions = copyOptions
+        self.hec = hec
     }
 
     /// No setting given: what the command has with none of the target flags.
     public init() {
         self.init(explode: false, stream: nil, index: nil, keepType: false, wrapText: nil, eventBus: nil, source: nil,
-                  table: nil, iamRole: nil, manifestURL: nil, copyOptions: Self.defaultCopyOptions)
+                  table: nil, iamRole: nil, manifestURL: nil, copyOptions: Self.defaultCopyOptions, hec: HECMetadata())
     }
 
     func makeTarget(_ name: BackfillTargetName) throws(UsageError) -> any BackfillTarget {
         switch name {
         case .opensearch: return OpenSearchTarget(indexOverride: index, keepType: keepType, wrapTextField: wrapText)
-        case .splunkHEC: return SplunkHECTarget()
+        case .splunkHEC: return SplunkHECTarget(metadata: hec)
         case .firehose:
             guard let stream, !stream.isEmpty else { throw UsageError("--target firehose needs --stream NAME (the delivery stream to re-put into)") }
             return FirehoseTarget(streamName: stream)

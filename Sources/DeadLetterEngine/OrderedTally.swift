@@ -64,6 +64,10 @@ struct OrderedTally {
             if let error = stats.error {
                 outcome.inputErrors += 1
                 diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: stats.path), error.description))
+            } else if stats.path == "-" && stats.bytesRead == 0 {
+                // `printf '' | deadletter summarize`, or a producer that failed upstream: "0 records" alone
+                // would read like a clean result.
+                diagnostics.report(.note(.skippedInput, "standard input was empty: nothing was read (pipe records in, or name a PATH)"))
             }
             return consume(.finished(stats))
         }

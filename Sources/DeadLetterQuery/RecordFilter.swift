@@ -89,11 +89,11 @@ public struct RecordFilter: Sendable {
 /// Times for `--since`/`--until`: RFC 3339, a date (UTC midnight), epoch milliseconds, or a duration back
 /// from now (`90s`, `15m`, `36h`, `7d`, `2w`). Whatever the form, the time must lie in `UTCTime.supported`.
 public enum TimeArgument {
-    static let forms = "use RFC 3339 (2024-03-05T14:00:00Z), a date (2024-03-05), epoch milliseconds, or a duration back from now (36h, 7d)"
+    static let forms = "use RFC 3339 (2024-03-05T14:00:00Z; without a zone it is UTC, without seconds :00), a date (2024-03-05), epoch milliseconds, or a duration back from now (36h, 7d)"
 
     /// `flag` names the option in messages: `--since '2024-02-30': no such day (February 2024 has 29 days)`.
     public static func parse(_ text: String, now: Int64, flag: String = "time") throws(UsageError) -> Int64 {
-        let t = text.trimmingCharacters(in: " ")
+        let t = withSeconds(text.trimmingCharacters(in: " "))
         func refuse(_ reason: String) -> UsageError { UsageError("\(flag) '\(text)': \(reason)") }
         do {
             return try UTCTime.parse(rfc3339: t)
@@ -119,6 +119,21 @@ public enum TimeArgument {
             return value
         }
         throw refuse("not a time; \(forms)")
+    }
+
+    /// `2024-03-07T12:00` (with or without a zone) as people type it: the seconds are `:00`. Only for flags;
+    /// records' times are read as RFC 3339 writes them.
+    static func withSeconds(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        func digits(_ range: Range<Int>) -> Bool { range.upperBound <= bytes.count && bytes[range].allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+        guard bytes.count >= 16, digits(0..<4), bytes[4] == UInt8(ascii: "-"), digits(5..<7), bytes[7] == UInt8(ascii: "-"), digits(8..<10),
+              [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(bytes[10]), digits(11..<13), bytes[13] == UInt8(ascii: ":"),
+              digits(14..<16) else { return text }
+        let rest = bytes[16...]
+        let zone = rest.isEmpty || rest == [UInt8(ascii: "Z")] || rest == [UInt8(ascii: "z")]
+            || (rest.count == 6 && (rest.first == UInt8(ascii: "+") || rest.first == UInt8(ascii: "-")))
+        guard zone else { return text }
+        return String(decoding: bytes[..<16], as: UTF8.self) + ":00" + String(decoding: rest, as: UTF8.self)
     }
 
     /// A length of time in seconds for flags such as `--max-time`: plain seconds (`900`, `0.5`) or a number

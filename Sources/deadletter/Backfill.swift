@@ -109,6 +109,21 @@ struct BackfillTargetFlags: ParsableArguments {
     @Option(help: ArgumentHelp("eventbridge: re-put under this source (needed for aws.* events, which cannot be re-put as they are).", valueName: "name"))
     var source: String?
 
+    @Option(help: ArgumentHelp("splunk-hec: the index of the events written (payloads that are HEC events keep theirs unless --hec-override).", valueName: "name"))
+    var hecIndex: String?
+
+    @Option(help: ArgumentHelp("splunk-hec: the sourcetype of the events written.", valueName: "name"))
+    var hecSourcetype: String?
+
+    @Option(help: ArgumentHelp("splunk-hec: the source of the events written (default for CloudWatch Logs events: the log group).", valueName: "name"))
+    var hecSource: String?
+
+    @Option(help: ArgumentHelp("splunk-hec: the host of the events written.", valueName: "name"))
+    var hecHost: String?
+
+    @Flag(help: "splunk-hec: set the --hec-* fields on payloads that already are HEC events too (they keep their own otherwise).")
+    var hecOverride = false
+
     @Option(help: ArgumentHelp("redshift: the table to COPY into.", valueName: "schema.table"))
     var table: String?
 
@@ -124,6 +139,7 @@ struct BackfillTargetFlags: ParsableArguments {
     var settings: BackfillTargetSettings {
         BackfillTargetSettings(explode: explode, stream: stream, index: index, keepType: keepType, wrapText: wrapText,
                                eventBus: eventBus, source: source, table: table, iamRole: iamRole,
-                               manifestURL: manifestUrl, copyOptions: copyOptions)
+                               manifestURL: manifestUrl, copyOptions: copyOptions,
+                               hec: HECMetadata(index: hecIndex, sourcetype: hecSourcetype, source: hecSource, host: hecHost, override: hecOverride))
     }
 }

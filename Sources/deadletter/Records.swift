@@ -18,7 +18,7 @@ struct Records: ParsableCommand {
         Fields for --where: all but \(RecordField.namesRefused(by: .where).joined(separator: ", ")).
 
         Examples:
-          deadletter records s3://my-firehose-errors/splunk-failed/ --where errorCode=Splunk.AckTimeout | jq -r .payload.event
+          deadletter records s3://my-firehose-errors/splunk-failed/ --where errorCode=Splunk.AckTimeout | jq -c .payload
           deadletter records ./bucket --where 'message~mapper_parsing' --fields file,line,documentId,errorMessage --format csv > bad-docs.csv
           deadletter records bucket/processing-failed --explode --since 36h | jq -r .message
         """

@@ -26,6 +26,7 @@ public struct RawTarget: BackfillTarget {
         guard let events = record.payload.cloudWatch?.events, !events.isEmpty else {
             return .failure(Rejection("no-log-events", "--explode writes CloudWatch Logs events; this record carries none"))
         }
-        return .success([BackfillItem(bytes: events.flatMap { Self.line(Array(($0.message ?? "").utf8)) })])
+        // One entry per event, so the summary's entries are the lines written (messages spanning lines aside).
+        return .success(events.map { BackfillItem(bytes: Self.line(Array(($0.message ?? "").utf8))) })
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import DeadLetterBytes
 import DeadLetterRecords
 /// Splunk HTTP Event Collector bodies for `/services/collector/event`: HEC events one per line.
@@ -5,8 +6,40 @@ import DeadLetterRecords
 /// record if the record carried several; other payloads are wrapped as `{"time": arrival, "event": ...}`;
 /// CloudWatch Logs events become one HEC event each.
 /// Send with: `curl -H "Authorization: Splunk $TOKEN" --data-binary @splunk-hec-00001.json https://HOST:8088/services/collector/event`.
+/// The HEC event fields `backfill --hec-*` sets; nil fields are left out.
+public struct HECMetadata: Sendable, Equatable {
+    public var index: String?
+    public var sourcetype: String?
+    public var source: String?
+    public var host: String?
+    /// Set them on payloads that already are HEC events too (replacing theirs).
+    public var override = false
+
+    public init(index: String? = nil, sourcetype: String? = nil, source: String? = nil, host: String? = nil, override: Bool = false) {
+        (self.index, self.sourcetype, self.source, self.host, self.override) = (index, sourcetype, source, host, override)
+    }
+
+    var isEmpty: Bool { index == nil && sourcetype == nil && source == nil && host == nil }
+
+    /// In the order Splunk's own examples write them: host, source, sourcetype, index.
+    func members(source defaultSource: String?) -> [(String, String)] {
+        [("host", host), ("source", source ?? defaultSource), ("sourcetype", sourcetype), ("index", index)].compactMap { key, value in
+            value.map { (key, $0) }
+        }
+    }
+}
+
 public struct SplunkHECTarget: BackfillTarget {
-    public init() {}
+    public var metadata: HECMetadata
+
+    public init(metadata: HECMetadata = HECMetadata()) { self.metadata = metadata }
+
+    public var manifestOptions: [(String, String)] {
+        guard !metadata.isEmpty || metadata.override else { return [] }
+        return [("hecIndex", JSONOutput.quoteOrNull(metadata.index)), ("hecSourcetype", JSONOutput.quoteOrNull(metadata.sourcetype)),
+                ("hecSource", JSONOutput.quoteOrNull(metadata.source)), ("hecHost", JSONOutput.quoteOrNull(metadata.host)),
+                ("hecOverride", metadata.override ? "true" : "false")]
+    }
 
     public var name: String { "splunk-hec" }
     /// HEC events one per line, as `/services/collector/event` takes them.
@@ -23,12 +56,23 @@ public struct SplunkHECTarget: BackfillTarget {
         return sign + String(m / 1000) + "." + String(repeating: "0", count: 3 - frac.count) + frac
     }
 
-    static func wrap(event: String, time: Int64?, source: String? = nil) -> BackfillItem {
+    func wrap(event: String, time: Int64?, source: String? = nil) -> BackfillItem {
         var text = "{"
-        if let time { text += "\"time\":\(seconds(time)),"}
-        if let source { text += "\"source\":\(JSONOutput.quote(source)),"}
+        if let time { text += "\"time\":\(Self.seconds(time)),"}
+        for (key, value) in metadata.members(source: source) { text += "\(JSONOutput.quote(key)):\(JSONOutput.quote(value))," }
         text += "\"event\":\(event)}\n"
         return BackfillItem(bytes: Array(text.utf8))
+    }
+
+    /// A payload's own HEC event, byte for byte, unless --hec-override asks for the --hec-* fields on it too.
+    func passThrough(_ value: ArraySlice<UInt8>) -> BackfillItem {
+        guard metadata.override, !metadata.isEmpty,
+              var object = (try? JSONSerialization.jsonObject(with: Data(value))) as? [String: Any] else {
+            return BackfillItem(bytes: Array(value) + [0x0A])
+        }
+        for (key, text) in metadata.members(source: nil) { object[key] = text }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data(value)
+        return BackfillItem(bytes: Array(data) + [0x0A])
     }
 
     public func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection> {
@@ -42,22 +86,22 @@ public struct SplunkHECTarget: BackfillTarget {
             let events = record.payload.cloudWatch?.events ?? []
             guard !events.isEmpty else { return .failure(Rejection("no-log-events", "the CloudWatch Logs payload holds no events")) }
             return .success(events.map { e in
-                Self.wrap(event: JSONOutput.quote(e.message ?? ""), time: e.timestamp, source: record.payload.cloudWatch?.logGroup)
+                wrap(event: JSONOutput.quote(e.message ?? ""), time: e.timestamp, source: record.payload.cloudWatch?.logGroup)
             })
         case .json?:
             guard let values = JSONText.values(payload) else { return .failure(Rejection("not-json", "the payload is not JSON")) }
             if values.allSatisfy({ JSONText.memberNames($0).contains("event") }) {
-                return .success(values.map { BackfillItem(bytes: Array($0) + [0x0A]) })
+                return .success(values.map(passThrough))
             }
             let event = values.count == 1 ? JSONText.compact(values[0])
                 : Array(("[" + values.map { String(decoding: JSONText.compact($0), as: UTF8.self) }.joined(separator: ",") + "]").utf8)
-            return .success([Self.wrap(event: String(decoding: event, as: UTF8.self), time: record.arrival)])
+            return .success([wrap(event: String(decoding: event, as: UTF8.self), time: record.arrival)])
         case .text?:
             var bytes = payload[...]
             if bytes.last == 0x0A { bytes = bytes.dropLast() }
             if bytes.last == 0x0D { bytes = bytes.dropLast() }
             let text = String(decoding: bytes, as: UTF8.self)
-            return .success([Self.wrap(event: JSONOutput.quote(text), time: record.arrival)])
+            return .success([wrap(event: JSONOutput.quote(text), time: record.arrival)])
         case .empty?:
             return .failure(Rejection("empty", "the payload is empty: there is no event to send"))
         default:

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+@testable import DeadLetterQuery
+import DeadLetterSupport
+
+/// Frictions a first day with deadletter showed (issue 19), each checked from the outside: times typed without
+/// seconds, backfill summaries that agree with the files they list.
+@Suite struct FirstDayTests {
+    @Test func timesWithoutSecondsAreReadAsPeopleTypeThem() throws {
+        // 2024-03-07T00:00:00Z is 1,709,769,600 s after the epoch (19,789 days × 86,400); noon is 43,200 s later.
+        let noon: Int64 = 1_709_812_800_000
+        #expect(try TimeArgument.parse("2024-03-07T12:00", now: 0) == noon)
+        #expect(try TimeArgument.parse("2024-03-07 12:00Z", now: 0) == noon)
+        #expect(try TimeArgument.parse("2024-03-07T12:00+01:00", now: 0) == noon - 3_600_000)
+        #expect(try TimeArgument.parse("2024-03-07T12:00:30", now: 0) == noon + 30_000)
+        for bad in ["2024-03-07T12:0", "2024-03-07T1200", "2024-03-07T12:00+1", "2024-03-07T25:00"] {
+            #expect(throws: UsageError.self, "\(bad)") { try TimeArgument.parse(bad, now: 0, flag: "--until") }
+        }
+        let typed = try CLI.run(["summarize", "samples/firehose", "--until", "2024-03-05T14:30", "--format", "json", "-q"])
+        let full = try CLI.run(["summarize", "samples/firehose", "--until", "2024-03-05T14:30:00Z", "--format", "json", "-q"])
+        #expect(typed.status == 0 && typed.stdout == full.stdout)
+    }
+
+    /// The summary's files, sizes and entries are those on disk: counted here from the files themselves.
+    @Test func backfillSummariesAgreeWithTheFilesTheyList() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        func size(_ url: URL) throws -> Int { (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? -1 }
+
+        let redshift = root.appendingPathComponent("rs")
+        let run = try CLI.run(["backfill", "samples/firehose", "--target", "redshift", "--table", "t", "--iam-role", "arn:aws:iam::1:role/r",
+                               "--out", redshift.path, "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let manifest = try size(redshift.appendingPathComponent("copy-manifest.json")), sql = try size(redshift.appendingPathComponent("copy.sql"))
+        #expect(run.stdout.contains("2 files, \(String(format: "%.1f", Double(manifest + sql) / 1024)) KiB in"))
+        #expect(run.stdout.contains("  copy-manifest.json  \(manifest) B\n") && run.stdout.contains("  copy.sql  \(sql) B\n"))
+        #expect(!run.stdout.contains("0 records  0 entries"))
+
+        let raw = root.appendingPathComponent("raw")
+        let exploded = try CLI.run(["backfill", "samples/firehose", "--target", "raw", "--explode", "--out", raw.path, "-q"])
+        let text = try String(contentsOf: raw.appendingPathComponent("raw-00001.txt"), encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count - 1
+        #expect(lines > 3)
+        #expect(exploded.stdout.contains("1 file, ") && exploded.stdout.contains("  \(lines) entries  "))
+
+        let hec = try CLI.run(["backfill", "samples/firehose", "--target", "splunk-hec", "--out", root.appendingPathComponent("hec").path + "/"])
+        #expect(hec.stderr.contains("/hec/rejects.ndjson") && !hec.stderr.contains("//rejects"))
+    }
+
+    @Test func anEmptyStandardInputIsSaidToBeEmpty() throws {
+        let run = try CLI.run(["summarize"], stdin: Data())
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("standard input was empty: nothing was read"))
+        let fed = try CLI.run(["summarize", "-q"], stdin: try Data(contentsOf: CLI.packageRoot.appendingPathComponent(
+            "samples/eventbridge-dlq/receive-message-2024-03-05.json")))
+        #expect(fed.status == 0 && fed.stdout.hasPrefix("3 records"))
+    }
+
+    /// `records --help`'s jq example, on the shipped Splunk samples, whose AckTimeout payloads are text and JSON:
+    /// jq must not fail on either.
+    @Test func theRecordsHelpJqExampleWorksOnTextPayloads() throws {
+        let help = try CLI.run(["records", "--help"]).stdout
+        let example = try #require(help.split(separator: "\n").first { $0.contains("Splunk.AckTimeout | jq") })
+        let filter = try #require(example.components(separatedBy: "| jq ").last).trimmingCharacters(in: .whitespaces)
+        let shell = "deadletter records samples/firehose/bucket/splunk-failed --where errorCode=Splunk.AckTimeout -q | jq \(filter)"
+        let output = try ReadmeExampleTests.shell(shell + "; echo status=$?", in: CLI.packageRoot)
+        #expect(output.hasSuffix("status=0\n"), "\(output)")
+        #expect(output.split(separator: "\n").count >= 2)
+    }
+
+    /// `--hec-*` on the events backfill wraps; payloads that already are HEC events keep theirs unless
+    /// --hec-override. Read back with Foundation's JSON parser, event by event, against the sample files.
+    @Test func hecMetadataGoesOnWrappedEventsAndOnOthersOnlyWhenAsked() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        func events(_ extra: [String]) throws -> [[String: Any]] {
+            let out = root.appendingPathComponent(UUID().uuidString)
+            let run = try CLI.run(["backfill", "samples/firehose", "--target", "splunk-hec", "--out", out.path, "-q"] + extra)
+            #expect(run.status == 0, "\(run.stderr)")
+            let text = try String(contentsOf: out.appendingPathComponent("splunk-hec-00001.json"), encoding: .utf8)
+            return try text.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:] }
+        }
+        let plain = try events([])
+        let flags = ["--hec-index", "replay", "--hec-sourcetype", "st:replay", "--hec-host", "redrive-host"]
+        let tagged = try events(flags)
+        #expect(plain.count == tagged.count && plain.count > 10)
+        // The samples' own HEC events carry an index ("main"): those pass through untouched; the rest are wrapped.
+        var own = 0, wrapped = 0
+        for (before, after) in zip(plain, tagged) {
+            if before["index"] != nil {
+                own += 1
+                #expect(NSDictionary(dictionary: before).isEqual(to: after))
+            } else {
+                wrapped += 1
+                #expect(after["index"] as? String == "replay" && after["sourcetype"] as? String == "st:replay" && after["host"] as? String == "redrive-host")
+                #expect(NSDictionary(dictionary: ["e": after["event"] ?? 0, "t": after["time"] ?? 0])
+                    .isEqual(to: ["e": before["event"] ?? 0, "t": before["time"] ?? 0]))
+            }
+        }
+        #expect(own > 0 && wrapped > 0)
+        let forced = try events(flags + ["--hec-override"])
+        #expect(forced.allSatisfy { $0["index"] as? String == "replay" && $0["host"] as? String == "redrive-host" })
+        #expect(zip(plain, forced).allSatisfy { NSDictionary(dictionary: ["e": $0.0["event"] ?? 0]).isEqual(to: ["e": $0.1["event"] ?? 0]) })
+    }
+}
