@@ -82,6 +82,9 @@ public struct BackfillEngine {
         batcher.append(items, cost: cost, origin: record.identity)
         running?.advance(over: batcher.batch.body)
         plan.totals.written += 1
+        plan.mix.kinds.insert(record.identity.kind.rawValue)
+        if let stream = record.sourceStream { plan.mix.streams.insert(stream) }
+        if record.mappingError { plan.mix.mappingErrors += 1 }
         // Splunk may have indexed these despite the timeout: re-sending can duplicate them.
         if record.identity.errorCode == "Splunk.AckTimeout" { plan.totals.possiblyDelivered += 1 }
     }

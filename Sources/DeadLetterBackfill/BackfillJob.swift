@@ -120,6 +120,24 @@ public enum BackfillJob {
         if t.possiblyDelivered > 0 {
             diagnostics.report(.warning(.possiblyDelivered, "\(t.possiblyDelivered) records failed with Splunk.AckTimeout and may already be indexed; re-sending them can duplicate events (see possiblyDelivered in manifest.json)"))
         }
+        // One target for records of several streams or families is usually a mistake: they all go to one place.
+        let mix = plan.mix
+        // raw files go to no service: mixing there is the user's business.
+        if plan.target != "raw" && (mix.streams.count > 1 || mix.kinds.count > 1) {
+            func few(_ values: Set<String>) -> String {
+                let sorted = values.sorted()
+                return sorted.prefix(4).joined(separator: ", ") + (sorted.count > 4 ? ", …" : "")
+            }
+            var parts: [String] = []
+            if mix.streams.count > 1 { parts.append("\(mix.streams.count) delivery streams (\(few(mix.streams)))") }
+            if mix.kinds.count > 1 { parts.append("\(mix.kinds.count) kinds (\(few(mix.kinds)))") }
+            diagnostics.report(.warning(.mixedRecords, "the records written come from " + parts.joined(separator: " and ")
+                + ": they all go to one \(plan.target) target; to keep them apart, backfill each with --where stream=NAME or --kind KIND"))
+        }
+        if plan.target == "opensearch" && mix.mappingErrors > 0 {
+            diagnostics.report(.warning(.willFailAgain, "\(mix.mappingErrors) records failed on the index mapping (mapper_parsing_exception): "
+                + "sent as they are, they will fail again unless the mapping or the documents change"))
+        }
         if t.rejected > 0 {
             let reasons = plan.rejectCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             diagnostics.report(.warning(.rejectedRecords, "\(t.rejected) records rejected (\(reasons))"

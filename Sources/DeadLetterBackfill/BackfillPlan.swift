@@ -8,6 +8,15 @@ public struct BackfillPlan: Sendable, Equatable {
     public var totals = BackfillTotals()
     public var files: [BackfillFile] = []
     public var rejectCounts: [String: Int] = [:]
+    /// What the written records are a mix of: for the warnings, not the manifest.
+    public var mix = Mix()
+
+    public struct Mix: Sendable, Equatable {
+        public var kinds: Set<String> = []
+        public var streams: Set<String> = []
+        /// Records that failed on the index mapping.
+        public var mappingErrors = 0
+    }
 
     public struct Option: Sendable, Equatable {
         public var key: String

@@ -35,12 +35,18 @@ public struct PreparedRecord: Sendable {
     public var identity: RecordIdentity
     /// Redshift manifests' entries, merged by the engine's collector in input order.
     public var manifestEntries: [ManifestEntry]?
+    /// The delivery stream the record failed in (from its object key), to warn when several go to one target.
+    public var sourceStream: String?
+    /// It failed on the index mapping (OpenSearch's mapper_parsing_exception): sent as it is, it fails again.
+    public var mappingError: Bool
 
     public init(_ record: FailureRecord, target: any BackfillTarget, dedupe: Bool) {
         items = target.items(for: record)
         if dedupe, case .success = items { dedupeKey = Self.dedupeKey(record) }
         identity = RecordIdentity(record)
         manifestEntries = record.manifestEntries
+        sourceStream = record.file.objectKey.stream
+        mappingError = [record.errorCode, record.errorMessage].contains { $0?.contains("mapper_parsing_exception") == true }
     }
 
     /// The natural id (document id, EventId, dataId, event id), else a hash of the payload; records with

@@ -32,6 +32,8 @@ public enum MergeJob {
             diagnostics.report(.warning(.inexactMerge, "\(name) was made with --top: its (other) group mixes keys, so merged group counts are not exact (totals are)"))
         }
         if let top = options.top { result.summary.keepTop(top) }
+        // In the order summarize gives the same groups, so a merge equals the whole run's summary.
+        result.summary.order(by: SummaryOrder.defaultOrder(for: result.summary.groupBy))
         if !result.sqsInputs.isEmpty {
             diagnostics.report(.warning(.inexactMerge, "\(result.sqsInputs.joined(separator: ", ")) hold SQS messages; summaries carry no message ids, so a message in two of them is counted twice (summarize the dumps together to count repeats once)"))
         }

@@ -13,6 +13,8 @@ public struct SummarizeOptions: Sendable {
     public var groupBy: [RecordField] = [.kind, .errorCode]
     public var format: SummaryFormat = .table
     public var top: Int?
+    /// `--sort`; nil: time order for a lone hour or day key, else largest first.
+    public var order: SummaryOrder?
     public var wide = false
     /// The table's width in columns (the executable gives the terminal's).
     public var width = 80
@@ -47,7 +49,9 @@ public enum SummarizeJob {
                                messageIdConflicts: outcome.messageIdConflicts, samples: result.malformedSamples)
         var summary = builder.build()
         summary.totals.inputErrors = outcome.inputErrors
+        // --top keeps the largest groups whatever the order they are shown in.
         if let top = options.top { summary.keepTop(top) }
+        summary.order(by: options.order ?? SummaryOrder.defaultOrder(for: options.groupBy))
         BufferedOutput.writing(to: output) { output in
             write(summary, format: options.format, wide: options.wide, width: options.width, color: options.color, to: output)
         }

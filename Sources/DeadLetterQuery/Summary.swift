@@ -142,6 +142,14 @@ public struct Summary: Sendable, Equatable {
         }
     }
 
+    /// Puts the groups in `order`; `(other)` (what `--top` folded) stays last.
+    public mutating func order(by order: SummaryOrder) {
+        let other = groups.last.map { $0.key.allSatisfy { $0 == Summary.otherKey } } ?? false
+        var kept = other ? Array(groups.dropLast()) : groups
+        kept.sort(by: order.precedes)
+        groups = kept + (other ? [groups[groups.count - 1]] : [])
+    }
+
     /// Keeps the first `n` groups and folds the rest into one `(other)` group.
     public mutating func keepTop(_ n: Int) {
         top = n
@@ -150,5 +158,38 @@ public struct Summary: Sendable, Equatable {
         for group in groups[n...] { other.absorb(group) }
         groups.removeSubrange(n...)
         groups.append(other)
+    }
+}
+
+/// How `summarize` orders its groups (`--sort`). Ties go by key, so output is stable.
+public enum SummaryOrder: String, CaseIterable, Sendable {
+    /// Largest first.
+    case count
+    /// By the group's values, field by field (hours and days are written so that this is time order).
+    case key
+    /// Oldest first arrival first: since when.
+    case first
+    /// Latest last arrival first: what is still failing.
+    case last
+
+    /// Time order when the only key is a time (hour or day), else largest first.
+    public static func defaultOrder(for groupBy: [RecordField]) -> SummaryOrder {
+        groupBy == [.hour] || groupBy == [.day] ? .key : .count
+    }
+
+    func precedes(_ a: SummaryGroup, _ b: SummaryGroup) -> Bool {
+        switch self {
+        case .count:
+            if a.count != b.count { return a.count > b.count }
+        case .key:
+            break
+        case .first:
+            let x = a.arrival?.min ?? .max, y = b.arrival?.min ?? .max
+            if x != y { return x < y }
+        case .last:
+            let x = a.arrival?.max ?? .min, y = b.arrival?.max ?? .min
+            if x != y { return x > y }
+        }
+        return a.key.lexicographicallyPrecedes(b.key)
     }
 }

@@ -45,6 +45,10 @@ public struct DiagnosticCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let sendPlan = DiagnosticCode(rawValue: "send-plan")
     /// Backfill records that cannot be written (see rejects.ndjson).
     public static let rejectedRecords = DiagnosticCode(rawValue: "rejected-records")
+    /// Backfill records from several delivery streams or kinds going to one target.
+    public static let mixedRecords = DiagnosticCode(rawValue: "mixed-records")
+    /// Backfill records that failed in a way re-sending them unchanged will repeat (mapping errors).
+    public static let willFailAgain = DiagnosticCode(rawValue: "will-fail-again")
 }
 
 /// Where in the input a diagnostic points: the path as the user gave it, and the line when there is one.

@@ -10,6 +10,7 @@ import Darwin
 #endif
 
 extension SummaryFormat: ExpressibleByArgument {}
+extension SummaryOrder: ExpressibleByArgument {}
 
 struct Summarize: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,6 +23,8 @@ struct Summarize: ParsableCommand {
           deadletter summarize s3://my-firehose-errors/       # what failed, by family and error code
           deadletter summarize s3://my-firehose-errors/processing-failed/ --since 36h --by lambda,payloadType
           deadletter summarize --by errorCode,hour ./bucket/splunk-failed/
+          deadletter summarize --by hour ./bucket                # since when: hour by hour, in time order
+          deadletter summarize --by stream --sort last ./bucket  # what failed most recently first
           deadletter summarize --format json ./bucket > summary.json
         """
     )
@@ -35,6 +38,9 @@ struct Summarize: ParsableCommand {
     @Option(help: "Output format.")
     var format: SummaryFormat = .table
 
+    @Option(help: ArgumentHelp("Order of the groups: count (largest first), key (by value; time order for hour and day), first (oldest first arrival first) or last (latest arrival first). Default: key for --by hour or --by day alone, else count.", valueName: "order"))
+    var sort: SummaryOrder?
+
     @OptionGroup var display: SummaryOutputFlags
 
     func run() throws {
@@ -47,6 +53,7 @@ struct Summarize: ParsableCommand {
         }
         options.format = format
         options.top = display.top
+        options.order = sort
         options.wide = display.wide
         options.width = Terminal.columns()
         options.color = display.color.enabled(fd: STDOUT_FILENO)

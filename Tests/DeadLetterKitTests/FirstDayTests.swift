@@ -102,4 +102,64 @@ import DeadLetterSupport
         #expect(forced.allSatisfy { $0["index"] as? String == "replay" && $0["host"] as? String == "redrive-host" })
         #expect(zip(plain, forced).allSatisfy { NSDictionary(dictionary: ["e": $0.0["event"] ?? 0]).isEqual(to: ["e": $0.1["event"] ?? 0]) })
     }
+
+    /// `--sort`: the same groups, in the order asked; worked out here from the default (count) output.
+    @Test func groupsSortByCountKeyFirstOrLast() throws {
+        func groups(_ extra: [String]) throws -> [[String: Any]] {
+            let run = try CLI.run(["summarize", "samples/firehose", "--by", "kind", "--format", "json", "-q"] + extra)
+            #expect(run.status == 0, "\(run.stderr)")
+            return try run.json()["groups"] as? [[String: Any]] ?? []
+        }
+        func kind(_ g: [String: Any]) -> String { (g["key"] as? [String: String])?["kind"] ?? "" }
+        let byCount = try groups([])
+        #expect(byCount.count > 5)
+        let counts = byCount.map { $0["count"] as? Int ?? 0 }
+        #expect(counts == counts.sorted(by: >))
+        #expect(try groups(["--sort", "key"]).map(kind) == byCount.map(kind).sorted())
+        // RFC 3339 in UTC with milliseconds sorts as text in time order; ties by key.
+        let first = byCount.sorted { a, b in
+            let x = a["firstArrival"] as? String ?? "~", y = b["firstArrival"] as? String ?? "~"
+            return x != y ? x < y : kind(a) < kind(b)
+        }
+        #expect(try groups(["--sort", "first"]).map(kind) == first.map(kind))
+        let last = byCount.sorted { a, b in
+            let x = a["lastArrival"] as? String ?? "", y = b["lastArrival"] as? String ?? ""
+            return x != y ? x > y : kind(a) < kind(b)
+        }
+        #expect(try groups(["--sort", "last"]).map(kind) == last.map(kind))
+        // A lone hour key is in time order unless asked otherwise; --top keeps the largest, shown in that order.
+        let hours = try CLI.run(["summarize", "samples/firehose", "--by", "hour", "--format", "json", "-q"]).json()["groups"] as? [[String: Any]] ?? []
+        let keys = hours.map { ($0["key"] as? [String: String])?["hour"] ?? "" }
+        #expect(keys == keys.sorted() && keys.count > 5)
+        let top = try CLI.run(["summarize", "samples/firehose", "--by", "kind", "--top", "3", "--sort", "key", "--format", "json", "-q"])
+            .json()["groups"] as? [[String: Any]] ?? []
+        #expect(top.map(kind) == Array(byCount.prefix(3)).map(kind).sorted() + ["(other)"])
+    }
+
+    /// Records of several streams or kinds going to one target are named; one stream and kind are not. Mapping
+    /// errors re-sent unchanged are said to fail again. The streams are counted here from `summarize`.
+    @Test func backfillSaysWhenItMixesStreamsOrRepeatsMappingErrors() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let streams = try CLI.run(["summarize", "samples/firehose/bucket/processing-failed", "--by", "stream", "--format", "json", "-q"])
+            .json()["groups"] as? [[String: Any]] ?? []
+        #expect(streams.count > 1)
+        let mixed = try CLI.run(["backfill", "samples/firehose/bucket/processing-failed", "--target", "firehose", "--stream", "replay", "--out", root.appendingPathComponent("a").path])
+        #expect(mixed.status == 0)
+        #expect(mixed.stderr.contains("the records written come from \(streams.count) delivery streams"))
+        let one = (streams.first?["key"] as? [String: String])?["stream"] ?? ""
+        let single = try CLI.run(["backfill", "samples/firehose/bucket/processing-failed", "--target", "firehose", "--stream", "replay", "--where", "stream=\(one)",
+                                  "--out", root.appendingPathComponent("b").path])
+        #expect(single.status == 0 && !single.stderr.contains("come from"))
+
+        let mapping = try CLI.run(["records", "samples/firehose", "--where", "message~mapper_parsing", "--kind", "opensearch", "-q"])
+        let failing = mapping.stdout.split(separator: "\n").count
+        #expect(failing > 0)
+        let bulk = try CLI.run(["backfill", "samples/firehose", "--kind", "opensearch", "--where", "message~mapper_parsing", "--target", "opensearch",
+                                "--index", "logs", "--out", root.appendingPathComponent("c").path])
+        #expect(bulk.stderr.contains("\(failing) records failed on the index mapping (mapper_parsing_exception)"))
+        let fine = try CLI.run(["backfill", "samples/firehose", "--kind", "opensearch", "--where", "errorCode=429", "--target", "opensearch",
+                                "--index", "logs", "--out", root.appendingPathComponent("d").path])
+        #expect(fine.status == 0 && !fine.stderr.contains("index mapping"))
+    }
 }
