@@ -93,8 +93,8 @@ import DeadLetterSupport
             } else {
                 wrapped += 1
                 #expect(after["index"] as? String == "replay" && after["sourcetype"] as? String == "st:replay" && after["host"] as? String == "redrive-host")
-                #expect(NSDictionary(dictionary: ["e": after["event"] ?? 0, "t": after["time"] ?? 0])
-                    .isEqual(to: ["e": before["event"] ?? 0, "t": before["time"] ?? 0]))
+                let same = NSDictionary(dictionary: ["e": after["event"] ?? 0, "t": after["time"] ?? 0]).isEqual(to: ["e": before["event"] ?? 0, "t": before["time"] ?? 0])
+                #expect(same)
             }
         }
         #expect(own > 0 && wrapped > 0)
