@@ -1,3 +1,4 @@
+import DeadLetterSupport
 import Foundation
 
 /// One signed call to an AWS JSON-protocol API (Firehose, EventBridge, SQS): `POST /` with `X-Amz-Target`.
@@ -80,4 +81,22 @@ public struct AWSJSONService: Sendable {
 
     /// Where the calls go and as whom, for the line a user reads before anything is sent (no secret).
     public var identity: String { "\(endpoint) (region \(region), credentials: \(credentials.source))" }
+}
+
+extension AWSJSONService {
+    /// The service as every command reaches it: the connection (credentials, region, endpoint) resolved the
+    /// one way, and refused with `--no-sign-request`, which these APIs never accept. `user` names what needs
+    /// the signature in that refusal.
+    public static func open(service: String, jsonVersion: String = "1.1", connections: Int, options: AWSOptions,
+                            environment: AWSEnvironment, trace: AWSTrace, user: String) throws(AWSError) -> AWSJSONService {
+        let connection = try AWSConnection.open(service: service, connections: connections, options: options, environment: environment,
+                                                trace: trace)
+        guard let credentials = connection.credentials else {
+            throw AWSError(code: "InvalidConfiguration", message: "--no-sign-request: \(user) needs signed requests")
+        }
+        trace("\(service): region \(connection.region)" + (connection.endpoint.map { ", endpoint \($0)" } ?? "")
+              + ", credentials: \(credentials.source)")
+        return AWSJSONService(transport: connection.transport, credentials: credentials, region: connection.region, service: service,
+                              endpoint: connection.endpoint, jsonVersion: jsonVersion, trace: trace, now: WallClock.millis)
+    }
 }

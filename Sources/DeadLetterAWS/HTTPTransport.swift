@@ -112,6 +112,13 @@ public struct HTTPURL: Sendable, Equatable, CustomStringConvertible {
         self.init(scheme: scheme, host: host, port: port, path: path, query: query)
     }
 
+    /// The URL as shown to people: without its query, which may hold a token.
+    public var withoutQuery: HTTPURL {
+        var url = self
+        url.query = ""
+        return url
+    }
+
     /// The `Host` header: the port only when it is not the scheme's default.
     public var hostHeader: String {
         guard let port, port != (scheme == "https" ? 443 : 80) else { return host }

@@ -28,6 +28,13 @@ public struct SQSClient: Sendable {
         self.retry = retry
     }
 
+    /// SQS as `sqs://` inputs and `redrive` reach it, with the run's retry policy.
+    public static func open(options: AWSOptions, environment: AWSEnvironment, trace: AWSTrace) throws(AWSError) -> SQSClient {
+        SQSClient(service: try .open(service: "sqs", jsonVersion: "1.0", connections: 8, options: options, environment: environment,
+                                     trace: trace, user: "SQS"),
+                  retry: RetryPolicy(maxAttempts: options.maxAttempts))
+    }
+
     /// The queue's URL: the argument itself when it is one, else `GetQueueUrl` for the name.
     public func queueURL(_ queue: SQSQueueName) async throws(AWSError) -> String {
         if let url = queue.url { return url }

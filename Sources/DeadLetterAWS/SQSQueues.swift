@@ -84,6 +84,69 @@ public struct SQSQueues: InputSource {
     }
 }
 
+/// A queue about to be read or redriven: where it is, what it holds, how long its messages stay hidden while
+/// held. A queue with a RedrivePolicy of its own is refused here, before anything is received: each receive
+/// raises ApproximateReceiveCount, and past its maxReceiveCount SQS would move messages onward.
+package struct SQSQueueState: Sendable {
+    package let url: String
+    /// ApproximateNumberOfMessages (visible) and ApproximateNumberOfMessagesNotVisible (in flight).
+    package let approximate: Int
+    package let inFlight: Int
+    package let visibility: Int
+
+    /// `visibility`: the seconds asked for, else 5 minutes and one more second per 25 messages (at most 12 h).
+    /// `verb` says what `--allow-receive-count` would let through ("read", "redrive").
+    package static func open(_ queue: SQSQueueName, client: SQSClient, allowReceiveCount: Bool, visibility: Int?,
+                             verb: String) async throws(AWSError) -> SQSQueueState {
+        let url = try await client.queueURL(queue)
+        let attributes = try await client.attributes(url)
+        if let policy = attributes["RedrivePolicy"], !allowReceiveCount {
+            throw AWSError(code: "RedrivePolicy", message: "this queue has a RedrivePolicy of its own (\(policy)): every receive raises "
+                + "ApproximateReceiveCount, and past maxReceiveCount SQS moves messages onward; nothing was received. Give "
+                + "--allow-receive-count to \(verb) it anyway")
+        }
+        let approximate = Int(attributes["ApproximateNumberOfMessages"] ?? "") ?? 0
+        return SQSQueueState(url: url, approximate: approximate, inFlight: Int(attributes["ApproximateNumberOfMessagesNotVisible"] ?? "") ?? 0,
+                             visibility: visibility ?? min(43_200, 300 + approximate / 25))
+    }
+}
+
+/// Receives a queue's messages ten at a time until it is drained, keeping each message's latest receipt handle
+/// in `receipts`: a long poll that finds nothing means nothing is visible, and the count read is checked against
+/// the queue's approximate count (three empty polls end it whatever the count).
+package struct SQSDrain {
+    package let client: SQSClient
+    package let queue: SQSQueueState
+    package let wait: Int
+    package let receipts = Receipts()
+    private var empties = 0
+
+    package init(client: SQSClient, queue: SQSQueueState, wait: Int) {
+        (self.client, self.queue, self.wait) = (client, queue, wait)
+    }
+
+    /// The next receive's messages new to this run, and those SQS delivered again; nil once drained.
+    package mutating func next(max: Int = 10) async throws(AWSError) -> (fresh: [SQSMessage], again: [SQSMessage])? {
+        while true {
+            let batch = try await client.receive(queue.url, max: max, visibility: queue.visibility, wait: wait)
+            if batch.isEmpty {
+                empties += 1
+                if receipts.count >= queue.approximate || empties >= 3 { return nil }
+                continue
+            }
+            empties = 0
+            var fresh: [SQSMessage] = [], again: [SQSMessage] = []
+            for message in batch {
+                if receipts.add(message) { fresh.append(message) } else { again.append(message) }
+            }
+            return (fresh, again)
+        }
+    }
+
+    /// Makes every message received and not deleted visible again (once).
+    package func release() async -> Receipts.Released { await receipts.release(client: client, url: queue.url) }
+}
+
 /// One queue read: its messages spooled, and what the user must be told.
 struct SQSRead: Sendable {
     var spool: Spool?
@@ -92,41 +155,23 @@ struct SQSRead: Sendable {
 
     /// Receives every message of the queue once, then makes them all visible again.
     static func drain(_ queue: SQSQueueName, client: SQSClient, settings: SQSInputSettings) async throws(AWSError) -> SQSRead {
-        let url = try await client.queueURL(queue)
-        let attributes = try await client.attributes(url)
-        if let policy = attributes["RedrivePolicy"], !settings.allowReceiveCount {
-            throw AWSError(code: "RedrivePolicy", message: "this queue has a RedrivePolicy of its own (\(policy)): every receive raises "
-                + "ApproximateReceiveCount, and past maxReceiveCount SQS moves messages onward; nothing was received. Give "
-                + "--allow-receive-count to read it anyway")
-        }
-        let approximate = Int(attributes["ApproximateNumberOfMessages"] ?? "") ?? 0
-        let hidden = Int(attributes["ApproximateNumberOfMessagesNotVisible"] ?? "") ?? 0
-        let visibility = settings.visibility ?? min(43_200, 300 + approximate / 25)
+        let state = try await SQSQueueState.open(queue, client: client, allowReceiveCount: settings.allowReceiveCount,
+                                                 visibility: settings.visibility, verb: "read")
+        let visibility = state.visibility
         var read = SQSRead()
-        var summary = "about \(HumanNumber.grouped(approximate)) messages in the queue"
-        if hidden > 0 { summary += " and \(HumanNumber.grouped(hidden)) in flight (not visible: not read)" }
-        let receipts = Receipts()
-        let cleanup = settings.interrupts?.add { receipts.releaseBlocking(client: client, url: url) }
+        var summary = "about \(HumanNumber.grouped(state.approximate)) messages in the queue"
+        if state.inFlight > 0 { summary += " and \(HumanNumber.grouped(state.inFlight)) in flight (not visible: not read)" }
+        var drain = SQSDrain(client: client, queue: state, wait: settings.wait)
+        let receipts = drain.receipts
+        let cleanup = settings.interrupts?.add { receipts.releaseBlocking(client: client, url: state.url) }
         defer { if let cleanup { settings.interrupts?.remove(cleanup) } }
         let spool: Spool
         do { spool = try Spool() } catch { throw AWSError(code: "Spool", message: "cannot make a temporary file to hold the messages: \(error)") }
         var repeats = 0
-        var empties = 0
         var oldest: Int64?
         do throws(AWSError) {
-            while true {
-                let batch = try await client.receive(url, visibility: visibility, wait: settings.wait)
-                if batch.isEmpty {
-                    empties += 1
-                    // A long poll that finds nothing means nothing is visible; the count confirms it.
-                    if receipts.count >= approximate || empties >= 3 { break }
-                    continue
-                }
-                empties = 0
-                var fresh: [SQSMessage] = []
-                for message in batch {
-                    if receipts.add(message) { fresh.append(message) } else { repeats += 1 }
-                }
+            while let (fresh, again) = try await drain.next() {
+                repeats += again.count
                 guard !fresh.isEmpty else { continue }
                 for message in fresh {
                     if let sent = message.sentTimestamp, UTCTime.supported.contains(sent) { oldest = min(oldest ?? sent, sent) }
@@ -140,10 +185,10 @@ struct SQSRead: Sendable {
                 try spool.write(line)
             }
         } catch {
-            let released = await receipts.release(client: client, url: url)
+            let released = await drain.release()
             throw AWSError(code: error.code, message: error.message + "; " + released.describe(visibility: visibility))
         }
-        let released = await receipts.release(client: client, url: url)
+        let released = await drain.release()
         let count = receipts.count
         var note = "\(HumanNumber.grouped(count)) message\(count == 1 ? "" : "s") read (\(summary))"
         if let oldest {

@@ -73,8 +73,9 @@ public enum RedriveJob {
         }
         let sqs: SQSClient, events: AWSJSONService
         do {
-            sqs = SQSClient(service: try service("sqs", jsonVersion: "1.0", options), retry: RetryPolicy(maxAttempts: options.aws.maxAttempts))
-            events = try service("events", jsonVersion: "1.1", options)
+            sqs = try SQSClient.open(options: options.aws, environment: options.environment, trace: options.trace)
+            events = try AWSJSONService.open(service: "events", connections: 8, options: options.aws, environment: options.environment,
+                                             trace: options.trace, user: "PutEvents")
         } catch {
             diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: queue.display), error.message))
             return .inputError
@@ -97,19 +98,8 @@ public enum RedriveJob {
         return totals.failed + totals.refused + totals.notDeleted + totals.hidden > 0 ? .undelivered : .success
     }
 
-    static func service(_ service: String, jsonVersion: String, _ options: RedriveOptions) throws(AWSError) -> AWSJSONService {
-        let connection = try AWSConnection.open(service: service, connections: 8, options: options.aws, environment: options.environment,
-                                                trace: options.trace)
-        guard let credentials = connection.credentials else {
-            throw AWSError(code: "InvalidConfiguration", message: "--no-sign-request: \(service) needs signed requests")
-        }
-        return AWSJSONService(transport: connection.transport, credentials: credentials, region: connection.region, service: service,
-                              endpoint: connection.endpoint, jsonVersion: jsonVersion, trace: options.trace, now: WallClock.millis)
-    }
-
     /// Where a queue's journal lives by default: `$XDG_STATE_HOME/deadletter/redrive/` (else
-    /// `~/.local/state/...`), one file per queue URL.
-    /// Keyed by the queue's region, account and name, not by how its URL was written (`sqs://NAME` and the
+    /// `~/.local/state/...`), one file per queue, keyed by the queue's region, account and name, not by how its URL was written (`sqs://NAME` and the
     /// URL typed by hand must find one journal).
     static func defaultJournal(for url: String, name: String, environment: AWSEnvironment) -> String {
         let base = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
@@ -170,20 +160,14 @@ struct Redrive: Sendable {
 
     /// The totals (nil when nothing was received) and the error that stopped the run, if one did.
     func run() async -> (RedriveTotals?, AWSError?) {
-        let url: String, attributes: [String: String]
+        let queueState: SQSQueueState
         do throws(AWSError) {
-            url = try await sqs.queueURL(queue)
-            attributes = try await sqs.attributes(url)
+            queueState = try await SQSQueueState.open(queue, client: sqs, allowReceiveCount: options.allowReceiveCount,
+                                                      visibility: options.visibility, verb: "redrive")
         } catch {
             return (nil, error)
         }
-        if let policy = attributes["RedrivePolicy"], !options.allowReceiveCount {
-            return (nil, AWSError(code: "RedrivePolicy", message: "this queue has a RedrivePolicy of its own (\(policy)): every receive raises "
-                + "ApproximateReceiveCount, and past maxReceiveCount SQS moves messages onward; nothing was received. Give "
-                + "--allow-receive-count to redrive it anyway"))
-        }
-        let approximate = Int(attributes["ApproximateNumberOfMessages"] ?? "") ?? 0
-        let visibility = options.visibility ?? min(43_200, 300 + approximate / 25)
+        let (url, approximate, visibility) = (queueState.url, queueState.approximate, queueState.visibility)
         let journalPath = options.journal ?? RedriveJob.defaultJournal(for: url, name: queue.name, environment: options.environment)
         // Locked before it is read: a run that ended meanwhile is in what this one reads.
         var journal: SendJournal?
@@ -203,33 +187,18 @@ struct Redrive: Sendable {
             + (options.dryRun ? "dry run: nothing is put or deleted" : "events go to \(target.identity); journal \(journalPath)")
             + "; messages are hidden for \(visibility) s while held"))
 
-        let receipts = Receipts()
+        var drain = SQSDrain(client: sqs, queue: queueState, wait: options.wait)
+        let receipts = drain.receipts
         let cleanup = options.interrupts?.add { receipts.releaseBlocking(client: sqs, url: url) }
         defer { if let cleanup { options.interrupts?.remove(cleanup) } }
         var state = RunState(earlier: earlier, run: earlier.runs + 1)
         var failure: AWSError?
         do throws(AWSError) {
-            var empties = 0
-            while options.maxMessages.map({ state.totals.received < $0 }) ?? true {
-                let room = options.maxMessages.map { min(10, $0 - state.totals.received) } ?? 10
-                let batch = try await sqs.receive(url, max: room, visibility: visibility, wait: options.wait)
-                if batch.isEmpty {
-                    empties += 1
-                    if state.totals.received >= approximate || empties >= 3 { break }
-                    continue
-                }
-                empties = 0
-                var fresh: [SQSMessage] = []
-                var again: [String] = []
-                for message in batch {
-                    if receipts.add(message) {
-                        fresh.append(message)
-                    } else {
-                        state.totals.repeats += 1
-                        // A message put in this run, delivered again by SQS: deleted again, not put again.
-                        if state.putHere.contains(message.messageId) { again.append(message.messageId) }
-                    }
-                }
+            while options.maxMessages.map({ state.totals.received < $0 }) ?? true,
+                  let (fresh, repeated) = try await drain.next(max: options.maxMessages.map { min(10, $0 - state.totals.received) } ?? 10) {
+                state.totals.repeats += repeated.count
+                // A message put in this run, delivered again by SQS: deleted again, not put again.
+                let again = repeated.map(\.messageId).filter { state.putHere.contains($0) }
                 if !again.isEmpty && !options.dryRun { try await delete(again, url: url, receipts: receipts, state: &state, counted: false) }
                 guard !fresh.isEmpty else { continue }
                 state.totals.received += fresh.count
@@ -238,7 +207,7 @@ struct Redrive: Sendable {
         } catch {
             failure = error
         }
-        let released = await receipts.release(client: sqs, url: url)
+        let released = await drain.release()
         if released.failed > 0 {
             diagnostics.report(.warning(.unreadableInput, at: SourceLocation(file: queue.display), released.describe(visibility: visibility)))
         }
@@ -332,7 +301,7 @@ struct Redrive: Sendable {
         let started = options.send.now()
         while !pending.isEmpty {
             if round > 0 {
-                let delay = options.send.random() * min(options.send.baseDelay * Double(1 << min(round - 1, 30)), options.send.maxDelay)
+                let delay = options.send.backoff(round: round)
                 if options.send.now() - started + delay > options.send.maxTime {
                     for item in pending {
                         state.totals.failed += 1

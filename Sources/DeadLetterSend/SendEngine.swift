@@ -25,6 +25,11 @@ public struct SendOptions: Sendable {
     public var now: @Sendable () -> Double = { Clocks.monotonicSeconds() }
 
     public init() {}
+
+    /// Seconds to wait before retry round `round` (1 for the first): full jitter under the capped exponential.
+    func backoff(round: Int) -> Double {
+        random() * min(baseDelay * Double(1 << min(round - 1, 30)), maxDelay)
+    }
 }
 
 enum Clocks {
@@ -118,7 +123,7 @@ struct SendEngine {
         var request = 0
         while !batches.isEmpty {
             if round > 0 {
-                let delay = options.random() * min(options.baseDelay * Double(1 << min(round - 1, 30)), options.maxDelay)
+                let delay = options.backoff(round: round)
                 trace("send: retry round \(round): \(batches.reduce(0) { $0 + $1.indices.count }) items in \(Int(delay * 1000)) ms")
                 if options.now() - started + delay > options.maxTime {
                     var letters: [(id: String, letter: SendJournal.DeadLetter)] = []

@@ -109,13 +109,8 @@ public enum SendJob {
 
     static func makeTarget(_ directory: BackfillDirectory, _ options: SendJobOptions) throws(AWSError) -> any SendTarget {
         func service(_ id: String) throws(AWSError) -> AWSJSONService {
-            let connection = try AWSConnection.open(service: id, connections: options.send.concurrency, options: options.aws,
-                                                    environment: options.environment, trace: options.trace)
-            guard let credentials = connection.credentials else {
-                throw AWSError(code: "InvalidConfiguration", message: "--no-sign-request: \(directory.target) needs signed requests")
-            }
-            return AWSJSONService(transport: connection.transport, credentials: credentials, region: connection.region, service: id,
-                                  endpoint: connection.endpoint, trace: options.trace, now: WallClock.millis)
+            try AWSJSONService.open(service: id, connections: options.send.concurrency, options: options.aws, environment: options.environment,
+                                    trace: options.trace, user: directory.target)
         }
         switch directory.target {
         case "firehose":

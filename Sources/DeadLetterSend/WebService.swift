@@ -100,8 +100,7 @@ public struct WebService: Sendable {
 
     private func send(_ target: HTTPURL, _ headers: [(name: String, value: String)], _ body: [UInt8]) async throws(AWSError) -> Answer {
         // The query stays out of traces and messages (they reach the journal and the dead letters): it may hold a token.
-        var shown = target
-        shown.query = ""
+        let shown = target.withoutQuery
         trace("POST \(shown) (\(body.count) bytes)")
         do {
             let response = try await transport.send(HTTPRequest(method: "POST", url: target, headers: headers, body: body))
@@ -117,9 +116,5 @@ public struct WebService: Sendable {
 
     /// Where the calls go, for the line shown before sending: the URL without its query (URLs with user info
     /// are refused; a query could hold a token) and the scheme.
-    public var identity: String {
-        var shown = url
-        shown.query = ""
-        return "\(shown) (\(auth))"
-    }
+    public var identity: String { "\(url.withoutQuery) (\(auth))" }
 }

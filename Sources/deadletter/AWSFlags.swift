@@ -111,15 +111,7 @@ struct AWSFlags: ParsableArguments {
     }
 
     static func makeSQSClient(_ options: AWSOptions, _ environment: AWSEnvironment) throws(AWSError) -> SQSClient {
-        let trace = options.verbose ? AWSTrace(Self.traceLine) : .off
-        let connection = try AWSConnection.open(service: "sqs", connections: 8, options: options, environment: environment, trace: trace)
-        guard let credentials = connection.credentials else {
-            throw AWSError(code: "InvalidConfiguration", message: "--no-sign-request: SQS needs signed requests")
-        }
-        trace("aws: region \(connection.region)" + (connection.endpoint.map { ", endpoint \($0)" } ?? "") + ", credentials: \(credentials.source)")
-        let service = AWSJSONService(transport: connection.transport, credentials: credentials, region: connection.region, service: "sqs",
-                                     endpoint: connection.endpoint, jsonVersion: "1.0", trace: trace, now: WallClock.millis)
-        return SQSClient(service: service, retry: RetryPolicy(maxAttempts: options.maxAttempts))
+        try SQSClient.open(options: options, environment: environment, trace: options.verbose ? AWSTrace(Self.traceLine) : .off)
     }
 
     static func makeClient(_ options: AWSOptions, _ environment: AWSEnvironment) throws(AWSError) -> S3Client {

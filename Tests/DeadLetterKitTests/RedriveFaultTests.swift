@@ -143,16 +143,7 @@ import Testing
         #expect(Set(accepted.keys) == expected, "every event arrived, and nothing else")
         // Puts out when a run died: "sending" lines without their "answered". An event that arrived twice must
         // have been in one of them (message i's event is entryDigest(i)).
-        let journal = try String(contentsOf: s.journal, encoding: .utf8)
-        var sent: [String: [String]] = [:]
-        var answered: Set<String> = []
-        for line in journal.split(separator: "\n") {
-            guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let request = entry["request"] as? String else { continue }
-            if entry["event"] as? String == "sending" { sent[request] = entry["items"] as? [String] ?? [] }
-            if entry["event"] as? String == "answered" { answered.insert(request) }
-        }
-        let outWhenKilled = Set(sent.filter { !answered.contains($0.key) }.values.joined())
+        let outWhenKilled = Set(try SendCrashTests.unansweredCalls(s.journal).joined())
         for i in 0..<s.count where (accepted[Self.entryDigest(i)] ?? 0) > 1 {
             #expect(outWhenKilled.contains(String(format: "m-%04d", i)), "m-\(i) arrived twice though no interrupted put held it")
         }

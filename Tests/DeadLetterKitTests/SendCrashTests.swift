@@ -111,6 +111,20 @@ import Testing
         #expect(repeats <= killed * 8 * 200)
     }
 
+    /// The items of each call a journal shows sent and never answered ("sending" without its "answered"):
+    /// those out when a run died.
+    static func unansweredCalls(_ journal: URL) throws -> [[String]] {
+        var sent: [String: [String]] = [:]
+        var answered: Set<String> = []
+        for line in try String(contentsOf: journal, encoding: .utf8).split(separator: "\n") {
+            guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let request = entry["request"] as? String else { continue }
+            if entry["event"] as? String == "sending" { sent[request] = entry["items"] as? [String] ?? [] }
+            if entry["event"] as? String == "answered" { answered.insert(request) }
+        }
+        return sent.filter { !answered.contains($0.key) }.map(\.value)
+    }
+
     /// Runs `send` 20 times, each killed with SIGKILL at a seeded moment within `window` seconds of its first
     /// call; returns how many runs were killed (the others finished).
     static func killRepeatedly(batches: URL, arguments: [String], env: [String: String], window: Double = 0.3) throws -> Int {
@@ -161,18 +175,9 @@ import Testing
         let missing = expected.filter { (accepted[$0.key] ?? 0) < $0.value }
         #expect(missing.isEmpty, "\(missing.count) payloads never arrived")
 
-        // Calls that were out when a run died: "sending" lines without their "answered".
-        let journal = try String(contentsOf: batches.appendingPathComponent("send-journal.ndjson"), encoding: .utf8)
-        var sent: [String: [String]] = [:]
-        var answered: Set<String> = []
-        for line in journal.split(separator: "\n") {
-            guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let request = entry["request"] as? String else { continue }
-            if entry["event"] as? String == "sending" { sent[request] = entry["items"] as? [String] ?? [] }
-            if entry["event"] as? String == "answered" { answered.insert(request) }
-        }
+        // Calls that were out when a run died.
         var mayRepeat: [String: Int] = [:]
-        for (request, ids) in sent where !answered.contains(request) {
+        for ids in try Self.unansweredCalls(batches.appendingPathComponent("send-journal.ndjson")) {
             for id in ids { mayRepeat[payloadOf[id] ?? "?", default: 0] += 1 }
         }
         var repeats = 0
