@@ -22,6 +22,8 @@ public struct BackfillOptions: Sendable {
     public var dryRun = false
     public var force = false
     public var settings = BackfillTargetSettings()
+    /// `--split-by`: one part of the output per value of this field (stream, kind or index).
+    public var splitBy: RecordField?
     /// `$HOME`, never accepted as --out nor inside it; read by the executable.
     public var home: String?
 
@@ -34,7 +36,10 @@ public enum BackfillJob {
     /// the process is interrupted.
     public static func run(_ options: BackfillOptions, output: any TextSink, diagnostics: Diagnostics,
                            interrupts: InterruptCleanup? = nil) throws(UsageError) -> ExitStatus {
-        let target = try options.settings.makeTarget(options.target)
+        var settings = options.settings
+        // Split by stream, Firehose parts name their own streams: the target here only makes the items.
+        if options.splitBy == .stream && settings.stream == nil { settings.stream = "(each part's own)" }
+        let target = try settings.makeTarget(options.target)
         if let n = options.maxRecords, n < 1 { throw UsageError("--max-records takes a number, 1 or more") }
         if let n = options.maxBytes, n < 1 { throw UsageError("--max-bytes takes a size, 1 or more") }
         let limits = target.serviceLimits.tightened(records: options.maxRecords, bytes: options.maxBytes)
@@ -71,17 +76,31 @@ public enum BackfillJob {
             diagnostics.report(.error(.backfillOutput, "\(error)"))
             return diagnostics.exitStatus
         }
-        var engine = BackfillEngine(target: target, limits: limits, dedupe: options.dedupe, sink: sink)
+        var engine = BackfillEngine(target: target, limits: limits, dedupe: options.dedupe, sink: options.splitBy == nil ? sink : nil)
+        var split = options.splitBy.map { field in
+            SplitBackfill(field: field, target: target.name, directory: directory) { value, sink throws(BackfillFailure) in
+                let partTarget: any BackfillTarget
+                do throws(UsageError) {
+                    partTarget = try options.settings.forPart(field: field, value: value).makeTarget(options.target)
+                } catch {
+                    throw .usage(field == .stream && value == nil
+                        ? "some records have no delivery stream in their file name: give --stream NAME for them (the others go back to their own)"
+                        : error.message)
+                }
+                return BackfillEngine(target: partTarget, limits: limits, dedupe: options.dedupe, sink: sink)
+            }
+        }
         var writeFailure: OutputDirectory.Failure?
         // Records are read and decoded on several threads; the engine takes them here, in input order.
         // Items, de-duplication keys and all the engine needs are made on the reading threads.
         let dedupe = options.dedupe
+        let splitBy = options.splitBy
         _ = run.run(
-            listing, prepare: { PreparedRecord($0, target: target, dedupe: dedupe) }, weigh: { $0.weight }
+            listing, prepare: { PreparedRecord($0, target: target, dedupe: dedupe, splitBy: splitBy) }, weigh: { $0.weight }
         ) { event in
             guard case .record(let record) = event else { return true }
             do throws(OutputDirectory.Failure) {
-                try engine.add(record)
+                if split != nil { try split?.add(record) } else { try engine.add(record) }
             } catch {
                 writeFailure = error
                 return false
@@ -89,12 +108,18 @@ public enum BackfillJob {
             return true
         }
         if writeFailure == nil {
-            do throws(OutputDirectory.Failure) { try engine.finish() } catch { writeFailure = error }
+            do throws(OutputDirectory.Failure) {
+                if split != nil { try split?.finish() } else { try engine.finish() }
+            } catch { writeFailure = error }
         }
         if writeFailure == nil, let directory {
             do throws(OutputDirectory.Failure) { try directory.commit() } catch { writeFailure = error }
         }
         switch writeFailure {
+        case .usage(let message)?:
+            directory?.abandon()
+            diagnostics.report(.error(.usage, message + "; nothing was written"))
+            return diagnostics.exitStatus
         case .conflict(let message)?:
             // Exit 64 as for a usage error, but the command line was right: no usage block after a whole run.
             diagnostics.report(.error(.usage, message))
@@ -110,44 +135,44 @@ public enum BackfillJob {
             diagnostics.report(.error(.backfillOutput, "\(failure); nothing was written to '\(options.out)'"))
             return diagnostics.exitStatus
         }
-        report(engine, options: options, diagnostics: diagnostics, output: BufferedOutput(output))
+        report(split?.plan ?? engine.plan, parts: split?.sorted, options: options, diagnostics: diagnostics, output: BufferedOutput(output))
         return diagnostics.exitStatus
     }
 
-    static func report(_ engine: BackfillEngine, options: BackfillOptions, diagnostics: Diagnostics, output: BufferedOutput) {
-        let plan = engine.plan
+    static func report(_ plan: BackfillPlan, parts: [SplitBackfill.Part]?, options: BackfillOptions, diagnostics: Diagnostics,
+                       output: BufferedOutput) {
         let t = plan.totals
         if t.possiblyDelivered > 0 {
             diagnostics.report(.warning(.possiblyDelivered, "\(t.possiblyDelivered) records failed with Splunk.AckTimeout and may already be indexed; re-sending them can duplicate events (see possiblyDelivered in manifest.json)"))
         }
         // One target for records of several streams or families is usually a mistake: they all go to one place.
-        let mix = plan.mix
         // raw files go to no service: mixing there is the user's business.
-        if plan.target != "raw" && (mix.streams.count > 1 || mix.kinds.count > 1) {
-            func few(_ values: Set<String>) -> String {
-                let sorted = values.sorted()
-                return sorted.prefix(4).joined(separator: ", ") + (sorted.count > 4 ? ", …" : "")
+        if plan.target != "raw" {
+            for (place, mix) in parts?.map({ ("\($0.folder)/", $0.engine.plan.mix) }) ?? [("", plan.mix)] {
+                if let warning = mixWarning(mix, place: place, target: plan.target, splitBy: options.splitBy) {
+                    diagnostics.report(.warning(.mixedRecords, warning))
+                }
             }
-            var parts: [String] = []
-            if mix.streams.count > 1 { parts.append("\(mix.streams.count) delivery streams (\(few(mix.streams)))") }
-            if mix.kinds.count > 1 { parts.append("\(mix.kinds.count) kinds (\(few(mix.kinds)))") }
-            diagnostics.report(.warning(.mixedRecords, "the records written come from " + parts.joined(separator: " and ")
-                + ": they all go to one \(plan.target) target; to keep them apart, backfill each with --where stream=NAME or --kind KIND"))
         }
-        if plan.target == "opensearch" && mix.mappingErrors > 0 {
-            diagnostics.report(.warning(.willFailAgain, "\(mix.mappingErrors) records failed on the index mapping (mapper_parsing_exception): "
+        if plan.target == "opensearch" && plan.mix.mappingErrors > 0 {
+            diagnostics.report(.warning(.willFailAgain, "\(plan.mix.mappingErrors) records failed on the index mapping (mapper_parsing_exception): "
                 + "sent as they are, they will fail again unless the mapping or the documents change"))
         }
         if t.rejected > 0 {
             let reasons = plan.rejectCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             diagnostics.report(.warning(.rejectedRecords, "\(t.rejected) records rejected (\(reasons))"
-                                        + (options.dryRun ? "" : "; see \(options.out.hasSuffix("/") ? String(options.out.dropLast()) : options.out)/rejects.ndjson")))
+                                        + (options.dryRun ? "" : "; see \(options.out.hasSuffix("/") ? String(options.out.dropLast()) : options.out)/"
+                                           + (parts == nil ? "rejects.ndjson" : "*/rejects.ndjson (each part's own)"))))
         }
         var text = options.dryRun ? "dry run: nothing written\n" : ""
         text += "\(plan.target): \(HumanNumber.grouped(t.selected)) selected, \(HumanNumber.grouped(t.written)) written, "
         text += "\(HumanNumber.grouped(t.rejected)) rejected, \(HumanNumber.grouped(t.duplicates)) duplicates"
         if t.possiblyDelivered > 0 { text += ", \(HumanNumber.grouped(t.possiblyDelivered)) possibly delivered" }
-        text += "\n\(HumanNumber.grouped(plan.files.count)) file\(plan.files.count == 1 ? "" : "s"), \(HumanNumber.bytes(Int64(t.bytes))) in \(options.dryRun ? "the plan" : options.out)\n"
+        text += "\n\(HumanNumber.grouped(plan.files.count)) file\(plan.files.count == 1 ? "" : "s"), \(HumanNumber.bytes(Int64(t.bytes))) in \(options.dryRun ? "the plan" : options.out)"
+        if let parts {
+            text += ", \(HumanNumber.grouped(parts.count)) part\(parts.count == 1 ? "" : "s") by \(options.splitBy?.name ?? "")"
+        }
+        text += "\n"
         for file in plan.files {
             // A file made from what was gathered across records (Redshift's merged manifest, copy.sql) holds no
             // batch: its size alone.
@@ -162,12 +187,31 @@ public enum BackfillJob {
         output.flush()
     }
 
+    /// The warning for records of several streams or kinds in one place (`place`: a part's folder, or
+    /// empty for the whole output); nil when they are not mixed.
+    static func mixWarning(_ mix: BackfillPlan.Mix, place: String, target: String, splitBy: RecordField?) -> String? {
+        guard mix.streams.count > 1 || mix.kinds.count > 1 else { return nil }
+        func few(_ values: Set<String>) -> String {
+            let sorted = values.sorted()
+            return sorted.prefix(4).joined(separator: ", ") + (sorted.count > 4 ? ", …" : "")
+        }
+        var parts: [String] = []
+        if mix.streams.count > 1 { parts.append("\(mix.streams.count) delivery streams (\(few(mix.streams)))") }
+        if mix.kinds.count > 1 { parts.append("\(mix.kinds.count) kinds (\(few(mix.kinds)))") }
+        let remedy = splitBy == nil ? "--split-by stream or --split-by kind writes them apart, one folder each"
+            : "backfill each with --where stream=NAME or --kind KIND"
+        let whose = place.isEmpty ? "the records written" : "the records of \(place)"
+        return "\(whose) come from " + parts.joined(separator: " and ") + ": they all go to one \(target) target; " + remedy
+    }
+
     /// The `send` command for this output, with the flags its target still needs; nil for targets no API
     /// takes (raw, snowflake, redshift).
     static func sendCommand(target: String, options: BackfillOptions) -> String? {
         let send = "deadletter send \(ShellQuote.word(options.out))"
         switch target {
-        case "firehose": return options.settings.stream == nil ? send + " --stream STREAM" : send
+        case "firehose":
+            // Split by stream, each part names its own stream.
+            return options.settings.stream == nil && options.splitBy != .stream ? send + " --stream STREAM" : send
         case "eventbridge": return send
         case "opensearch": return send + " --url https://HOST"
         case "splunk-hec": return "DEADLETTER_HEC_TOKEN=... " + send + " --url https://HOST:8088 --ack"

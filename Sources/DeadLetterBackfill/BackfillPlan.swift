@@ -32,18 +32,25 @@ public struct BackfillPlan: Sendable, Equatable {
         out += "  \(Self.schemaMember),\n"
         out += "  \"target\": \(JSONOutput.quote(target)),\n"
         out += "  \"options\": {" + options.map { "\(JSONOutput.quote($0.key)): \($0.json)" }.joined(separator: ", ") + "},\n"
-        let t = totals
-        out += "  \"totals\": {\"selected\": \(t.selected), \"written\": \(t.written), \"rejected\": \(t.rejected), "
-        out += "\"duplicates\": \(t.duplicates), \"possiblyDelivered\": \(t.possiblyDelivered), \"items\": \(t.items), \"bytes\": \(t.bytes)},\n"
+        out += "  \"totals\": \(totalsJSON),\n"
         out += "  \"files\": ["
         for (i, f) in files.enumerated() {
             out += i == 0 ? "\n" : ",\n"
             out += "    {\"name\": \(JSONOutput.quote(f.name)), \"records\": \(f.records), \"items\": \(f.items), \"bytes\": \(f.bytes), \"sha256\": \"\(f.sha256)\"}"
         }
         out += files.isEmpty ? "],\n" : "\n  ],\n"
-        let reasons = rejectCounts.sorted { $0.key < $1.key }.map { "\(JSONOutput.quote($0.key)): \($0.value)" }.joined(separator: ", ")
-        out += "  \"rejects\": {\"file\": \"rejects.ndjson\", \"byReason\": {\(reasons)}}\n"
+        out += "  \"rejects\": {\"file\": \"rejects.ndjson\", \"byReason\": {\(rejectsByReasonJSON)}}\n"
         out += "}\n"
         return out
+    }
+
+    var totalsJSON: String {
+        let t = totals
+        return "{\"selected\": \(t.selected), \"written\": \(t.written), \"rejected\": \(t.rejected), \"duplicates\": \(t.duplicates), "
+            + "\"possiblyDelivered\": \(t.possiblyDelivered), \"items\": \(t.items), \"bytes\": \(t.bytes)}"
+    }
+
+    var rejectsByReasonJSON: String {
+        rejectCounts.sorted { $0.key < $1.key }.map { "\(JSONOutput.quote($0.key)): \($0.value)" }.joined(separator: ", ")
     }
 }

@@ -1,3 +1,4 @@
+import DeadLetterQuery
 import DeadLetterSupport
 /// The flags that shape the files of one target, as one value: `backfill` fills it from its flags in one
 /// place, and each target takes the settings it reads. The initializer has no defaults, so a setting added
@@ -62,5 +63,13 @@ public struct BackfillTargetSettings: Sendable {
         case .raw: return RawTarget(explode: explode)
         case .eventbridge: return EventBridgeTarget(eventBus: eventBus, sourceOverride: source)
         }
+    }
+
+    /// The settings of one part of a split backfill: split by stream, a Firehose part goes back to the stream
+    /// it failed in; `--stream` is then for the records whose stream is not known.
+    func forPart(field: RecordField, value: String?) -> BackfillTargetSettings {
+        var settings = self
+        if field == .stream, let value { settings.stream = value }
+        return settings
     }
 }

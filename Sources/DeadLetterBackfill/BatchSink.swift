@@ -32,17 +32,31 @@ public enum BackfillFailure: Error, CustomStringConvertible {
     }
 }
 
-/// The backfill output directory as a sink: each batch a file, rejects in `rejects.ndjson` as they come
-/// (there can be many), and the plan as `manifest.json`.
+/// Where a sink's files go: the output directory, or one folder of it (a part of a split backfill).
+public protocol OutputFiles: AnyObject {
+    func write(name: String, parts: [UnsafeBufferPointer<UInt8>]) throws(BackfillFailure)
+    func appender(name: String) throws(BackfillFailure) -> OutputDirectory.Appender
+}
+
+extension OutputFiles {
+    /// Writes a whole file and flushes it to disk.
+    public func write(name: String, bytes: [UInt8]) throws(BackfillFailure) {
+        try bytes.withUnsafeBufferPointer { b throws(BackfillFailure) in try write(name: name, parts: [b]) }
+    }
+}
+
+/// The backfill output directory (or a folder of it) as a sink: each batch a file, rejects in
+/// `rejects.ndjson` as they come (there can be many), and the plan as `manifest.json`.
 public final class DirectorySink: BatchSink {
-    public let directory: OutputDirectory
-    private let rejects: OutputDirectory.Appender
+    public let directory: any OutputFiles
+    /// Opened at the first reject (or at the end, empty): a split backfill has a sink per part, and an open
+    /// file each would run into the process's limit.
+    private var rejects: OutputDirectory.Appender?
     /// A file is written whole; its items' origins are not reported.
     public var batchDetail: BatchDetail { .counts }
 
-    public init(directory: OutputDirectory) throws(BackfillFailure) {
+    public init(directory: any OutputFiles) {
         self.directory = directory
-        rejects = try directory.appender(name: "rejects.ndjson")
     }
 
     public func receive(_ batch: Batch, as file: PackagedFile) throws(BackfillFailure) {
@@ -56,7 +70,8 @@ public final class DirectorySink: BatchSink {
     }
 
     public func reject(_ record: RecordIdentity, _ rejection: Rejection) throws(BackfillFailure) {
-        try rejects.append(Self.rejectLine(record, rejection).utf8)
+        if rejects == nil { rejects = try directory.appender(name: "rejects.ndjson") }
+        try rejects?.append(Self.rejectLine(record, rejection).utf8)
     }
 
     /// One line of `rejects.ndjson`.
@@ -72,7 +87,8 @@ public final class DirectorySink: BatchSink {
     }
 
     public func finish(_ plan: BackfillPlan) throws(BackfillFailure) {
-        try rejects.finish()
+        if rejects == nil { rejects = try directory.appender(name: "rejects.ndjson") }
+        try rejects?.finish()
         try directory.write(name: "manifest.json", bytes: Array(plan.manifest().utf8))
     }
 }

@@ -16,7 +16,7 @@ import Dispatch
 /// (a directory holding deadletter's `manifest.json`), and every removal works relative to directory
 /// descriptors this run opened, never through a symbolic link, and only on directories whose identity
 /// (device and inode) it recorded when it made or checked them.
-public final class OutputDirectory: @unchecked Sendable {
+public final class OutputDirectory: OutputFiles, @unchecked Sendable {
     // @unchecked: the mutable state (`committed`, `kept`, `interrupted`) is touched by the owning thread and
     // by an interrupt's cleanup (`removeUnfinished`, on the thread the executable's signal handling runs
     // on), and both make their changes on `cleanupQueue`, one at a time.
@@ -103,11 +103,6 @@ public final class OutputDirectory: @unchecked Sendable {
         close(parentFD)
     }
 
-    /// Writes a whole file into the staging directory and flushes it to disk.
-    public func write(name: String, bytes: [UInt8]) throws(Failure) {
-        try bytes.withUnsafeBufferPointer { b throws(Failure) in try write(name: name, parts: [b]) }
-    }
-
     /// Writes a file made of several parts (header, items, footer) without joining them in memory.
     public func write(name: String, parts: [UnsafeBufferPointer<UInt8>]) throws(Failure) {
         let file = try Appender(directoryFD: stagingFD, name: name, shown: join(staging, name))
@@ -159,6 +154,40 @@ public final class OutputDirectory: @unchecked Sendable {
 
     public func appender(name: String) throws(Failure) -> Appender {
         try Appender(directoryFD: stagingFD, name: name, shown: join(staging, name))
+    }
+
+    /// A folder of the output (one part of a split backfill), made in the staging directory; its files
+    /// appear with the rest or not at all. The name is made by the caller from record content, so it is
+    /// checked here again: one plain name, never a path.
+    public func folder(_ name: String) throws(Failure) -> Folder {
+        precondition(!name.isEmpty && !name.contains("/") && !name.hasPrefix("."), "folder names are made safe before they get here")
+        guard mkdirat(stagingFD, name, 0o755) == 0 else { throw .io("cannot create '\(join(staging, name))': \(lastError())") }
+        let fd = openat(stagingFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("cannot open '\(join(staging, name))': \(lastError())") }
+        return Folder(fd: fd, shown: join(staging, name))
+    }
+
+    /// A folder inside the output, written as the output is.
+    public final class Folder: OutputFiles {
+        private let fd: Int32
+        private let shown: String
+
+        fileprivate init(fd: Int32, shown: String) {
+            self.fd = fd
+            self.shown = shown
+        }
+
+        deinit { close(fd) }
+
+        public func write(name: String, parts: [UnsafeBufferPointer<UInt8>]) throws(Failure) {
+            let file = try Appender(directoryFD: fd, name: name, shown: shown + "/" + name)
+            for part in parts where part.count > 0 { try file.write(part) }
+            try file.finish()
+        }
+
+        public func appender(name: String) throws(Failure) -> Appender {
+            try Appender(directoryFD: fd, name: name, shown: shown + "/" + name)
+        }
     }
 
     /// Moves the finished directory into place, replacing only what `--out` was at the start.

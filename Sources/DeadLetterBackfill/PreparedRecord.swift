@@ -1,3 +1,4 @@
+import DeadLetterQuery
 import DeadLetterRecords
 /// The record an item came from, as a reject line, a manifest or a delivery report names it: where it was
 /// read and what identifies it. Kept once per record; items refer to it by index (see `Batch`).
@@ -39,8 +40,11 @@ public struct PreparedRecord: Sendable {
     public var sourceStream: String?
     /// It failed on the index mapping (OpenSearch's mapper_parsing_exception): sent as it is, it fails again.
     public var mappingError: Bool
+    /// The value of the `--split-by` field: which part of the output the record goes to (nil: it has none).
+    public var splitValue: String?
 
-    public init(_ record: FailureRecord, target: any BackfillTarget, dedupe: Bool) {
+    public init(_ record: FailureRecord, target: any BackfillTarget, dedupe: Bool, splitBy: RecordField? = nil) {
+        splitValue = splitBy?.value(of: record)
         items = target.items(for: record)
         if dedupe, case .success = items { dedupeKey = Self.dedupeKey(record) }
         identity = RecordIdentity(record)

@@ -72,7 +72,9 @@ public struct InputRun {
 
     /// The units to read, in order, and what could not be used.
     public func listing() throws(UsageError) -> InputListing {
-        InputSources.list(try resolvedPaths(), remote: options.remoteSources)
+        let window = options.filter.since == nil && options.filter.until == nil
+            ? nil : TimeWindow(since: options.filter.since, until: options.filter.until)
+        return InputSources.list(try resolvedPaths(), remote: options.remoteSources, window: window)
     }
 
     static func conflictMessage(id: String, earlier: String) -> String {
@@ -162,7 +164,7 @@ public struct InputRun {
         _ listing: InputListing, workers requested: Int, _ handling: Handling,
         _ consume: (OrderedEvent<Handling.Prepared>) -> Bool
     ) -> (outcome: RunOutcome, locals: [Handling.Local]) {
-        var tally = OrderedTally(diagnostics: diagnostics)
+        var tally = OrderedTally(diagnostics: diagnostics, filtered: options.kind != nil || !options.filter.isEmpty)
         tally.report(listing.problems)
         let workers = max(1, min(requested, listing.units.count))
         var read = options.read

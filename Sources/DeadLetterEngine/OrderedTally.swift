@@ -10,8 +10,13 @@ struct OrderedTally {
     var missingAttributes: [String: Int] = [:]
     var messagesMissingAttributes = 0
     let diagnostics: Diagnostics
+    /// `--kind`, `--where`, `--since` or `--until` was given: they select records, and a malformed line is none.
+    let filtered: Bool
 
-    init(diagnostics: Diagnostics) { self.diagnostics = diagnostics }
+    init(diagnostics: Diagnostics, filtered: Bool = false) {
+        self.diagnostics = diagnostics
+        self.filtered = filtered
+    }
 
     /// What could not be listed, before anything is read.
     mutating func report(_ problems: [InputProblem]) {
@@ -90,6 +95,11 @@ struct OrderedTally {
             let hidden = malformed + trailingJunk - InputRun.reportedMalformedLines
             let all = trailingJunk == 0 ? "\(malformed) in all" : "\(malformed) malformed and \(trailingJunk) with trailing junk in all"
             diagnostics.report(.warning(.moreNotShown, "\(hidden) more malformed lines not shown (\(all); --format json lists samples)"))
+        }
+        if filtered && malformed + trailingJunk > 0 {
+            // The totals line counts them beside the selected records: say why they are not narrowed too.
+            diagnostics.report(.note(.malformedLine, "the \(malformed + trailingJunk) malformed lines are those of every file read: "
+                + "a line that cannot be read has no kind, field or time for --kind, --where, --since or --until to select"))
         }
         if outcome.repeats > 0 {
             diagnostics.report(.note(.repeatedMessages, "\(outcome.repeats) SQS messages were read more than once (same MessageId) and counted once"))

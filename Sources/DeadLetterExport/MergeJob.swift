@@ -39,7 +39,8 @@ public enum MergeJob {
         }
         result.summary.inexact = !result.inexactInputs.isEmpty || !result.sqsInputs.isEmpty
         BufferedOutput.writing(to: output) { output in
-            SummarizeJob.write(result.summary, format: options.format, wide: options.wide, width: options.width, color: options.color, to: output)
+            SummarizeJob.write(result.summary, format: options.format, wide: options.wide, width: options.width, color: options.color,
+                               timeline: SummaryOrder.defaultOrder(for: result.summary.groupBy) == .key, to: output)
         }
         return diagnostics.exitStatus
     }

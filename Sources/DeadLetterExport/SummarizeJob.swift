@@ -51,20 +51,23 @@ public enum SummarizeJob {
         summary.totals.inputErrors = outcome.inputErrors
         // --top keeps the largest groups whatever the order they are shown in.
         if let top = options.top { summary.keepTop(top) }
-        summary.order(by: options.order ?? SummaryOrder.defaultOrder(for: options.groupBy))
+        let order = options.order ?? SummaryOrder.defaultOrder(for: options.groupBy)
+        summary.order(by: order)
         BufferedOutput.writing(to: output) { output in
-            write(summary, format: options.format, wide: options.wide, width: options.width, color: options.color, to: output)
+            write(summary, format: options.format, wide: options.wide, width: options.width, color: options.color,
+                  timeline: order == .key, to: output)
         }
         return diagnostics.exitStatus
     }
 
     /// The summary is written only once complete, so a redirected file never holds half of one.
-    public static func write(_ summary: Summary, format: SummaryFormat, wide: Bool, width: Int, color: Bool, to output: BufferedOutput) {
+    public static func write(_ summary: Summary, format: SummaryFormat, wide: Bool, width: Int, color: Bool, timeline: Bool = false,
+                             to output: BufferedOutput) {
         switch format {
         case .json: output.write(SummaryJSON.render(summary))
         case .csv: output.write(SummaryCSV.render(summary))
         case .table:
-            let table = SummaryTable(width: width, wide: wide, color: color)
+            let table = SummaryTable(width: width, wide: wide, color: color, timeline: timeline)
             output.write(table.render(summary))
         }
         output.flush()

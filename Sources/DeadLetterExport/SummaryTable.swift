@@ -6,11 +6,15 @@ public struct SummaryTable {
     public var width: Int = 80
     public var wide = false
     public var color = false
+    /// Draw a summary grouped by hour or day alone along time (empty buckets shown, a bar each) rather than
+    /// as rows: set when its groups are in time order.
+    public var timeline = false
 
-    public init(width: Int = 80, wide: Bool = false, color: Bool = false) {
+    public init(width: Int = 80, wide: Bool = false, color: Bool = false, timeline: Bool = false) {
         self.width = width
         self.wide = wide
         self.color = color
+        self.timeline = timeline
     }
 
     private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
@@ -43,6 +47,7 @@ public struct SummaryTable {
         }
         out += "\n"
         guard !summary.groups.isEmpty else { return out + "no records\n" }
+        if timeline, let line = Timeline(summary) { return out + render(line, records: t.records) }
 
         // Columns: group keys, then COUNT, %, PAYLOAD, FIRST, LAST.
         let sameYear = t.firstArrival.map(UTCTime.civil)?.year == t.lastArrival.map(UTCTime.civil)?.year
@@ -67,25 +72,24 @@ public struct SummaryTable {
             max(TerminalText.width(headers[c]), rows.map { TerminalText.width($0[c]) }.max() ?? 0)
         }
         var visible = Array(headers.indices)
+        var hidden: [String] = []
         let gap = 2
-        func totalWidth() -> Int { visible.map { widths[$0] }.reduce(0, +) + gap * (visible.count - 1) }
         if !wide {
-            // Make room in order of what a reader misses least: the % column, long keys (balanced, down
-            // to 20 columns), LAST, keys to 12, PAYLOAD, then keys down to 8 columns.
-            func shrinkKeys(downTo floor: Int) {
-                while totalWidth() > width {
-                    guard let widest = (0..<keyCount).max(by: { widths[$0] < widths[$1] }), widths[widest] > floor else { return }
-                    widths[widest] -= 1
+            let fit = fitColumns(widths: widths, keyCount: keyCount, keyFloors: (0..<keyCount).map { c in
+                // A path needs room for its first component and its file name to be read at all, a message
+                // for a few words.
+                switch summary.groupBy[c] {
+                case .file, .prefix: return min(widths[c], 36)
+                case .message, .errorMessage: return min(widths[c], 32)
+                default: return min(widths[c], 20)
                 }
-            }
-            if totalWidth() > width { visible.removeAll { $0 == keyCount + 1 } }
-            shrinkKeys(downTo: 20)
-            if totalWidth() > width { visible.removeAll { $0 == keyCount + 4 } }
-            shrinkKeys(downTo: 12)
-            if totalWidth() > width { visible.removeAll { $0 == keyCount + 2 } }
-            shrinkKeys(downTo: 8)
-            for r in rows.indices {
-                for c in 0..<keyCount { rows[r][c] = TerminalText.truncate(rows[r][c], to: widths[c]) }
+            })
+            widths = fit.widths
+            visible = fit.visible
+            hidden = headers.indices.filter { !visible.contains($0) }.map { headers[$0] }
+            for c in 0..<keyCount where rows.contains(where: { TerminalText.width($0[c]) > widths[c] }) {
+                let shown = ColumnShortener.shorten(rows.map { $0[c] }, to: widths[c])
+                for r in rows.indices { rows[r][c] = shown[r] }
             }
         }
         func line(_ cells: [String], header: Bool) -> String {
@@ -103,8 +107,108 @@ public struct SummaryTable {
         }
         out += line(headers, header: true)
         for row in rows { out += line(row, header: false) }
+        if !hidden.isEmpty {
+            out += "(\(hidden.joined(separator: " and ")) left out at \(width) columns; --wide shows every column)\n"
+        }
         if let top = summary.top, summary.groups.last?.key.allSatisfy({ $0 == Summary.otherKey }) == true {
             out += "(groups after the first \(top) are folded into (other))\n"
+        }
+        return out
+    }
+
+    /// Which columns show and how wide, within `width`: key columns first get their floor, then the
+    /// columns a reader misses least are left out until the rest fits (%, LAST, PAYLOAD, FIRST), and
+    /// whatever room is left goes back to the key columns, most-shortened first.
+    func fitColumns(widths natural: [Int], keyCount: Int, keyFloors: [Int]) -> (widths: [Int], visible: [Int]) {
+        let gap = 2
+        var widths = natural
+        for c in 0..<keyCount { widths[c] = keyFloors[c] }
+        var visible = Array(natural.indices)
+        func used() -> Int { visible.map { widths[$0] }.reduce(0, +) + gap * (visible.count - 1) }
+        for dropped in [keyCount + 1, keyCount + 4, keyCount + 2, keyCount + 3] where used() > width {
+            visible.removeAll { $0 == dropped }
+        }
+        // Still too wide: key columns go below their floors, down to 8.
+        while used() > width, let c = (0..<keyCount).filter({ widths[$0] > 8 }).max(by: { widths[$0] < widths[$1] }) {
+            widths[c] -= 1
+        }
+        while used() < width, let c = (0..<keyCount).filter({ widths[$0] < natural[$0] })
+            .max(by: { natural[$0] - widths[$0] < natural[$1] - widths[$1] }) {
+            widths[c] += 1
+        }
+        return (widths, visible)
+    }
+
+    /// The time view: a row per bucket from the first to the last, `0` for an empty one, a run of more than
+    /// three empty buckets as one line, and a bar per bucket in the room the other columns leave.
+    func render(_ timeline: Timeline, records: Int) -> String {
+        let total = max(records, 1)
+        func percent(_ count: Int) -> String {
+            let tenths = Int((Double(count) * 1000 / Double(total)).rounded())
+            return "\(tenths / 10).\(tenths % 10)%"
+        }
+        func clock(_ ms: Int64?) -> String {
+            guard let ms else { return "" }
+            let c = UTCTime.civil(ms)
+            return (c.hour < 10 ? "0" : "") + "\(c.hour):" + (c.minute < 10 ? "0" : "") + "\(c.minute)"
+        }
+        func key(_ start: Int64) -> String { timeline.unit == .hour ? UTCTime.hour(start) : UTCTime.day(start) }
+        var cells: [[String]] = []
+        var counts: [Int] = []
+        var gapTexts: [Int: String] = [:]
+        for row in timeline.rows {
+            switch row {
+            case .bucket(let start, let group?):
+                cells.append([key(start), HumanNumber.grouped(group.count), percent(group.count), HumanNumber.bytes(group.payloadBytes),
+                              clock(group.arrival?.min), clock(group.arrival?.max)])
+                counts.append(group.count)
+            case .bucket(let start, nil):
+                cells.append([key(start), "0", "", "", "", ""])
+                counts.append(0)
+            case .gap(let start, let buckets):
+                let last = start + Int64(buckets - 1) * timeline.unit.millis
+                gapTexts[cells.count] = "(\(HumanNumber.grouped(buckets)) \(timeline.unit.name)s without failures: \(key(start)) .. \(key(last)))"
+                cells.append([])
+                counts.append(0)
+            }
+        }
+        if let undated = timeline.undated {
+            cells.append(["(none)", HumanNumber.grouped(undated.count), percent(undated.count), HumanNumber.bytes(undated.payloadBytes), "", ""])
+            counts.append(undated.count)
+        }
+        let headers = [timeline.unit.name.uppercased(), "COUNT", "%", "PAYLOAD", "FIRST", "LAST"]
+        let widths = headers.indices.map { c in max(headers[c].count, cells.map { $0.count > c ? TerminalText.width($0[c]) : 0 }.max() ?? 0) }
+        // The bar takes what the columns leave; below 20 columns LAST, FIRST, PAYLOAD and % make way for it.
+        var visible = Array(headers.indices)
+        func used() -> Int { visible.map { widths[$0] }.reduce(0, +) + 2 * visible.count }
+        if !wide { for dropped in [5, 4, 3, 2] where width - used() < 20 { visible.removeAll { $0 == dropped } } }
+        let barWidth = wide ? 40 : max(width - used(), 1)
+        let largest = max(counts.max() ?? 1, 1)
+        func bar(_ count: Int) -> String {
+            guard count > 0 else { return "" }
+            // Eighths of a column, at least one so that no failing bucket looks empty.
+            let eighths = max(1, Int((Double(count) * Double(barWidth * 8) / Double(largest)).rounded()))
+            let partial = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"][eighths % 8]
+            return paint(String(repeating: "█", count: eighths / 8) + partial, "36")
+        }
+        var out = ""
+        func line(_ row: [String], bar: String, header: Bool) {
+            var parts = visible.map { c in
+                let cell = TerminalText.pad(row[c], to: widths[c], right: c > 0)
+                return header ? paint(cell, "1") : cell
+            }
+            parts.append(bar)
+            var text = parts.joined(separator: "  ")
+            while text.hasSuffix(" ") { text.removeLast() }
+            out += text + "\n"
+        }
+        line(headers, bar: "", header: true)
+        for (i, row) in cells.enumerated() {
+            if let gap = gapTexts[i] { out += paint(gap, "2") + "\n" } else { line(row, bar: bar(counts[i]), header: false) }
+        }
+        let hidden = headers.indices.filter { !visible.contains($0) }.map { headers[$0] }
+        if !hidden.isEmpty {
+            out += "(\(hidden.joined(separator: " and ")) left out at \(width) columns; --wide shows every column)\n"
         }
         return out
     }

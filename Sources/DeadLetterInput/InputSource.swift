@@ -111,8 +111,9 @@ public typealias RemoteSources = @Sendable () -> [any InputSource]
 /// Chooses each argument's source and lists all units in argument order.
 public enum InputSources {
     /// Remote sources (`s3://`, queues) go before `LocalPaths`, which claims whatever is left.
-    public static func list(_ arguments: [String], remote: RemoteSources = { [] }) -> InputListing {
-        list(arguments, sources: remote() + [LocalPaths()])
+    /// `window`: `--since`/`--until`, for leaving out local dated folders that hold nothing inside it.
+    public static func list(_ arguments: [String], remote: RemoteSources = { [] }, window: TimeWindow? = nil) -> InputListing {
+        list(arguments, sources: remote() + [LocalPaths(window: window)])
     }
 
     static func list(_ arguments: [String], sources: [any InputSource]) -> InputListing {

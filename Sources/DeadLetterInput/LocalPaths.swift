@@ -91,6 +91,14 @@ struct LocalPaths: InputSource {
     private var files: [FileIdentity: String] = [:]
     private var directories: [FileIdentity: String] = [:]
     private var ancestors: Set<FileIdentity> = []
+    /// `--since`/`--until`: dated folders (`YYYY/MM/DD/HH`) wholly outside are not walked, as in `s3://`.
+    private let window: TimeWindow?
+    /// Dated folders left out under the argument being listed.
+    private var pruned = 0
+
+    init(window: TimeWindow? = nil) {
+        self.window = window
+    }
 
     func claims(_ argument: String) -> Bool { true }
 
@@ -106,7 +114,17 @@ struct LocalPaths: InputSource {
             return
         }
         if Self.isDirectory(st) {
-            if enter(path, FileIdentity(st), &listing) { descend(path, FileIdentity(st), &listing) }
+            // Where the argument stands in a dated tree (`bucket/processing-failed/2024/03` is March 2024).
+            let dated = DatedFolder.suffix(argument.split(separator: "/").map(String.init))
+            pruned = 0
+            if outside(dated) {
+                pruned = 1
+            } else if enter(path, FileIdentity(st), &listing) {
+                descend(path, FileIdentity(st), dated: dated, &listing)
+            }
+            if pruned > 0 {
+                Self.note(argument, "\(pruned) dated folder\(pruned == 1 ? "" : "s") outside --since/--until skipped unread", &listing)
+            }
         } else if Self.isRegular(st) {
             addFile(path, st, &listing)
         } else {
@@ -148,7 +166,15 @@ struct LocalPaths: InputSource {
     private static func isDirectory(_ st: stat) -> Bool { (st.st_mode & S_IFMT) == S_IFDIR }
     private static func isRegular(_ st: stat) -> Bool { (st.st_mode & S_IFMT) == S_IFREG }
 
-    private mutating func descend(_ directory: FilePath, _ identity: FileIdentity, _ listing: inout InputListing) {
+    /// True when the dated folder `dated` (nothing when empty) can hold no record inside the window.
+    private func outside(_ dated: [Int]) -> Bool {
+        guard let window, !dated.isEmpty else { return false }
+        let (start, end) = DatedFolder.span(dated)
+        return !window.overlaps(start: start, end: end)
+    }
+
+    /// `dated`: the year, month, day, hour `directory` is inside a dated tree (empty outside one).
+    private mutating func descend(_ directory: FilePath, _ identity: FileIdentity, dated: [Int], _ listing: inout InputListing) {
         let (opened, failure) = directory.withCString { path in
             let dir = opendir(path)
             return (dir, dir == nil ? SystemFailure.justNow() : nil)
@@ -180,7 +206,12 @@ struct LocalPaths: InputSource {
             }
             if Self.isDirectory(st) {
                 let child = FileIdentity(st)
-                if enter(path, child, &listing) { descend(path, child, &listing) }
+                let next = window == nil ? [] : DatedFolder.level(String(decoding: name, as: UTF8.self), after: dated) ?? []
+                if outside(next) {
+                    pruned += 1
+                    continue
+                }
+                if enter(path, child, &listing) { descend(path, child, dated: next, &listing) }
             } else if Self.isRegular(st) {
                 addFile(path, st, &listing)
             } else {

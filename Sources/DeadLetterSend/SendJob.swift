@@ -31,6 +31,8 @@ public struct SendJobOptions: Sendable {
     public var aws = AWSOptions()
     public var environment = AWSEnvironment(variables: [:])
     public var trace: AWSTrace = .off
+    /// The part of a split backfill being sent (its folder), named in the report.
+    public var part: String?
 
     public init() {}
 }
@@ -40,6 +42,19 @@ public enum SendJob {
 
     public static func run(_ options: SendJobOptions, output: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
         if options.quiet { diagnostics.quiet = true }
+        // A backfill split into parts: each part is a backfill directory of its own, sent in turn with its
+        // own journal. The worst outcome decides the exit status.
+        if options.part == nil, let parts = BackfillDirectory.parts(options.path) {
+            var worst = ExitStatus.success
+            for part in parts {
+                var one = options
+                one.path = options.path + "/" + part
+                one.part = part
+                let status = try run(one, output: output, diagnostics: diagnostics)
+                if status != .success && (worst == .success || status == .inputError) { worst = status }
+            }
+            return worst
+        }
         let directory: BackfillDirectory
         do { directory = try BackfillDirectory.read(options.path) } catch {
             diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: options.path), error.message))
@@ -205,10 +220,12 @@ public enum SendJob {
             switch options.format {
             case .json:
                 out.write("{\"schema\": \"\(schema)\", \"target\": \(JSONOutput.quote(directory.target)), \"dryRun\": \(dryRun), ")
+                if let part = options.part { out.write("\"part\": \(JSONOutput.quote(part)), ") }
                 out.write("\"totals\": {\"items\": \(t.items), \"sent\": \(t.sent), \"failed\": \(t.failed), \"alreadySent\": \(t.alreadySent), ")
                 out.write("\"retried\": \(t.retried), \"possiblyDuplicated\": \(t.possiblyDuplicated), \"requests\": \(t.requests)}, ")
                 out.write("\"sendFailed\": \(JSONOutput.quoteOrNull(deadLetters))}\n")
             case .table:
+                if let part = options.part { out.write("\(TerminalText.escape(part)): ") }
                 if dryRun {
                     let g: (Int) -> String = { HumanNumber.grouped($0) }
                     out.write("\(directory.target): \(g(t.items)) items: would send \(g(pending)), \(g(t.alreadySent)) already sent, \(g(t.failed)) given up earlier (dry run, nothing sent)\n")

@@ -23,7 +23,7 @@ struct Agent: ParsableCommand {
         Examples:
           deadletter agent /var/log/awslogs.log /etc/awslogs/awslogs.conf
           deadletter agent /opt/aws/amazon-cloudwatch-agent/logs/ config.json --format json | jq '.findings[].code'
-          deadletter agent s3://ops-logs/agents/web-1/ --profile ops
+          deadletter agent s3://ops-logs/agents/web-1/ --profile ops   # needs AWS (a profile ops)
         """
     )
 

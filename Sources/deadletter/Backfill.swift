@@ -1,8 +1,22 @@
 import DeadLetterBackfill
+import DeadLetterQuery
 import DeadLetterSupport
 import ArgumentParser
 
 extension BackfillTargetName: ExpressibleByArgument {}
+
+/// The fields `--split-by` takes.
+enum SplitField: String, CaseIterable, ExpressibleByArgument {
+    case stream, kind, index
+
+    var field: RecordField {
+        switch self {
+        case .stream: return .stream
+        case .kind: return .kind
+        case .index: return .index
+        }
+    }
+}
 
 struct Backfill: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,6 +30,7 @@ struct Backfill: ParsableCommand {
         Examples:
           deadletter backfill s3://my-firehose-errors/splunk-failed/ --target splunk-hec --out hec/
           deadletter backfill bucket/processing-failed --target firehose --stream my-stream --out batches/ --dedupe
+          deadletter backfill bucket/processing-failed --target firehose --split-by stream --out parts/  # each back to its stream
           deadletter backfill bucket/AmazonOpenSearchService-failed --target opensearch --out bulk/ --where message~mapper_parsing
           deadletter backfill dlq-dump.json --target eventbridge --out entries/ --source com.example.replay
           deadletter backfill bucket/errors/manifests --target redshift --table public.events --iam-role arn:aws:iam::1:role/r --out copy/
@@ -46,10 +61,14 @@ struct Backfill: ParsableCommand {
     @Flag(help: "Replace an earlier backfill output in --out (a directory holding deadletter's manifest.json); nothing else is ever replaced.")
     var force = false
 
+    @Option(help: ArgumentHelp("Write one part per value of stream, kind or index, each in a folder FIELD=VALUE of --out with its own files, manifest and rejects (firehose split by stream: each part goes back to its own stream). --dedupe works within each part.", valueName: "field"))
+    var splitBy: NamedChoice<SplitField>?
+
     @OptionGroup var settings: BackfillTargetFlags
 
     func validate() throws {
         _ = try target.value(for: "--target <target>")
+        _ = try splitBy?.value(for: "--split-by <field>")
         if out == nil && !dryRun { throw ValidationError("--out DIR is required (or --dry-run)") }
         if let maxRecords, !Counts.flag.contains(maxRecords) {
             throw ValidationError("--max-records '\(maxRecords)': takes a number of records from 1 to \(Counts.flag.upperBound)")
@@ -73,6 +92,7 @@ struct Backfill: ParsableCommand {
         options.dryRun = dryRun
         options.force = force
         options.settings = settings.settings
+        options.splitBy = try splitBy?.value(for: "--split-by <field>").field
         options.home = Terminal.environment("HOME")
         let cleanup = InterruptCleanup()
         // A dry run writes nothing, so an interrupt has nothing to clean up and ends it as usual.

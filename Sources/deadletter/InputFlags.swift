@@ -1,3 +1,4 @@
+import DeadLetterInput
 import DeadLetterAWS
 import DeadLetterEngine
 import DeadLetterRecords

@@ -16,8 +16,8 @@ struct Merge: ParsableCommand {
         keys: merging it works, but the result says "exactlyMergeable": false.
 
         Examples:
-          deadletter summarize bucket/2024/03/05 --format json > a.json
-          deadletter summarize bucket/2024/03/06 --format json > b.json
+          deadletter summarize bucket/processing-failed --format json > a.json   # one shard, on one machine
+          deadletter summarize bucket/splunk-failed --format json > b.json       # another, on another
           deadletter merge a.json b.json --top 20 --format table
         """
     )

@@ -26,7 +26,7 @@ struct Redrive: ParsableCommand {
           deadletter summarize sqs://orders-dlq --by rule,errorCode
           deadletter redrive sqs://orders-dlq --dry-run
           deadletter redrive sqs://orders-dlq --where errorCode=THROTTLING --since 24h
-          deadletter redrive https://sqs.eu-west-1.amazonaws.com/111122223333/orders-dlq --event-bus replay --format json
+          deadletter redrive https://sqs.eu-west-1.amazonaws.com/111122223333/orders-dlq --event-bus replay --format json   # needs AWS
         """
     )
 

@@ -31,9 +31,9 @@ struct Send: ParsableCommand {
           deadletter backfill s3://my-firehose-errors/processing-failed/ --target firehose --stream orders --out batches/
           deadletter send batches/ --dry-run
           deadletter send batches/ --format json | jq .totals
-          deadletter send batches/send-failed      # later, the items that failed
-          DEADLETTER_HEC_TOKEN=... deadletter send hec/ --url https://splunk.example.com:8088 --ack
-          deadletter send os/ --url https://search-logs-abc.eu-west-1.es.amazonaws.com --rate 2000
+          deadletter send batches/send-failed      # later, the items that failed (needs a send that left some)
+          DEADLETTER_HEC_TOKEN=... deadletter send hec/ --url https://splunk.example.com:8088 --ack   # needs a Splunk HEC
+          deadletter send os/ --url https://search-logs-abc.eu-west-1.es.amazonaws.com --rate 2000   # needs an OpenSearch domain
         """
     )
 

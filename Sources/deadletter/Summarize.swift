@@ -23,7 +23,7 @@ struct Summarize: ParsableCommand {
           deadletter summarize s3://my-firehose-errors/       # what failed, by family and error code
           deadletter summarize s3://my-firehose-errors/processing-failed/ --since 36h --by lambda,payloadType
           deadletter summarize --by errorCode,hour ./bucket/splunk-failed/
-          deadletter summarize --by hour ./bucket                # since when: hour by hour, in time order
+          deadletter summarize --by hour ./bucket                # since when: a bar per hour, empty hours shown
           deadletter summarize --by stream --sort last ./bucket  # what failed most recently first
           deadletter summarize --format json ./bucket > summary.json
         """
@@ -38,7 +38,7 @@ struct Summarize: ParsableCommand {
     @Option(help: "Output format.")
     var format: SummaryFormat = .table
 
-    @Option(help: ArgumentHelp("Order of the groups: count (largest first), key (by value; time order for hour and day), first (oldest first arrival first) or last (latest arrival first). Default: key for --by hour or --by day alone, else count.", valueName: "order"))
+    @Option(help: ArgumentHelp("Order of the groups: count (largest first), key (by value; time order for hour and day), first (oldest first arrival first) or last (latest arrival first). Default: key for --by hour or --by day alone (a table then shows every hour or day from the first to the last, with a bar each), else count.", valueName: "order"))
     var sort: SummaryOrder?
 
     @OptionGroup var display: SummaryOutputFlags

@@ -163,3 +163,47 @@ import DeadLetterSupport
         #expect(fine.status == 0 && !fine.stderr.contains("index mapping"))
     }
 }
+
+/// Issue 19, point 7: `--since`/`--until` leave local dated folders outside the window unread, as `s3://`
+/// does, so their malformed lines are not warned about; nothing inside the window is lost; and malformed
+/// totals under a filter say what they count.
+@Suite struct LocalWindowTests {
+    static func records(_ extra: [String]) throws -> (rows: [[String: Any]], stderr: String) {
+        let run = try CLI.run(["records", "samples/firehose", "--fields", "file,line,arrival"] + extra)
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = run.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        return (rows, run.stderr)
+    }
+
+    @Test func datedFoldersOutsideTheWindowAreNotReadAndNothingInsideIsLost() throws {
+        let all = try Self.records([]).rows
+        #expect(all.count > 50)
+        // Windows cut at hours, days and months; the rows are those of the whole run whose arrival (RFC 3339 in UTC,
+        // which sorts as text) falls inside, in the same order.
+        let windows = [("2024-03-05T14:00:00.000Z", "2024-03-05T15:00:00.000Z"), ("2024-03-06T00:00:00.000Z", "2024-03-07T00:00:00.000Z"),
+                       ("2024-03-05T09:30:00.000Z", "2025-12-31T00:00:00.000Z"), ("2017-01-01T00:00:00.000Z", "2019-07-01T00:00:00.000Z")]
+        for (since, until) in windows {
+            let expected = all.filter { row in
+                guard let arrival = row["arrival"] as? String else { return false }
+                return arrival >= since && arrival < until
+            }
+            let (got, stderr) = try Self.records(["--since", since, "--until", until])
+            #expect(!expected.isEmpty)
+            #expect(got.map { "\($0["file"] ?? "")#\($0["line"] ?? "")" } == expected.map { "\($0["file"] ?? "")#\($0["line"] ?? "")" }, "\(since) .. \(until)")
+            #expect(stderr.contains("dated folders outside --since/--until skipped unread") || stderr.contains("dated folder outside"))
+        }
+        // The malformed lines of samples/firehose/mixed are in 2024/03/05/14: a window on another day does not read them.
+        let (_, outside) = try Self.records(["--since", "2024-03-06T00:00:00Z", "--until", "2024-03-07T00:00:00Z"])
+        #expect(!outside.contains("mixed/processing-failed") && !outside.contains("malformed"))
+        let (_, inside) = try Self.records(["--since", "2024-03-05T14:00:00Z", "--until", "2024-03-05T15:00:00Z"])
+        #expect(inside.contains("mixed/processing-failed/2024/03/05/14/") && inside.contains("malformed"))
+    }
+
+    @Test func malformedTotalsUnderAFilterSayWhatTheyCount() throws {
+        let filtered = try CLI.run(["summarize", "samples/firehose", "--kind", "splunk"])
+        #expect(filtered.stderr.contains("malformed lines are those of every file read"))
+        let plain = try CLI.run(["summarize", "samples/firehose"])
+        #expect(!plain.stderr.contains("malformed lines are those of every file read"))
+        #expect(plain.stdout.contains(" 5 malformed") && filtered.stdout.contains(" 5 malformed"))
+    }
+}

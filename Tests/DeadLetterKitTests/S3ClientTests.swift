@@ -235,22 +235,22 @@ import Testing
     }
 
     @Test func datedFoldersAndTheWindow() {
-        #expect(S3Client.datedLevel("2024", after: []) == [2024])
-        #expect(S3Client.datedLevel("02", after: [2024]) == [2024, 2])
-        #expect(S3Client.datedLevel("29", after: [2024, 2]) == [2024, 2, 29])
-        #expect(S3Client.datedLevel("29", after: [2023, 2]) == nil)
-        #expect(S3Client.datedLevel("24", after: [2024, 2, 29]) == nil)
-        #expect(S3Client.datedLevel("logs", after: []) == nil)
-        #expect(S3Client.datedLevel("202", after: []) == nil)
+        #expect(DatedFolder.level("2024", after: []) == [2024])
+        #expect(DatedFolder.level("02", after: [2024]) == [2024, 2])
+        #expect(DatedFolder.level("29", after: [2024, 2]) == [2024, 2, 29])
+        #expect(DatedFolder.level("29", after: [2023, 2]) == nil)
+        #expect(DatedFolder.level("24", after: [2024, 2, 29]) == nil)
+        #expect(DatedFolder.level("logs", after: []) == nil)
+        #expect(DatedFolder.level("202", after: []) == nil)
         #expect(S3Client.datedSuffix("errors/processing-failed/2024/03/") == [2024, 3])
         #expect(S3Client.datedSuffix("2024/02/29/23/") == [2024, 2, 29, 23])
         #expect(S3Client.datedSuffix("logs/2024/13/") == [])          // no month 13: not dated at all
         #expect(S3Client.datedSuffix("a/03/05/") == [])               // no year above
         #expect(S3Client.datedSuffix("x/2024") == [])                 // not a folder
         // 2024-03-05T13:00Z = 1709643600000
-        let (start, end) = S3Client.span([2024, 3, 5, 13])
+        let (start, end) = DatedFolder.span([2024, 3, 5, 13])
         #expect(start == 1_709_643_600_000 && end == start + 3_600_000)
-        #expect(S3Client.span([2024, 12]).1 == 1_735_689_600_000)   // 2025-01-01
+        #expect(DatedFolder.span([2024, 12]).1 == 1_735_689_600_000)   // 2025-01-01
         let window = TimeWindow(since: 1_709_643_600_000, until: 1_709_647_200_000)
         #expect(window.overlaps(start: start, end: end))
         #expect(window.overlaps(start: start - 3_600_000, end: start))             // the hour before: slack
