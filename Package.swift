@@ -27,6 +27,9 @@ let layers: [(name: String, dependencies: [Target.Dependency])] = [
     ("DeadLetterAgent", ["DeadLetterInput", "DeadLetterSupport", "DeadLetterBytes"]),
     // Delivering backfill directories to services: journal, per-item retries, dead letters.
     ("DeadLetterSend", ["DeadLetterBackfill", "DeadLetterAWS", "DeadLetterSupport", "DeadLetterBytes"]),
+    // The incident report: one self-contained HTML page drawn from the same counts as `summarize`.
+    ("DeadLetterReport", ["DeadLetterBackfill", "DeadLetterAgent", "DeadLetterEngine", "DeadLetterQuery", "DeadLetterRecords",
+                          "DeadLetterInput", "DeadLetterSupport", "DeadLetterBytes"]),
 ]
 
 let package = Package(

@@ -31,11 +31,24 @@ public enum AgentJob {
             paths = ["-"]
         }
         let listing = InputSources.list(paths, remote: options.remoteSources)
+        let analysis = analyze(listing, restartWindowSeconds: options.restartWindowSeconds, diagnostics: diagnostics)
+        BufferedOutput.writing(to: output) { output in
+            switch options.format {
+            case .json: output.write(AgentReport.json(inputs: analysis.inputs, events: analysis.events, findings: analysis.findings))
+            case .table: output.write(AgentReport.table(inputs: analysis.inputs, events: analysis.events, findings: analysis.findings))
+            }
+        }
+        return diagnostics.exitStatus
+    }
+
+    /// What the agent inputs listed say: each input's summary, the events read and the findings. Problems go
+    /// to `diagnostics`. `report` uses this for the agent logs and configs among its inputs.
+    public static func analyze(_ listing: InputListing, restartWindowSeconds: Int = 120, diagnostics: Diagnostics) -> AgentAnalysis {
         for p in listing.problems where !p.isNote {
             diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: p.path), p.reason))
         }
         var analyzer = AgentAnalyzer()
-        analyzer.restartWindow = Int64(options.restartWindowSeconds) * 1000
+        analyzer.restartWindow = Int64(restartWindowSeconds) * 1000
         var inputs: [AgentInputSummary] = []
         var unresolved: [Int] = []   // indices of events whose stream comes from a thread
         var unsplit: [Int] = []      // indices of unified-agent events whose `GROUP/STREAM` is split once all groups are known
@@ -70,14 +83,7 @@ public enum AgentJob {
                 analyzer.events[i].logStream = stream
             }
         }
-        let findings = analyzer.findings()
-        BufferedOutput.writing(to: output) { output in
-            switch options.format {
-            case .json: output.write(AgentReport.json(inputs: inputs, events: analyzer.events, findings: findings))
-            case .table: output.write(AgentReport.table(inputs: inputs, events: analyzer.events, findings: findings))
-            }
-        }
-        return diagnostics.exitStatus
+        return AgentAnalysis(inputs: inputs, events: analyzer.events, findings: analyzer.findings())
     }
 
     static func threadKey(_ file: String, _ pid: String?, _ thread: String) -> String { file + "\u{0}" + (pid ?? "") + "\u{0}" + thread }
@@ -240,4 +246,11 @@ public enum AgentJob {
     static let utf8BOM: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
+}
+
+/// The agent inputs read: each one's summary, the events and the findings.
+public struct AgentAnalysis: Sendable {
+    public var inputs: [AgentInputSummary]
+    public var events: [AgentEvent]
+    public var findings: [AgentFinding]
 }

@@ -206,7 +206,7 @@ public enum BackfillJob {
 
     /// The `send` command for this output, with the flags its target still needs; nil for targets no API
     /// takes (raw, snowflake, redshift).
-    static func sendCommand(target: String, options: BackfillOptions) -> String? {
+    public static func sendCommand(target: String, options: BackfillOptions) -> String? {
         let send = "deadletter send \(ShellQuote.word(options.out))"
         switch target {
         case "firehose":

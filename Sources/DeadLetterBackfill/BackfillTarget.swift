@@ -41,6 +41,9 @@ public protocol BackfillTarget: Sendable {
     var payloadNeeds: PayloadNeeds { get }
     /// The items for a record (several for HEC events or log events), or why it cannot be written.
     func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection>
+    /// Why `items(for:)` would refuse the record, nil when it would take it; targets whose refusals are
+    /// known before encoding say so without making the items (`report` asks this of every record).
+    func rejection(for record: FailureRecord) -> Rejection?
 
     /// The service's own limits per batch (request), which flags may tighten but never loosen.
     var serviceLimits: BatchLimits { get }
@@ -59,6 +62,10 @@ extension BackfillTarget {
     public var payloadNeeds: PayloadNeeds { PayloadNeeds(bytes: true) }
     public var limitsCountItemSizeOnly: Bool { false }
     public var manifestOptions: [(String, String)] { [] }
+    public func rejection(for record: FailureRecord) -> Rejection? {
+        if case .failure(let why) = items(for: record) { return why }
+        return nil
+    }
     public func makeCollector() -> (any RecordCollector)? { nil }
 
     /// How the batcher counts bytes for this target.
@@ -68,13 +75,19 @@ extension BackfillTarget {
 
     /// The decoded payload of a record that has one worth writing.
     func payloadBytes(_ record: FailureRecord) -> Result<[UInt8], Rejection> {
+        if let why = payloadRejection(record) { return .failure(why) }
+        return .success(record.payload.bytes ?? [])
+    }
+
+    /// Why a record has no payload worth writing; nil when it has one.
+    func payloadRejection(_ record: FailureRecord) -> Rejection? {
         switch record.payload.type {
-        case nil: return .failure(.noPayload)
-        case .invalidBase64?: return .failure(.invalidBase64)
+        case nil: return .noPayload
+        case .invalidBase64?: return .invalidBase64
         default: break
         }
-        if record.payload.cloudWatch?.isControlMessage == true { return .failure(.controlMessage) }
-        return .success(record.payload.bytes ?? [])
+        if record.payload.cloudWatch?.isControlMessage == true { return .controlMessage }
+        return nil
     }
 }
 

@@ -50,7 +50,7 @@ public struct BackfillTargetSettings: Sendable {
                   table: nil, iamRole: nil, manifestURL: nil, copyOptions: Self.defaultCopyOptions, hec: HECMetadata())
     }
 
-    func makeTarget(_ name: BackfillTargetName) throws(UsageError) -> any BackfillTarget {
+    public func makeTarget(_ name: BackfillTargetName) throws(UsageError) -> any BackfillTarget {
         switch name {
         case .opensearch: return OpenSearchTarget(indexOverride: index, keepType: keepType, wrapTextField: wrapText)
         case .splunkHEC: return SplunkHECTarget(metadata: hec)

@@ -105,25 +105,26 @@ public final class OutputDirectory: OutputFiles, @unchecked Sendable {
 
     /// Writes a file made of several parts (header, items, footer) without joining them in memory.
     public func write(name: String, parts: [UnsafeBufferPointer<UInt8>]) throws(Failure) {
-        let file = try Appender(directoryFD: stagingFD, name: name, shown: join(staging, name))
-        for part in parts where part.count > 0 { try file.write(part) }
-        try file.finish()
+        try appender(name: name).writeWhole(parts)
     }
 
-    /// A file in the staging directory written a piece at a time (rejects, which can be many).
+    /// A file in the staging directory written a piece at a time (rejects, which can be many). It holds no
+    /// descriptor between writes: a split backfill has one per part, and open ones would run into the
+    /// process's limit. Created (never over an existing name) when made; each flush opens it to append.
     public final class Appender {
-        private let fd: Int32
+        /// Opens the file with these flags, relative to its directory.
+        private let open: (Int32) -> Int32
         private let shown: String
         private var buffer: [UInt8] = []
 
-        init(directoryFD: Int32, name: String, shown: String) throws(Failure) {
+        init(name: String, shown: String, open: @escaping (Int32) -> Int32) throws(Failure) {
             precondition(!name.contains("/") && !name.hasPrefix("."), "file names are generated, never taken from records")
             self.shown = shown
-            fd = openat(directoryFD, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            self.open = open
+            let fd = open(O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
             guard fd >= 0 else { throw .io("cannot create '\(shown)': \(lastError())") }
+            close(fd)
         }
-
-        deinit { close(fd) }
 
         public func append(_ bytes: some Sequence<UInt8>) throws(Failure) {
             if buffer.isEmpty { buffer.reserveCapacity(64 << 10) }
@@ -133,10 +134,33 @@ public final class OutputDirectory: OutputFiles, @unchecked Sendable {
 
         public func finish() throws(Failure) {
             try flush()
+            let fd = try reopen()
+            defer { close(fd) }
             if fsync(fd) != 0 { throw .io("cannot write '\(shown)': \(lastError())") }
         }
 
-        fileprivate func write(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) {
+        private func reopen() throws(Failure) -> Int32 {
+            let fd = open(O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else { throw .io("cannot write '\(shown)': \(lastError())") }
+            return fd
+        }
+
+        /// The whole file from its parts, with one open, then flushed to disk.
+        fileprivate func writeWhole(_ parts: [UnsafeBufferPointer<UInt8>]) throws(Failure) {
+            let fd = try reopen()
+            defer { close(fd) }
+            for part in parts where part.count > 0 { try write(part, to: fd) }
+            if fsync(fd) != 0 { throw .io("cannot write '\(shown)': \(lastError())") }
+        }
+
+        private func write(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) {
+            guard bytes.count > 0 else { return }
+            let fd = try reopen()
+            defer { close(fd) }
+            try write(bytes, to: fd)
+        }
+
+        private func write(_ bytes: UnsafeBufferPointer<UInt8>, to fd: Int32) throws(Failure) {
             var offset = 0
             while offset < bytes.count {
                 let n = systemWrite(fd, UnsafeRawPointer(bytes.baseAddress! + offset), bytes.count - offset)
@@ -153,7 +177,8 @@ public final class OutputDirectory: OutputFiles, @unchecked Sendable {
     }
 
     public func appender(name: String) throws(Failure) -> Appender {
-        try Appender(directoryFD: stagingFD, name: name, shown: join(staging, name))
+        let directory = stagingFD
+        return try Appender(name: name, shown: join(staging, name)) { flags in openat(directory, name, flags, 0o644) }
     }
 
     /// A folder of the output (one part of a split backfill), made in the staging directory; its files
@@ -162,31 +187,37 @@ public final class OutputDirectory: OutputFiles, @unchecked Sendable {
     public func folder(_ name: String) throws(Failure) -> Folder {
         precondition(!name.isEmpty && !name.contains("/") && !name.hasPrefix("."), "folder names are made safe before they get here")
         guard mkdirat(stagingFD, name, 0o755) == 0 else { throw .io("cannot create '\(join(staging, name))': \(lastError())") }
-        let fd = openat(stagingFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw .io("cannot open '\(join(staging, name))': \(lastError())") }
-        return Folder(fd: fd, shown: join(staging, name))
+        return Folder(output: self, name: name, shown: join(staging, name))
     }
 
-    /// A folder inside the output, written as the output is.
+    /// A folder inside the output, written as the output is. It holds no descriptor: each file opens the
+    /// folder (never through a link) for as long as it is written.
     public final class Folder: OutputFiles {
-        private let fd: Int32
+        private let output: OutputDirectory
+        private let name: String
         private let shown: String
 
-        fileprivate init(fd: Int32, shown: String) {
-            self.fd = fd
+        fileprivate init(output: OutputDirectory, name: String, shown: String) {
+            self.output = output
+            self.name = name
             self.shown = shown
         }
 
-        deinit { close(fd) }
-
-        public func write(name: String, parts: [UnsafeBufferPointer<UInt8>]) throws(Failure) {
-            let file = try Appender(directoryFD: fd, name: name, shown: shown + "/" + name)
-            for part in parts where part.count > 0 { try file.write(part) }
-            try file.finish()
+        /// A file of the folder opened with `flags`, or -1.
+        private static func open(_ output: OutputDirectory, _ folder: String, _ file: String, _ flags: Int32) -> Int32 {
+            let directory = openat(output.stagingFD, folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard directory >= 0 else { return -1 }
+            defer { close(directory) }
+            return openat(directory, file, flags, 0o644)
         }
 
-        public func appender(name: String) throws(Failure) -> Appender {
-            try Appender(directoryFD: fd, name: name, shown: shown + "/" + name)
+        public func write(name file: String, parts: [UnsafeBufferPointer<UInt8>]) throws(Failure) {
+            try appender(name: file).writeWhole(parts)
+        }
+
+        public func appender(name file: String) throws(Failure) -> Appender {
+            let (output, folder) = (self.output, self.name)
+            return try Appender(name: file, shown: shown + "/" + file) { flags in Folder.open(output, folder, file, flags) }
         }
     }
 

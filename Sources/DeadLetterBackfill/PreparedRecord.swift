@@ -44,7 +44,8 @@ public struct PreparedRecord: Sendable {
     public var splitValue: String?
 
     public init(_ record: FailureRecord, target: any BackfillTarget, dedupe: Bool, splitBy: RecordField? = nil) {
-        splitValue = splitBy?.value(of: record)
+        // An empty value is no value: its records go with those that have none.
+        splitValue = splitBy?.value(of: record).flatMap { $0.isEmpty ? nil : $0 }
         items = target.items(for: record)
         if dedupe, case .success = items { dedupeKey = Self.dedupeKey(record) }
         identity = RecordIdentity(record)

@@ -4,13 +4,15 @@ import DeadLetterQuery
 /// `backfill --split-by FIELD`: one backfill per value of the field (the delivery stream, the kind, the
 /// OpenSearch index), each in a folder of its own named `FIELD=VALUE`, with its own files, manifest and
 /// rejects, so that `send OUT/FOLDER` puts one part back and `send OUT` puts back every part. For
-/// Firehose split by stream, each part goes back to the stream it failed in unless `--stream` says otherwise.
+/// Firehose split by stream, each part goes back to the stream it failed in (`--stream` is for records whose
+/// stream is not known).
 /// Records are taken in input order, so each part's files are what a backfill of that part alone writes.
 public struct SplitBackfill {
     /// The fields a backfill can be split by.
     public static let fields: [RecordField] = [.stream, .kind, .index]
-    /// A part keeps a batch in memory while it fills; beyond this many, the selection is too broad to split.
-    public static let maxParts = 1000
+    /// A part keeps a batch in memory while it fills (up to the target's limit): beyond this many parts the
+    /// selection is too broad to split, and memory would grow with it.
+    public static let maxParts = 500
 
     public struct Part {
         /// The field's value; nil for records without one.
@@ -49,9 +51,14 @@ public struct SplitBackfill {
             guard parts.count < Self.maxParts else {
                 throw .usage("more than \(Self.maxParts) values of \(field.name) to split by: select fewer records (--where, --kind) or split by another field")
             }
-            var folder = Self.folderName(field: field, value: record.splitValue)
-            if folders.contains(folder.lowercased()) {
-                folder += "~" + Self.hash(record.splitValue ?? "", length: 8)
+            let name = Self.folderName(field: field, value: record.splitValue)
+            var folder = name
+            // Another value's folder but for case: a name of its own, on any file system. Values are record
+            // content, so a hash prefix can be made to collide too: a counter settles it.
+            var attempt = 0
+            while folders.contains(folder.lowercased()) {
+                attempt += 1
+                folder = name + "~" + Self.hash(record.splitValue ?? "", length: 8) + (attempt > 1 ? "-\(attempt)" : "")
             }
             folders.insert(folder.lowercased())
             let sink = try directory.map { directory throws(BackfillFailure) in DirectorySink(directory: try directory.folder(folder)) }

@@ -143,7 +143,8 @@ public struct InputRun {
         workers requested: Int = Cores.available, keepSamples: Int,
         makeState: @escaping @Sendable () -> State,
         record fold: @escaping @Sendable (inout State, FailureRecord) -> Void,
-        file: @escaping @Sendable (inout State, FileStatistics) -> Void
+        file: @escaping @Sendable (inout State, FileStatistics) -> Void,
+        malformed: (MalformedLine) -> Void = { _ in }
     ) throws(UsageError) -> Fold<State> {
         var inOrder = makeState()
         var samples: [MalformedLine] = []
@@ -151,7 +152,9 @@ public struct InputRun {
         let (outcome, states) = session(try listing(), workers: requested, handling) { event in
             switch event {
             case .record(let record): fold(&inOrder, record)
-            case .malformed(let m): if samples.count < keepSamples { samples.append(m) }
+            case .malformed(let m):
+                if samples.count < keepSamples { samples.append(m) }
+                malformed(m)
             default: break
             }
             return true

@@ -96,9 +96,9 @@ struct OrderedTally {
             let all = trailingJunk == 0 ? "\(malformed) in all" : "\(malformed) malformed and \(trailingJunk) with trailing junk in all"
             diagnostics.report(.warning(.moreNotShown, "\(hidden) more malformed lines not shown (\(all); --format json lists samples)"))
         }
-        if filtered && malformed + trailingJunk > 0 {
+        if filtered && malformed > 0 {
             // The totals line counts them beside the selected records: say why they are not narrowed too.
-            diagnostics.report(.note(.malformedLine, "the \(malformed + trailingJunk) malformed lines are those of every file read: "
+            diagnostics.report(.note(.malformedLine, "the \(malformed) malformed lines are those of every file read: "
                 + "a line that cannot be read has no kind, field or time for --kind, --where, --since or --until to select"))
         }
         if outcome.repeats > 0 {

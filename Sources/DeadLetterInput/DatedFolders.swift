@@ -11,13 +11,15 @@ public struct TimeWindow: Sendable, Equatable {
     }
 
     /// Firehose names an object's folder after the arrival hour of the **oldest** record in it (formats.md,
-    /// "Prefix rules"), and one object gathers at most one buffering interval (≤ 15 minutes) of records. So
-    /// a folder that starts at or after `until` holds nothing before it, and one that ends more than an hour
-    /// before `since` holds nothing after it; the hour of slack keeps every record the filter would select.
-    static let slack: Int64 = 3_600_000
+    /// "Prefix rules"), and one object gathers at most one buffering interval (≤ 15 minutes) of records; the
+    /// prefix may also be written in another time zone than UTC (UTC-12 to UTC+14). So a folder is left out
+    /// only when it starts 15 hours or more after `until`, or ends 16 hours or more before `since`: the slack
+    /// keeps every record the filter would select, whatever the zone.
+    static let zoneSlack: Int64 = 15 * 3_600_000
+    static let slack: Int64 = 16 * 3_600_000
 
     public func overlaps(start: Int64, end: Int64) -> Bool {
-        if let until, start >= until { return false }
+        if let until, start >= until + Self.zoneSlack { return false }
         if let since, end + Self.slack <= since { return false }
         return true
     }

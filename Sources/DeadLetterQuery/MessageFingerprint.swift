@@ -21,13 +21,28 @@ public enum MessageFingerprint {
         "description", "msg", "error_description", "errortype",
     ]
 
+    static let descriptiveMemberBytes: [[UInt8]] = descriptiveMembers.map { Array($0.utf8) }
+
     public static func fingerprint(_ message: String) -> String {
-        String(decoding: fingerprint(Array(message.utf8)[...], escapedQuotes: false), as: UTF8.self)
+        var message = message
+        return message.withUTF8 { String(decoding: fingerprint($0, escapedQuotes: false), as: UTF8.self) }
     }
 
-    /// `escapedQuotes`: the text is the inside of a JSON string, where a quote is written `\"`.
-    static func fingerprint(_ text: ArraySlice<UInt8>, escapedQuotes: Bool) -> [UInt8] {
-        let b = Array(text)
+    /// Whether `word` spelled in any case is `lower` (ASCII lower case).
+    private static func equalsIgnoringCase(_ word: UnsafeBufferPointer<UInt8>.SubSequence, _ lower: StaticString) -> Bool {
+        guard word.count == lower.utf8CodeUnitCount else { return false }
+        var k = 0
+        for c in word {
+            let folded = c >= 0x41 && c <= 0x5A ? c | 0x20 : c
+            if folded != lower.utf8Start[k] { return false }
+            k += 1
+        }
+        return true
+    }
+
+    /// `escapedQuotes`: the text is the inside of a JSON string, where a quote is written `\"`. Read in place
+    /// (it runs for every record `report` reads): no copy of the text, no `String` but for JSON member names.
+    static func fingerprint(_ b: UnsafeBufferPointer<UInt8>, escapedQuotes: Bool) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(b.count)
         var i = 0
@@ -75,16 +90,29 @@ public enum MessageFingerprint {
             return endsAtBoundary(j) ? j - k : 0
         }
 
-        /// The word before position `k` (skipping spaces), lowercased.
-        func previousWord(_ k: Int) -> String {
+        /// Whether the word before position `k` (skipping spaces) names a status: `status`, `code` or `HTTP`.
+        func afterStatusWord(_ k: Int) -> Bool {
             var end = k
             while end > 0 && b[end - 1] == UInt8(ascii: " ") { end -= 1 }
             var start = end
             while start > 0 && isAlpha(b[start - 1]) { start -= 1 }
-            return String(decoding: b[start..<end], as: UTF8.self).lowercased()
+            let word = b[start..<end]
+            return equalsIgnoringCase(word, "status") || equalsIgnoringCase(word, "code") || equalsIgnoringCase(word, "http")
         }
 
-        var lastMember: String?
+        /// The name of the JSON member whose value comes next, as a range of `b`.
+        var lastMember: Range<Int>?
+        func isDescriptive(_ name: Range<Int>) -> Bool {
+            for candidate in descriptiveMemberBytes where candidate.count == name.count {
+                var same = true
+                for (k, c) in zip(name, candidate) {
+                    let folded = b[k] >= 0x41 && b[k] <= 0x5A ? b[k] | 0x20 : b[k]
+                    if folded != c { same = false; break }
+                }
+                if same { return true }
+            }
+            return false
+        }
         while i < n {
             let c = b[i]
             if c == UInt8(ascii: "'") && atBoundary(i) {
@@ -122,11 +150,11 @@ public enum MessageFingerprint {
                     let quote = b[i..<(i + quoteLength)]
                     if k < n && b[k] == UInt8(ascii: ":") {
                         out.append(contentsOf: b[i..<after])
-                        lastMember = String(decoding: content, as: UTF8.self).lowercased()
+                        lastMember = (i + quoteLength)..<j
                     } else {
                         out.append(contentsOf: quote)
-                        if let member = lastMember, descriptiveMembers.contains(member), !escapedQuotes {
-                            out.append(contentsOf: fingerprint(content, escapedQuotes: true))
+                        if let member = lastMember, !escapedQuotes, isDescriptive(member) {
+                            out.append(contentsOf: fingerprint(UnsafeBufferPointer(rebasing: content), escapedQuotes: true))
                         } else {
                             out.append(contentsOf: "<*>".utf8)
                         }
@@ -162,9 +190,9 @@ public enum MessageFingerprint {
                         while end < n && isDigit(b[end]) { end += 1 }
                     }
                     let digits = j - i
-                    let value = Int(String(decoding: token, as: UTF8.self)) ?? 0
+                    let value = digits == 3 ? Int(b[i] - 0x30) * 100 + Int(b[i + 1] - 0x30) * 10 + Int(b[i + 2] - 0x30) : 0
                     let httpStatus = digits == 3 && end == j && (100...599).contains(value)
-                        && ((j < n && b[j] == UInt8(ascii: ":")) || ["status", "code", "http"].contains(previousWord(i)))
+                        && ((j < n && b[j] == UInt8(ascii: ":")) || afterStatusWord(i))
                     if httpStatus {
                         out.append(contentsOf: token)
                     } else {

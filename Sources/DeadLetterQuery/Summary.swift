@@ -87,16 +87,16 @@ public struct SummaryGroup: Sendable, Equatable {
 
     public init(key: [String]) { self.key = key }
 
-    mutating func add(_ record: FailureRecord, events: Int) {
+    public mutating func add(_ stats: RecordStats) {
         count += 1
-        payloadBytes += Int64(record.payload.decodedBytes)
-        logEvents += events
-        if let arrival = record.arrival {
+        payloadBytes += stats.payloadBytes
+        logEvents += stats.events
+        if let arrival = stats.arrival {
             if arrival < (self.arrival?.min ?? .max) || arrival > (self.arrival?.max ?? .min) {
                 self.arrival = Range64(min: Swift.min(self.arrival?.min ?? arrival, arrival), max: Swift.max(self.arrival?.max ?? arrival, arrival))
             }
         }
-        if let attempts = record.attemptsMade {
+        if let attempts = stats.attempts {
             if attempts < (self.attempts?.min ?? .max) || attempts > (self.attempts?.max ?? .min) {
                 self.attempts = Range64(min: Swift.min(self.attempts?.min ?? attempts, attempts), max: Swift.max(self.attempts?.max ?? attempts, attempts))
             }

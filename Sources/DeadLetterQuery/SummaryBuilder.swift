@@ -9,29 +9,31 @@ public struct SummaryBuilder: Sendable {
     public init(groupBy: [RecordField]) { self.groupBy = groupBy }
 
     public mutating func add(_ record: FailureRecord) {
+        add(SummaryContribution(record, groupBy: groupBy))
+    }
+
+    /// A record's share, made where the record is (a reading thread) and added here, in input order: the
+    /// same counting as `add(record)`, for a consumer that holds no record any more (`report`).
+    public mutating func add(_ c: SummaryContribution) {
         totals.records += 1
-        if record.messageId != nil { totals.sqsMessages += 1 }
-        totals.payloadBytes += Int64(record.payload.decodedBytes)
-        if record.payload.type == .invalidBase64 { totals.undecodable += 1 }
-        let events = record.payload.cloudWatch?.dataEvents ?? 0
-        totals.logEvents += events
-        if record.payload.cloudWatch?.isControlMessage == true { totals.controlMessages += 1 }
+        if c.fromSQS { totals.sqsMessages += 1 }
+        totals.payloadBytes += c.stats.payloadBytes
+        if c.undecodable { totals.undecodable += 1 }
+        totals.logEvents += c.stats.events
+        if c.controlMessage { totals.controlMessages += 1 }
         // One warning and one count per problem: values out of range, then a damaged gzip payload.
-        if record.payload.problem != nil { totals.payloadProblems += 1 }
-        if !record.valueProblems.isEmpty {
-            let notNumbers = Int(record.valuesNotNumbers)
-            totals.payloadProblems += record.valueProblems.count
-            totals.valuesOutOfRange += record.valueProblems.count - notNumbers
-            totals.valuesNotNumbers += notNumbers
+        if c.payloadProblem { totals.payloadProblems += 1 }
+        if c.valueProblems > 0 {
+            totals.payloadProblems += c.valueProblems
+            totals.valuesOutOfRange += c.valueProblems - c.valuesNotNumbers
+            totals.valuesNotNumbers += c.valuesNotNumbers
         }
-        if let arrival = record.arrival {
+        if let arrival = c.stats.arrival {
             totals.firstArrival = min(totals.firstArrival ?? arrival, arrival)
             totals.lastArrival = max(totals.lastArrival ?? arrival, arrival)
         }
-
-        let key = groupBy.map { $0.value(of: record) ?? RecordField.none }
         // One hash lookup, and the group is updated where it lies.
-        groups[key, default: SummaryGroup(key: key)].add(record, events: events)
+        groups[c.key, default: SummaryGroup(key: c.key)].add(c.stats)
     }
 
     public mutating func addFile(_ stats: FileStatistics) {
@@ -64,5 +66,48 @@ public struct SummaryBuilder: Sendable {
         Summary.sortGroups(&summary.groups)
         summary.malformedSamples = samples
         return summary
+    }
+}
+
+/// What one record adds to a group: its payload bytes, CloudWatch Logs events, arrival and attempts.
+public struct RecordStats: Sendable {
+    public var payloadBytes: Int64
+    public var events: Int
+    public var arrival: Int64?
+    public var attempts: Int64?
+
+    public init(_ record: FailureRecord) {
+        payloadBytes = Int64(record.payload.decodedBytes)
+        events = record.payload.cloudWatch?.dataEvents ?? 0
+        arrival = record.arrival
+        attempts = record.attemptsMade
+    }
+}
+
+/// What one record adds to a summary, taken from the record where it is read.
+public struct SummaryContribution: Sendable {
+    public var key: [String]
+    public var stats: RecordStats
+    var fromSQS: Bool
+    var undecodable: Bool
+    var controlMessage: Bool
+    var payloadProblem: Bool
+    var valueProblems: Int
+    var valuesNotNumbers: Int
+
+    @inlinable
+    public init(_ record: FailureRecord, groupBy: [RecordField]) {
+        self.init(record, key: groupBy.map { $0.value(of: record) ?? RecordField.none })
+    }
+
+    public init(_ record: FailureRecord, key: [String]) {
+        self.key = key
+        stats = RecordStats(record)
+        fromSQS = record.messageId != nil
+        undecodable = record.payload.type == .invalidBase64
+        controlMessage = record.payload.cloudWatch?.isControlMessage == true
+        payloadProblem = record.payload.problem != nil
+        valueProblems = record.valueProblems.count
+        valuesNotNumbers = Int(record.valuesNotNumbers)
     }
 }

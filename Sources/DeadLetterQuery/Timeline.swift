@@ -5,10 +5,55 @@ import DeadLetterBytes
 /// page. The table's time view draws this; a report's chart can draw the same buckets.
 public struct Timeline: Sendable, Equatable {
     public enum Unit: Sendable, Equatable {
-        case hour, day
+        case minute, hour, day
 
-        public var millis: Int64 { self == .hour ? 3_600_000 : 86_400_000 }
-        public var name: String { self == .hour ? "hour" : "day" }
+        public var millis: Int64 {
+            switch self {
+            case .minute: return 60_000
+            case .hour: return 3_600_000
+            case .day: return 86_400_000
+            }
+        }
+        public var name: String {
+            switch self {
+            case .minute: return "minute"
+            case .hour: return "hour"
+            case .day: return "day"
+            }
+        }
+
+        /// The start of the bucket `millis` falls in (UTC; floor for times before 1970 too).
+        public func start(of millis: Int64) -> Int64 {
+            let size = self.millis
+            let r = millis % size
+            return r < 0 ? millis - r - size : millis - r
+        }
+    }
+
+    /// Where buckets go along time: one slot per bucket from the first to the last, except that a run of
+    /// more than `longestShownGap` empty buckets is one `gap` slot. `starts` must be bucket starts of `unit`,
+    /// ascending; each slot's `index` names the start it shows (nil: empty).
+    public enum Slot: Sendable, Equatable {
+        case bucket(start: Int64, index: Int?)
+        case gap(start: Int64, buckets: Int)
+    }
+
+    public static func slots(_ starts: [Int64], unit: Unit, longestShownGap: Int = 3) -> [Slot] {
+        var slots: [Slot] = []
+        var previous: Int64?
+        for (index, start) in starts.enumerated() {
+            if let previous {
+                let empty = Int((start - previous) / unit.millis) - 1
+                if empty > longestShownGap {
+                    slots.append(.gap(start: previous + unit.millis, buckets: empty))
+                } else if empty > 0 {
+                    for i in 1...empty { slots.append(.bucket(start: previous + Int64(i) * unit.millis, index: nil)) }
+                }
+            }
+            slots.append(.bucket(start: start, index: index))
+            previous = start
+        }
+        return slots
     }
 
     public enum Row: Sendable, Equatable {
@@ -33,6 +78,9 @@ public struct Timeline: Sendable, Equatable {
         for group in summary.groups {
             if let start = Self.start(of: group.key[0], unit: unit) {
                 dated.append((start, group))
+            } else if group.key[0] != RecordField.none {
+                // Not a time this view can place (a merged summary's oddity): the rows say it as it is.
+                return nil
             } else if let held = undated {
                 var merged = held
                 merged.absorb(group)
@@ -42,19 +90,11 @@ public struct Timeline: Sendable, Equatable {
             }
         }
         dated.sort { $0.start < $1.start }
-        rows = []
-        var previous: Int64?
-        for (start, group) in dated {
-            if let previous {
-                let empty = Int((start - previous) / unit.millis) - 1
-                if empty > longestShownGap {
-                    rows.append(.gap(start: previous + unit.millis, buckets: empty))
-                } else if empty > 0 {
-                    for i in 1...empty { rows.append(.bucket(start: previous + Int64(i) * unit.millis, group: nil)) }
-                }
+        rows = Self.slots(dated.map(\.start), unit: unit, longestShownGap: longestShownGap).map { slot in
+            switch slot {
+            case .bucket(let start, let index): return .bucket(start: start, group: index.map { dated[$0].group })
+            case .gap(let start, let buckets): return .gap(start: start, buckets: buckets)
             }
-            rows.append(.bucket(start: start, group: group))
-            previous = start
         }
     }
 

@@ -90,10 +90,11 @@ public struct BackfillDirectory: Sendable {
 
     /// The folders of a backfill split into parts (`--split-by`), in the manifest's order; nil for a
     /// directory that is not split. Names that are not one plain folder are left out: a manifest is data.
-    public static func parts(_ path: String) -> [String]? {
+    public static func parts(_ path: String) -> (by: String, parts: [String])? {
         guard let data = FileManager.default.contents(atPath: path + "/manifest.json"), let manifest = JSONValue.parse(Array(data)),
               manifest["schema"]?.string == "deadletter.backfill/1", let parts = manifest["parts"]?.array else { return nil }
-        return parts.compactMap { $0["directory"]?.string }.filter { !$0.isEmpty && !$0.contains("/") && !$0.hasPrefix(".") }
+        return (manifest["splitBy"]?.string ?? "",
+                parts.compactMap { $0["directory"]?.string }.filter { !$0.isEmpty && !$0.contains("/") && !$0.hasPrefix(".") })
     }
 
     public static func read(_ path: String) throws(Unreadable) -> BackfillDirectory {

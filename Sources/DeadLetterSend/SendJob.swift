@@ -44,16 +44,28 @@ public enum SendJob {
         if options.quiet { diagnostics.quiet = true }
         // A backfill split into parts: each part is a backfill directory of its own, sent in turn with its
         // own journal. The worst outcome decides the exit status.
-        if options.part == nil, let parts = BackfillDirectory.parts(options.path) {
-            var worst = ExitStatus.success
-            for part in parts {
+        if options.part == nil, let split = BackfillDirectory.parts(options.path) {
+            if split.by == "stream" && options.stream != nil {
+                throw UsageError("\(options.path) is split by stream: each part goes to its own stream, so --stream does not apply (send one part with: deadletter send \(options.path)/FOLDER --stream NAME)")
+            }
+            if split.parts.isEmpty {
+                diagnostics.report(.note(.sendPlan, "\(options.path) is split into no parts: nothing to send"))
+            }
+            // Every part is tried, whatever an earlier one did; the worst outcome decides the exit status.
+            var statuses: [ExitStatus] = []
+            for part in split.parts {
                 var one = options
                 one.path = options.path + "/" + part
                 one.part = part
-                let status = try run(one, output: output, diagnostics: diagnostics)
-                if status != .success && (worst == .success || status == .inputError) { worst = status }
+                do {
+                    statuses.append(try run(one, output: output, diagnostics: diagnostics))
+                } catch {
+                    diagnostics.report(.error(.usage, at: SourceLocation(file: one.path), error.message))
+                    statuses.append(.usage)
+                }
             }
-            return worst
+            for worst in [ExitStatus.usage, .inputError, .undelivered] where statuses.contains(worst) { return worst }
+            return .success
         }
         let directory: BackfillDirectory
         do { directory = try BackfillDirectory.read(options.path) } catch {

@@ -49,6 +49,8 @@ public struct DiagnosticCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let mixedRecords = DiagnosticCode(rawValue: "mixed-records")
     /// Backfill records that failed in a way re-sending them unchanged will repeat (mapping errors).
     public static let willFailAgain = DiagnosticCode(rawValue: "will-fail-again")
+    /// `report`: where the page was written.
+    public static let reportOutput = DiagnosticCode(rawValue: "report-output")
 }
 
 /// Where in the input a diagnostic points: the path as the user gave it, and the line when there is one.

@@ -28,7 +28,7 @@ struct DeadLetter: ParsableCommand {
           64  usage error
         """,
         version: version,
-        subcommands: [Summarize.self, Records.self, Merge.self, Backfill.self, Send.self, Redrive.self, Agent.self]
+        subcommands: [Summarize.self, Records.self, Merge.self, Report.self, Backfill.self, Send.self, Redrive.self, Agent.self]
     )
 
     static func main() {

@@ -17,7 +17,8 @@ enum Terminal {
         let request = TIOCGWINSZ
         #endif
         if ioctl(STDOUT_FILENO, request, &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
-        if let env = getenv("COLUMNS"), let n = Int(String(cString: env)), n > 0 { return n }
+        // Wider than any screen is a mistake, and a width in the billions would be a page of bars per row.
+        if let env = getenv("COLUMNS"), let n = Int(String(cString: env)), n > 0 { return min(n, 1000) }
         return 80
     }
 

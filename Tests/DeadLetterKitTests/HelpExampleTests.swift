@@ -19,7 +19,7 @@ import Testing
         var needsService: Bool { command.range(of: #"#[^']*\bneeds\b"#, options: .regularExpression) != nil }
     }
 
-    static let commands = ["summarize", "records", "merge", "backfill", "send", "redrive", "agent"]
+    static let commands = ["summarize", "records", "merge", "report", "backfill", "send", "redrive", "agent"]
 
     /// Each command's `--help` examples (one block each), then the man page's EXAMPLES section (one block).
     static func blocks() throws -> [[Example]] {

@@ -253,9 +253,12 @@ import Testing
         #expect(DatedFolder.span([2024, 12]).1 == 1_735_689_600_000)   // 2025-01-01
         let window = TimeWindow(since: 1_709_643_600_000, until: 1_709_647_200_000)
         #expect(window.overlaps(start: start, end: end))
-        #expect(window.overlaps(start: start - 3_600_000, end: start))             // the hour before: slack
-        #expect(!window.overlaps(start: start - 7_200_000, end: start - 3_600_000))
-        #expect(!window.overlaps(start: 1_709_647_200_000, end: 1_709_650_800_000)) // at until: out
+        // Slack for a folder named in another time zone: 16 hours before `since`, 15 after `until`.
+        let hour: Int64 = 3_600_000
+        #expect(window.overlaps(start: start - 16 * hour, end: start - 15 * hour))   // ends 15 h before since: in
+        #expect(!window.overlaps(start: start - 17 * hour, end: start - 16 * hour))  // ends 16 h before: out
+        #expect(window.overlaps(start: 1_709_647_200_000 + 14 * hour, end: 1_709_647_200_000 + 15 * hour)) // 14 h after until: in
+        #expect(!window.overlaps(start: 1_709_647_200_000 + 15 * hour, end: 1_709_647_200_000 + 16 * hour)) // 15 h after: out
     }
 
     @Test func theChannelHoldsAtMostItsCapacityAheadOfTheReader() async throws {

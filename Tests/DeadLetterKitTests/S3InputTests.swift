@@ -106,8 +106,11 @@ import Testing
         #expect(!run.stderr.contains("s3cr3t-never-shown"))
     }
 
-    /// Dated folders 2024/03/05/10..15 and 2024/03/06/00, one object each; the object in hour 12 also holds a
-    /// record that arrived at 13:10 (a folder is named after its oldest record).
+    /// Dated folders around a window of 2024-03-05 13:00–14:00: hours 10..15 of that day, and hours at the
+    /// edges of the slack a folder named in another time zone needs (16 hours before `since`, 15 after
+    /// `until`): 03-04 20 (ends 03-05 13:00 with the slack: out), 03-04 21 (in), 03-06 04 (in), 03-06 05
+    /// (out), and day 03-08 (out). One object each; the object in hour 12 also holds a record that arrived
+    /// at 13:10 (a folder is named after its oldest record).
     @Test func timePruningListsOnlyTheHoursThatCanHoldSelectedRecords() throws {
         let server = try LocalServer.moto()
         let root = try CLI.temporaryDirectory()
@@ -125,41 +128,46 @@ import Testing
             try put(String(format: "processing-failed/2024/03/05/%02d/s-1-obj", hour), [record(hour, 30)])
         }
         try put("processing-failed/2024/03/05/12/s-1-obj", [record(12, 55), record(13, 10)])
-        try put("processing-failed/2024/03/06/00/s-1-obj", [record(0, 30, day: 6)])
+        for (day, hour) in [(4, 20), (4, 21), (6, 4), (6, 5), (8, 0)] {
+            try put(String(format: "processing-failed/2024/03/%02d/%02d/s-1-obj", day, hour), [record(hour, 30, day: day)])
+        }
         _ = try Self.upload(server, bucket: "dated", [root])
         let run = try CLI.run(["summarize", "--format", "json", "--verbose", "--since", "2024-03-05T13:00:00Z", "--until", "2024-03-05T14:00:00Z",
                                "s3://dated/processing-failed/"], environment: Self.environment(server))
         #expect(run.status == 0, "\(run.stderr)")
         let totals = try run.json()["totals"] as? [String: Any]
-        // Selected: 13:10 (hour 12's object) and 13:30 (hour 13's); read: the two objects of hours 12 and 13.
+        // Selected: 13:10 (hour 12's object) and 13:30 (hour 13's); read: the objects of 03-04 21, 03-05 10..15, 03-06 04.
         #expect(totals?["records"] as? Int == 2)
-        #expect(totals?["files"] as? Int == 2)
+        #expect(totals?["files"] as? Int == 8)
         let listed = run.stderr.split(separator: "\n").filter { $0.contains("list-type=2") && $0.contains(": GET ") }.map { line in
             String(line[line.range(of: "prefix=")!.upperBound...]).removingPercentEncoding!
         }
-        // The prefix, the year, the month, the day (each by folder), then hours 12 and 13 whole.
+        // The prefix, the year, the month, then each day by folder and its hours that can hold selected records whole.
+        let p = "processing-failed/2024/03/"
         #expect(listed.map { $0.components(separatedBy: "&")[0] } == [
-            "processing-failed/", "processing-failed/2024/", "processing-failed/2024/03/", "processing-failed/2024/03/05/",
-            "processing-failed/2024/03/05/12/", "processing-failed/2024/03/05/13/",
+            "processing-failed/", "processing-failed/2024/", p,
+            p + "04/", p + "04/21/",
+            p + "05/", p + "05/10/", p + "05/11/", p + "05/12/", p + "05/13/", p + "05/14/", p + "05/15/",
+            p + "06/", p + "06/04/",
         ])
-        // Hours 10, 11, 14, 15 and day 06 were not listed.
-        #expect(run.stderr.contains("s3://dated/processing-failed/: 5 dated folders outside --since/--until skipped unread; 2 hour folders read"))
+        // 03-04 20, 03-06 05 and day 03-08 were not listed.
+        #expect(run.stderr.contains("s3://dated/processing-failed/: 3 dated folders outside --since/--until skipped unread; 8 hour folders read"))
 
-        // A prefix inside the dated tree is pruned from there: the day by folder, then hours 12 and 13.
+        // A prefix inside the dated tree is pruned from there: the day by folder, then its six hours.
         let day = try CLI.run(["summarize", "--format", "json", "--verbose", "--since", "2024-03-05T13:00:00Z", "--until", "2024-03-05T14:00:00Z",
                                "s3://dated/processing-failed/2024/03/05/"], environment: Self.environment(server))
         #expect((try day.json()["totals"] as? [String: Any])?["records"] as? Int == 2)
-        #expect(day.stderr.split(separator: "\n").filter { $0.contains("list-type=2") && $0.contains(": GET ") }.count == 3)
+        #expect(day.stderr.split(separator: "\n").filter { $0.contains("list-type=2") && $0.contains(": GET ") }.count == 7)
         // A day outside the window is not listed at all.
         let outside = try CLI.run(["summarize", "--format", "json", "--verbose", "--since", "2024-03-05T13:00:00Z", "--until", "2024-03-05T14:00:00Z",
-                                   "s3://dated/processing-failed/2024/03/06/"], environment: Self.environment(server))
+                                   "s3://dated/processing-failed/2024/03/08/"], environment: Self.environment(server))
         #expect((try outside.json()["totals"] as? [String: Any])?["records"] as? Int == 0)
         #expect(!outside.stderr.contains("list-type=2"))
         #expect(outside.stderr.contains("1 dated folder outside --since/--until skipped unread"))
 
         // Without a window everything is listed in one call and read.
         let all = try CLI.run(["summarize", "--format", "json", "s3://dated/processing-failed/"], environment: Self.environment(server))
-        #expect((try all.json()["totals"] as? [String: Any])?["records"] as? Int == 8)
+        #expect((try all.json()["totals"] as? [String: Any])?["records"] as? Int == 12)
     }
 
     /// As a local path names a file or a directory, `s3://b/errors` is the object or the folder `errors`, not

@@ -93,6 +93,9 @@ import DeadLetterQuery
             #expect(!expected.isEmpty)
             #expect(try SendTests.python(["stored", server.url, bucket]) == expected)
         }
+        // Split by stream, --stream would send every part to one stream: refused, nothing sent.
+        let forced = try CLI.run(["send", out.path, "--stream", "elsewhere"], environment: SendTests.environment(server))
+        #expect(forced.status == 64 && forced.stderr.contains("split by stream"))
         // Each part keeps its own journal: a second send sends nothing.
         let again = try CLI.run(["send", out.path, "--format", "json"], environment: SendTests.environment(server))
         let reports = again.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }

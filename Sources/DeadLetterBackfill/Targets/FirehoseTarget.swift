@@ -24,15 +24,18 @@ public struct FirehoseTarget: BackfillTarget {
     public var limitsCountItemSizeOnly: Bool { true }
     public var manifestOptions: [(String, String)] { [("stream", JSONOutput.quote(streamName))] }
 
+    public func rejection(for record: FailureRecord) -> Rejection? {
+        if let why = payloadRejection(record) { return why }
+        let size = record.payload.bytes?.count ?? 0
+        if size > Self.maxRecordBytes {
+            return Rejection("too-large", "\(size) bytes; Firehose accepts at most 1,024,000 bytes per record (before base64)")
+        }
+        return nil
+    }
+
     public func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection> {
-        let payload: [UInt8]
-        switch payloadBytes(record) {
-        case .failure(let r): return .failure(r)
-        case .success(let p): payload = p
-        }
-        if payload.count > Self.maxRecordBytes {
-            return .failure(Rejection("too-large", "\(payload.count) bytes; Firehose accepts at most 1,024,000 bytes per record (before base64)"))
-        }
+        if let why = rejection(for: record) { return .failure(why) }
+        let payload = record.payload.bytes ?? []
         let entry = "{\"Data\":\"\(Base64.encode(payload))\"}"
         return .success([BackfillItem(bytes: Array(entry.utf8), size: payload.count)])
     }

@@ -19,6 +19,8 @@ public struct HTTPEndpointTarget: BackfillTarget {
     static let envelopeBytes =
         "{\"requestId\":\"00000000-0000-0000-0000-000000000000\",\"timestamp\":-9223372036854775808,\"records\":[\n\n]}\n".utf8.count
 
+    public func rejection(for record: FailureRecord) -> Rejection? { payloadRejection(record) }
+
     public func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection> {
         switch payloadBytes(record) {
         case .failure(let r): return .failure(r)

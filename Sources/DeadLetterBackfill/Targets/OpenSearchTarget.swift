@@ -26,6 +26,30 @@ public struct OpenSearchTarget: BackfillTarget {
          ("wrapText", JSONOutput.quoteOrNull(wrapTextField))]
     }
 
+    /// The one JSON object of the payload, or nil.
+    static func object(_ record: FailureRecord, _ payload: [UInt8]) -> ArraySlice<UInt8>? {
+        guard record.payload.type == .json, let values = JSONText.values(payload), values.count == 1, values[0].first == UInt8(ascii: "{") else {
+            return nil
+        }
+        return values[0]
+    }
+
+    public func rejection(for record: FailureRecord) -> Rejection? {
+        if let why = payloadRejection(record) { return why }
+        let wraps = (record.payload.type == .text || record.payload.type == .empty) && wrapTextField != nil
+        // The reader found the payload's JSON values already: one object is what `items` writes.
+        if !wraps && !record.payload.isOneObject { return notJSON(record) }
+        if (indexOverride ?? record.indexName)?.isEmpty ?? true { return Self.noIndex }
+        return nil
+    }
+
+    static let noIndex = Rejection("no-index", "the record names no index (esIndexName/osIndexName); give --index")
+
+    func notJSON(_ record: FailureRecord) -> Rejection {
+        let what = record.payload.type.map { $0.rawValue } ?? "no"
+        return Rejection("not-json", "the payload is \(what), not one JSON object; --wrap-text FIELD wraps text as {\"FIELD\": text}")
+    }
+
     public func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection> {
         let payload: [UInt8]
         switch payloadBytes(record) {
@@ -33,17 +57,14 @@ public struct OpenSearchTarget: BackfillTarget {
         case .success(let p): payload = p
         }
         let document: [UInt8]
-        if record.payload.type == .json, let values = JSONText.values(payload), values.count == 1, values[0].first == UInt8(ascii: "{") {
-            document = JSONText.compact(values[0])
+        if let object = Self.object(record, payload) {
+            document = JSONText.compact(object)
         } else if record.payload.type == .text || record.payload.type == .empty, let field = wrapTextField {
             document = Array("{\(JSONOutput.quote(field)):\(JSONOutput.quote(String(decoding: payload, as: UTF8.self)))}".utf8)
         } else {
-            let what = record.payload.type.map { $0.rawValue } ?? "no"
-            return .failure(Rejection("not-json", "the payload is \(what), not one JSON object; --wrap-text FIELD wraps text as {\"FIELD\": text}"))
+            return .failure(notJSON(record))
         }
-        guard let index = indexOverride ?? record.indexName, !index.isEmpty else {
-            return .failure(Rejection("no-index", "the record names no index (esIndexName/osIndexName); give --index"))
-        }
+        guard let index = indexOverride ?? record.indexName, !index.isEmpty else { return .failure(Self.noIndex) }
         var action = "{\"index\":{\"_index\":\(JSONOutput.quote(index))"
         if let id = record.documentId, !id.isEmpty { action += ",\"_id\":\(JSONOutput.quote(id))" }
         if keepType, let type = record.typeName, !type.isEmpty { action += ",\"_type\":\(JSONOutput.quote(type))" }

@@ -16,6 +16,14 @@ public struct RawTarget: BackfillTarget {
         bytes.last == 0x0A ? bytes : bytes + [0x0A]
     }
 
+    public func rejection(for record: FailureRecord) -> Rejection? {
+        if let why = payloadRejection(record) { return why }
+        if explode && (record.payload.cloudWatch?.events?.isEmpty ?? true) { return Self.noLogEvents }
+        return nil
+    }
+
+    static let noLogEvents = Rejection("no-log-events", "--explode writes CloudWatch Logs events; this record carries none")
+
     public func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection> {
         let payload: [UInt8]
         switch payloadBytes(record) {
@@ -23,9 +31,7 @@ public struct RawTarget: BackfillTarget {
         case .success(let p): payload = p
         }
         guard explode else { return .success([BackfillItem(bytes: Self.line(payload))]) }
-        guard let events = record.payload.cloudWatch?.events, !events.isEmpty else {
-            return .failure(Rejection("no-log-events", "--explode writes CloudWatch Logs events; this record carries none"))
-        }
+        guard let events = record.payload.cloudWatch?.events, !events.isEmpty else { return .failure(Self.noLogEvents) }
         // One entry per event, so the summary's entries are the lines written (messages spanning lines aside).
         return .success(events.map { BackfillItem(bytes: Self.line(Array(($0.message ?? "").utf8))) })
     }

@@ -142,6 +142,7 @@ public final class PayloadDecoder {
         }
         if JSONText.isJSONSequence(bytes, scanner: &scanner, members: &members, bounds: &bounds) {
             info.type = .json
+            info.isOneObject = bounds.count == 1 && bytes[bounds[0].0] == UInt8(ascii: "{")
             keepJSON(bytes, bounds: bounds, into: &info)
         } else if UTF8Validation.isPrintableText(bytes) {
             info.type = .text

@@ -57,6 +57,8 @@ public struct PayloadInfo: Sendable {
     public var bytes: [UInt8]?
     /// Values at the payload paths the reader was asked for (`payload.a.b`), keyed by the dotted path.
     public var values: [String: String?] = [:]
+    /// A JSON payload of exactly one value, an object (what an OpenSearch document must be).
+    public var isOneObject = false
 
     public init() {}
 }

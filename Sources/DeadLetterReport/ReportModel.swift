@@ -1,0 +1,202 @@
+import DeadLetterAgent
+import DeadLetterBackfill
+import DeadLetterBytes
+import DeadLetterQuery
+
+/// Everything the page shows, worked out from the counts: the summary (`summarize`'s numbers), the time
+/// buckets, the tables by error code, message and kind, the destinations' facts, what can be put back, and
+/// the agent findings. Plain values: the page only lays them out.
+public struct ReportModel: Sendable {
+    /// One row of a table: its key, its numbers and its count per chart slot (for the sparkline).
+    public struct Row: Sendable {
+        public var key: String
+        public var group: SummaryGroup
+        public var perSlot: [Int]
+    }
+
+    /// One bar of the chart: a bucket and its count by error code (in `chartCodes` order, then the rest).
+    public struct Bar: Sendable {
+        public var start: Int64
+        public var byCode: [Int]
+        public var total: Int { byCode.reduce(0, +) }
+    }
+
+    public struct Fact: Sendable {
+        public var value: String
+        public var records: Int
+        public var events: Int
+        public var examples: [String]
+    }
+
+    /// What a backfill target would do with the records of its kinds.
+    public struct PutBack: Sendable {
+        public var target: BackfillTargetName
+        public var kinds: [(kind: String, records: Int)]
+        public var sendable: Int
+        public var rejected: [(code: String, count: Int, reason: String)]
+        public var commands: [String]
+    }
+
+    public var summary: Summary
+    public var inputs: [String]
+    public var unit: Timeline.Unit
+    /// The chart's slots along time; `bars[i]` for `.bucket(_, index: i)`.
+    public var slots: [Timeline.Slot]
+    public var bars: [Bar]
+    /// The error codes the chart stacks by name; the others are added up as one.
+    public var chartCodes: [String]
+    /// Records without an arrival time, which the chart cannot place.
+    public var undated: Int
+    public var codes: [Row]
+    public var messages: [Row]
+    public var kinds: [Row]
+    public var streams: [Row]
+    public var samples: [String: [ReportSample]]
+    /// The largest group by error code and stream, in words.
+    public var headline: String?
+    public var indexes: [Fact]
+    public var lambdas: [Fact]
+    public var logGroups: [Fact]
+    public var routes: [Fact]
+    public var possiblyDelivered: Int
+    public var putBack: [PutBack]
+    public var agent: AgentAnalysis?
+
+    /// At most this many slots on the chart: the unit widens until they fit.
+    static let maxSlots = 400
+    static let chartCodeCount = 6
+
+    init(_ builder: ReportBuilder, summary: Summary, inputs: [String], commandArguments: [String], agent: AgentAnalysis?) {
+        self.summary = summary
+        self.inputs = inputs
+        self.agent = agent
+        var builder = builder
+        // The finest unit whose chart fits.
+        while true {
+            let starts = Set(builder.fine.keys.compactMap(\.bucket)).sorted()
+            let slots = Timeline.slots(starts, unit: builder.unit)
+            if slots.count <= Self.maxSlots || builder.unit == .day { break }
+            builder.widen()
+        }
+        // A run of minutes only when the failures span a few hours at most: longer, hours read better.
+        if builder.unit == .minute, let first = summary.totals.firstArrival, let last = summary.totals.lastArrival, last - first > 3 * 3_600_000 {
+            builder.widen(to: .hour)
+        }
+        unit = builder.unit
+        let starts = Set(builder.fine.keys.compactMap(\.bucket)).sorted()
+        slots = Timeline.slots(starts, unit: unit)
+        let slotOfStart = Dictionary(uniqueKeysWithValues: starts.enumerated().map { ($1, $0) })
+
+        let fine = builder.fine, slotCount = starts.count
+        func rows(_ keyOf: (ReportBuilder.FineKey) -> String) -> [Row] {
+            Self.rows(fine, slots: slotCount, slotOfStart: slotOfStart, keyOf)
+        }
+        codes = rows { $0.code }
+        let names = builder.messages
+        messages = rows { names[Int($0.message)] }
+        kinds = rows { $0.kind }
+        streams = rows { $0.stream }
+        samples = Dictionary(uniqueKeysWithValues: builder.samples.map { (names[Int($0.key)], $0.value) })
+
+        let stacked = Array(codes.prefix(Self.chartCodeCount).map(\.key))
+        chartCodes = stacked
+        let codeIndex = Dictionary(uniqueKeysWithValues: stacked.enumerated().map { ($1, $0) })
+        var bars = starts.map { Bar(start: $0, byCode: Array(repeating: 0, count: stacked.count + 1)) }
+        var undated = 0
+        for (key, group) in builder.fine {
+            guard let bucket = key.bucket, let i = slotOfStart[bucket] else {
+                undated += group.count
+                continue
+            }
+            bars[i].byCode[codeIndex[key.code] ?? stacked.count] += group.count
+        }
+        self.bars = bars
+        self.undated = undated
+
+        // The largest group by error code and stream, said as a person would.
+        let byCodeAndStream = rows { $0.code + "\u{0}" + $0.stream }
+        if let top = byCodeAndStream.first, summary.totals.records > 0 {
+            let parts = top.key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
+            let share = Double(top.group.count) * 100 / Double(summary.totals.records)
+            var text = "\(Self.percent(share)) (\(HumanNumber.grouped(top.group.count)) of \(HumanNumber.grouped(summary.totals.records))) "
+            text += parts[0] == RecordField.none ? "have no error code" : "are \(parts[0])"
+            if parts.count > 1, parts[1] != RecordField.none { text += " on stream \(parts[1])" }
+            if let range = top.group.arrival {
+                text += range.min == range.max ? " at \(UTCTime.minute(range.min, withYear: true)) UTC"
+                    : " between \(UTCTime.minute(range.min, withYear: true)) and \(UTCTime.minute(range.max, withYear: true)) UTC"
+            }
+            headline = text
+        } else {
+            headline = nil
+        }
+
+        func facts(_ table: [String: ReportBuilder.Fact]) -> [Fact] {
+            table.map { Fact(value: $0.key, records: $0.value.records, events: $0.value.events, examples: $0.value.examples) }
+                .sorted { $0.records != $1.records ? $0.records > $1.records : $0.value < $1.value }
+        }
+        indexes = facts(builder.indexes)
+        lambdas = facts(builder.lambdas)
+        logGroups = facts(builder.logGroups)
+        routes = facts(builder.routes)
+        possiblyDelivered = builder.possiblyDelivered
+
+        putBack = builder.tallies.sorted { $0.key.rawValue < $1.key.rawValue }.map { name, tally in
+            let kinds = tally.kinds.sorted { $0.key < $1.key }.map { (kind: $0.key, records: $0.value) }
+            let rejected = tally.rejected.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                .map { (code: $0.key, count: $0.value, reason: tally.reasons[$0.key] ?? "") }
+            return PutBack(target: name, kinds: kinds, sendable: tally.sendable, rejected: rejected,
+                           commands: Self.commands(name, kinds: kinds.map(\.kind), arguments: commandArguments))
+        }
+    }
+
+    /// The fine groups added up by `keyOf`, largest first, each with its records per chart bucket.
+    static func rows(_ fine: [ReportBuilder.FineKey: SummaryGroup], slots: Int, slotOfStart: [Int64: Int],
+                     _ keyOf: (ReportBuilder.FineKey) -> String) -> [Row] {
+        var groups: [String: (SummaryGroup, [Int])] = [:]
+        for (key, group) in fine {
+            let k = keyOf(key)
+            var entry = groups[k] ?? (SummaryGroup(key: [k]), Array(repeating: 0, count: slots))
+            entry.0.absorb(group)
+            if let bucket = key.bucket, let i = slotOfStart[bucket] { entry.1[i] += group.count }
+            groups[k] = entry
+        }
+        return groups.map { Row(key: $0.key, group: $0.value.0, perSlot: $0.value.1) }
+            .sorted { $0.group.count != $1.group.count ? $0.group.count > $1.group.count : $0.key < $1.key }
+    }
+
+    /// The commands that put one target's records back: a backfill per kind into a folder of its own, then
+    /// the send (or, for targets no API takes, what to do with the files).
+    static func commands(_ target: BackfillTargetName, kinds: [String], arguments: [String]) -> [String] {
+        let inputs = arguments.isEmpty ? "FILE" : arguments.map(ShellQuote.word).joined(separator: " ")
+        var lines: [String] = []
+        for kind in kinds {
+            let out = "\(kind)-\(target.rawValue)/"
+            var options = BackfillOptions()
+            options.out = out
+            options.target = target
+            var line = "deadletter backfill \(inputs) --kind \(kind) --target \(target.rawValue)"
+            switch target {
+            case .firehose:
+                // Each stream's records back into that stream.
+                line += " --split-by stream"
+                options.splitBy = .stream
+            case .redshift:
+                line += " --table SCHEMA.TABLE --iam-role ARN"
+            default:
+                break
+            }
+            lines.append(line + " --out \(ShellQuote.word(out))")
+            if let send = BackfillJob.sendCommand(target: target.rawValue, options: options) {
+                lines.append(send)
+            } else if target == .redshift {
+                lines.append("aws s3 cp \(ShellQuote.word(out))copy-manifest.json s3://BUCKET/PATH/ && psql -f \(ShellQuote.word(out))copy.sql")
+            }
+        }
+        return lines
+    }
+
+    static func percent(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)%"
+    }
+}
