@@ -22,6 +22,8 @@ public enum MessageFingerprint {
     ]
 
     static let descriptiveMemberBytes: [[UInt8]] = descriptiveMembers.map { Array($0.utf8) }
+    static let quotedAny = Array("'<*>'".utf8), uuidMark = Array("<uuid>".utf8), timeMark = Array("<time>".utf8)
+    static let idMark = Array("<id>".utf8), numMark = Array("<num>".utf8), hexMark = Array("<hex>".utf8), anyMark = Array("<*>".utf8)
 
     public static func fingerprint(_ message: String) -> String {
         var message = message
@@ -54,7 +56,8 @@ public enum MessageFingerprint {
         func isHex(_ c: UInt8) -> Bool { isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66) }
         func atBoundary(_ k: Int) -> Bool { k == 0 || !isAlnum(b[k - 1]) }
         func endsAtBoundary(_ k: Int) -> Bool { k >= n || !isAlnum(b[k]) }
-        func emit(_ s: String) { out.append(contentsOf: s.utf8) }
+        // Placeholders are appended directly: a nested function that changed `out` would box it, and every
+        // append would go through the box.
 
         func uuid(at k: Int) -> Bool {
             guard k + 36 <= n else { return false }
@@ -119,7 +122,7 @@ public enum MessageFingerprint {
                 var j = i + 1
                 while j < n && b[j] != UInt8(ascii: "'") && b[j] != 0x0A { j += 1 }
                 if j < n && b[j] == UInt8(ascii: "'") && j > i + 1 && endsAtBoundary(j + 1) {
-                    emit("'<*>'")
+                    out.append(contentsOf: Self.quotedAny)
                     i = j + 1
                     continue
                 }
@@ -149,16 +152,16 @@ public enum MessageFingerprint {
                     while k < n && b[k] == UInt8(ascii: " ") { k += 1 }
                     let quote = b[i..<(i + quoteLength)]
                     if k < n && b[k] == UInt8(ascii: ":") {
-                        out.append(contentsOf: b[i..<after])
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<after]))
                         lastMember = (i + quoteLength)..<j
                     } else {
-                        out.append(contentsOf: quote)
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: quote))
                         if let member = lastMember, !escapedQuotes, isDescriptive(member) {
                             out.append(contentsOf: fingerprint(UnsafeBufferPointer(rebasing: content), escapedQuotes: true))
                         } else {
-                            out.append(contentsOf: "<*>".utf8)
+                            out.append(contentsOf: Self.anyMark)
                         }
-                        out.append(contentsOf: quote)
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: quote))
                         lastMember = nil
                     }
                     i = after
@@ -167,14 +170,14 @@ public enum MessageFingerprint {
             }
             if isAlnum(c) && atBoundary(i) {
                 if isHex(c) && uuid(at: i) {
-                    emit("<uuid>")
+                    out.append(contentsOf: Self.uuidMark)
                     i += 36
                     continue
                 }
                 if isDigit(c) {
                     let length = timestamp(at: i)
                     if length > 0 {
-                        emit("<time>")
+                        out.append(contentsOf: Self.timeMark)
                         i += length
                         continue
                     }
@@ -194,17 +197,17 @@ public enum MessageFingerprint {
                     let httpStatus = digits == 3 && end == j && (100...599).contains(value)
                         && ((j < n && b[j] == UInt8(ascii: ":")) || afterStatusWord(i))
                     if httpStatus {
-                        out.append(contentsOf: token)
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: token))
                     } else {
-                        emit(digits >= 10 ? "<id>" : "<num>")
+                        out.append(contentsOf: digits >= 10 ? Self.idMark : Self.numMark)
                     }
                     i = end
                     continue
                 }
                 if token.count >= 8 && token.allSatisfy(isHex) && token.contains(where: isDigit) && token.contains(where: isAlpha) {
-                    emit("<hex>")
+                    out.append(contentsOf: Self.hexMark)
                 } else {
-                    out.append(contentsOf: token)
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: token))
                 }
                 i = j
                 continue

@@ -32,8 +32,8 @@ public struct SummaryBuilder: Sendable {
             totals.firstArrival = min(totals.firstArrival ?? arrival, arrival)
             totals.lastArrival = max(totals.lastArrival ?? arrival, arrival)
         }
-        // One hash lookup, and the group is updated where it lies.
-        groups[c.key, default: SummaryGroup(key: c.key)].add(c.stats)
+        // One hash lookup, and the group is updated where it lies; no groups for a summary of totals only.
+        if !groupBy.isEmpty { groups[c.key, default: SummaryGroup(key: c.key)].add(c.stats) }
     }
 
     public mutating func addFile(_ stats: FileStatistics) {

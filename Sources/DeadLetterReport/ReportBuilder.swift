@@ -6,12 +6,13 @@ import DeadLetterRecords
 /// `summarize`'s builders are: every count is a sum, every range a union, and samples are the first by file
 /// and line, so the result does not depend on which thread read what. The totals are `summarize`'s own
 /// builder's; the rest is grouped finely (kind, error code, message fingerprint, stream and time bucket) and
-/// the page's tables and chart are sums of those groups, so they add up to the same totals. Buckets start at
-/// a minute and widen to an hour, then a day, when the groups grow past `maxFineGroups`: memory follows the
-/// variety of the failures, not their number.
+/// the page's tables and chart are sums of those groups, so they add up to the same totals. Groups are by the
+/// hour (by the day past `maxFineGroups`, decided on the merged counts so that it does not depend on how the
+/// files were shared out); the chart of a short incident is by the minute, from counts by minute and error
+/// code kept beside them up to `maxMinuteCounts`. Memory follows the variety of the failures, not their number.
 struct ReportBuilder: Sendable {
     struct FineKey: Hashable, Sendable {
-        var kind: String
+        var kind: FailureKind
         var code: String
         /// The message fingerprint, by its number in `messages`.
         var message: Int32
@@ -35,13 +36,21 @@ struct ReportBuilder: Sendable {
 
     /// How one backfill target would take the records it is given.
     struct TargetTally: Sendable {
-        var kinds: [String: Int] = [:]
+        var kinds: [FailureKind: Int] = [:]
         var sendable = 0
         var rejected: [String: Int] = [:]
         var reasons: [String: String] = [:]
     }
 
-    static let maxFineGroups = 40_000
+    static let maxFineGroups = 100_000
+    /// One reader's groups past this many become days there and then, whatever the merge decides: memory first.
+    static let readerFineGroups = 4 * maxFineGroups
+    static let maxMinuteCounts = 20_000
+
+    struct MinuteKey: Hashable, Sendable {
+        var minute: Int64
+        var code: String
+    }
     /// Distinct message fingerprints kept by name; later new ones are counted as one (they are rare: a
     /// fingerprint stands for a kind of failure).
     static let maxMessages = 20_000
@@ -54,7 +63,9 @@ struct ReportBuilder: Sendable {
     /// Totals only (no grouping): the groups come from `fine`.
     var summary = SummaryBuilder(groupBy: [])
     private(set) var fine: [FineKey: SummaryGroup] = [:]
-    private(set) var unit = Timeline.Unit.minute
+    private(set) var unit = Timeline.Unit.hour
+    /// Records by minute and error code, for the chart of a short incident; nil once there were too many.
+    private(set) var minutes: [MinuteKey: Int]? = [:]
     /// Message fingerprints, numbered in the order met: groups and samples hold the number, so a long
     /// message is hashed once per record, not once per table.
     private(set) var messages: [String] = []
@@ -75,12 +86,16 @@ struct ReportBuilder: Sendable {
         let contribution = SummaryContribution(record, key: [])
         summary.add(contribution)
         fileRecords += 1
-        let kind = record.kind.rawValue
+        let kind = record.kind
         let message = number(record.errorMessage.map { fingerprint($0) } ?? RecordField.none)
         let key = FineKey(kind: kind, code: record.errorCode ?? RecordField.none, message: message,
                           stream: record.file.objectKey.stream ?? RecordField.none, bucket: record.arrival.map(unit.start(of:)))
         fine[key, default: SummaryGroup(key: [])].add(contribution.stats)
-        if fine.count > Self.maxFineGroups { widen() }
+        if fine.count > Self.readerFineGroups { widen() }
+        if minutes != nil, let arrival = record.arrival {
+            minutes![MinuteKey(minute: Timeline.Unit.minute.start(of: arrival), code: key.code), default: 0] += 1
+            if minutes!.count > Self.maxMinuteCounts { minutes = nil }
+        }
         sample(record, message: message)
         if let index = record.indexName { Self.note(index, example: RecordField.documentId.value(of: record), events: 0, in: &indexes) }
         if let lambda = record.lambdaArn { Self.note(lambda, example: nil, events: 0, in: &lambdas) }
@@ -89,7 +104,7 @@ struct ReportBuilder: Sendable {
             Self.note((record.rule ?? RecordField.none) + " → " + (record.target ?? RecordField.none), example: nil, events: 0, in: &routes)
         }
         let name = ReportTargets.natural(for: record.kind)
-        Self.tally(&tallies[name, default: TargetTally()], kind: kind, rejection: catalog.target(name).rejection(for: record))
+        Self.tally(&tallies[name, default: TargetTally()], kind: kind, rejection: catalog.rejection(name, for: record))
         if record.errorCode == "Splunk.AckTimeout" { possiblyDelivered += 1 }
     }
 
@@ -124,7 +139,7 @@ struct ReportBuilder: Sendable {
         return made
     }
 
-    private static func tally(_ tally: inout TargetTally, kind: String, rejection: Rejection?) {
+    private static func tally(_ tally: inout TargetTally, kind: FailureKind, rejection: Rejection?) {
         tally.kinds[kind, default: 0] += 1
         if let why = rejection {
             tally.rejected[why.code, default: 0] += 1
@@ -161,8 +176,12 @@ struct ReportBuilder: Sendable {
 
     mutating func merge(_ other: ReportBuilder) {
         summary.merge(other.summary)
-        if other.unit != unit {
-            if Self.order(other.unit) > Self.order(unit) { widen(to: other.unit) }
+        if other.unit == .day && unit != .day { widen(to: .day) }
+        if let theirs = other.minutes, minutes != nil {
+            minutes!.merge(theirs, uniquingKeysWith: +)
+            if minutes!.count > Self.maxMinuteCounts { minutes = nil }
+        } else {
+            minutes = nil
         }
         let wider = unit
         let renumbered = other.messages.map { number($0) }
@@ -194,8 +213,6 @@ struct ReportBuilder: Sendable {
         emptyFiles += other.emptyFiles
     }
 
-    private static func order(_ unit: Timeline.Unit) -> Int { unit == .minute ? 0 : unit == .hour ? 1 : 2 }
-
     private static func note(_ value: String, example: @autoclosure () -> String?, events: Int, in facts: inout [String: Fact]) {
         // One lookup, the fact changed where it lies; past the bound, new values are counted as one.
         let key = facts.count < maxFactValues || facts[value] != nil ? value : "(other)"
@@ -208,10 +225,10 @@ struct ReportBuilder: Sendable {
         if fact.examples.count < examplesPerFact, let example = example(), !fact.examples.contains(example) { fact.examples.append(example) }
     }
 
-    /// The next wider bucket for every group (a minute becomes its hour, an hour its day).
+    /// Every group by the day instead of the hour.
     mutating func widen() {
         guard unit != .day else { return }
-        widen(to: unit == .minute ? .hour : .day)
+        widen(to: .day)
     }
 
     mutating func widen(to wider: Timeline.Unit) {

@@ -43,7 +43,9 @@ public enum ReportJob {
     public static func render(_ options: ReportOptions, diagnostics: Diagnostics) throws(UsageError) -> String {
         let targets = ReportTargets()
         var input = options.input
-        var needs = targets.payloadNeeds
+        var needs = ReportTargets.payloadNeeds
+        // As `summarize` reads for the same filters.
+        needs.keep = input.filter.fields.contains(.payload)
         needs.paths = RecordField.payloadPaths(input.filter.fields)
         input.read.payloadNeeds = needs
         input.read.keepOtherFields = false

@@ -71,57 +71,70 @@ public struct ReportModel: Sendable {
         self.inputs = inputs
         self.agent = agent
         var builder = builder
-        // The finest unit whose chart fits.
-        while true {
-            let starts = Set(builder.fine.keys.compactMap(\.bucket)).sorted()
-            let slots = Timeline.slots(starts, unit: builder.unit)
-            if slots.count <= Self.maxSlots || builder.unit == .day { break }
+        // By the day when the merged groups are too many, or an hour's chart would not fit: decided on the
+        // merged counts, so the page does not depend on how the files were shared out between the readers.
+        if builder.fine.count > ReportBuilder.maxFineGroups
+            || Timeline.slots(Set(builder.fine.keys.compactMap(\.bucket)).sorted(), unit: builder.unit).count > Self.maxSlots {
             builder.widen()
         }
-        // A run of minutes only when the failures span a few hours at most: longer, hours read better.
-        if builder.unit == .minute, let first = summary.totals.firstArrival, let last = summary.totals.lastArrival, last - first > 3 * 3_600_000 {
-            builder.widen(to: .hour)
+        let fineUnit = builder.unit
+        let fineStarts = Set(builder.fine.keys.compactMap(\.bucket)).sorted()
+        let fineSlots = Timeline.slots(fineStarts, unit: fineUnit)
+        // Where each bucket sits on the line of slots (gaps included), for the sparklines.
+        var positionOfStart: [Int64: Int] = [:]
+        for (position, slot) in fineSlots.enumerated() {
+            if case .bucket(let start, _) = slot { positionOfStart[start] = position }
         }
-        unit = builder.unit
-        let starts = Set(builder.fine.keys.compactMap(\.bucket)).sorted()
-        slots = Timeline.slots(starts, unit: unit)
-        let slotOfStart = Dictionary(uniqueKeysWithValues: starts.enumerated().map { ($1, $0) })
-
-        let fine = builder.fine, slotCount = starts.count
+        let fine = builder.fine, positions = fineSlots.count
         func rows(_ keyOf: (ReportBuilder.FineKey) -> String) -> [Row] {
-            Self.rows(fine, slots: slotCount, slotOfStart: slotOfStart, keyOf)
+            Self.rows(fine, slots: positions, slotOfStart: positionOfStart, keyOf)
         }
         codes = rows { $0.code }
         let names = builder.messages
         messages = rows { names[Int($0.message)] }
-        kinds = rows { $0.kind }
+        kinds = rows { $0.kind.rawValue }
         streams = rows { $0.stream }
         samples = Dictionary(uniqueKeysWithValues: builder.samples.map { (names[Int($0.key)], $0.value) })
 
         let stacked = Array(codes.prefix(Self.chartCodeCount).map(\.key))
         chartCodes = stacked
         let codeIndex = Dictionary(uniqueKeysWithValues: stacked.enumerated().map { ($1, $0) })
-        var bars = starts.map { Bar(start: $0, byCode: Array(repeating: 0, count: stacked.count + 1)) }
+        // The chart: by the minute for an incident of three hours at most (when the counts by minute were
+        // kept), else by the groups' hour or day.
         var undated = 0
-        for (key, group) in builder.fine {
-            guard let bucket = key.bucket, let i = slotOfStart[bucket] else {
-                undated += group.count
-                continue
-            }
-            bars[i].byCode[codeIndex[key.code] ?? stacked.count] += group.count
-        }
-        self.bars = bars
+        for (key, group) in builder.fine where key.bucket == nil { undated += group.count }
         self.undated = undated
+        let span = (summary.totals.lastArrival ?? 0) - (summary.totals.firstArrival ?? 0)
+        if let byMinute = builder.minutes, span <= 3 * 3_600_000, !byMinute.isEmpty {
+            let starts = Set(byMinute.keys.map(\.minute)).sorted()
+            let index = Dictionary(uniqueKeysWithValues: starts.enumerated().map { ($1, $0) })
+            var bars = starts.map { Bar(start: $0, byCode: Array(repeating: 0, count: stacked.count + 1)) }
+            for (key, count) in byMinute { bars[index[key.minute]!].byCode[codeIndex[key.code] ?? stacked.count] += count }
+            unit = .minute
+            slots = Timeline.slots(starts, unit: .minute)
+            self.bars = bars
+        } else {
+            let index = Dictionary(uniqueKeysWithValues: fineStarts.enumerated().map { ($1, $0) })
+            var bars = fineStarts.map { Bar(start: $0, byCode: Array(repeating: 0, count: stacked.count + 1)) }
+            for (key, group) in builder.fine {
+                guard let bucket = key.bucket, let i = index[bucket] else { continue }
+                bars[i].byCode[codeIndex[key.code] ?? stacked.count] += group.count
+            }
+            unit = fineUnit
+            slots = fineSlots
+            self.bars = bars
+        }
 
         // The largest group by error code and stream, said as a person would.
-        let byCodeAndStream = rows { $0.code + "\u{0}" + $0.stream }
-        if let top = byCodeAndStream.first, summary.totals.records > 0 {
-            let parts = top.key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
-            let share = Double(top.group.count) * 100 / Double(summary.totals.records)
-            var text = "\(Self.percent(share)) (\(HumanNumber.grouped(top.group.count)) of \(HumanNumber.grouped(summary.totals.records))) "
-            text += parts[0] == RecordField.none ? "have no error code" : "are \(parts[0])"
-            if parts.count > 1, parts[1] != RecordField.none { text += " on stream \(parts[1])" }
-            if let range = top.group.arrival {
+        var byCodeAndStream: [[String]: SummaryGroup] = [:]
+        for (key, group) in fine { byCodeAndStream[[key.code, key.stream], default: SummaryGroup(key: [key.code, key.stream])].absorb(group) }
+        if let top = byCodeAndStream.values.max(by: { $0.count != $1.count ? $0.count < $1.count : $0.key.lexicographicallyPrecedes($1.key) == false }),
+           summary.totals.records > 0 {
+            let share = Double(top.count) * 100 / Double(summary.totals.records)
+            var text = "\(Self.percent(share)) (\(HumanNumber.grouped(top.count)) of \(HumanNumber.grouped(summary.totals.records))) "
+            text += top.key[0] == RecordField.none ? "have no error code" : "are \(top.key[0])"
+            if top.key[1] != RecordField.none { text += " on stream \(top.key[1])" }
+            if let range = top.arrival {
                 text += range.min == range.max ? " at \(UTCTime.minute(range.min, withYear: true)) UTC"
                     : " between \(UTCTime.minute(range.min, withYear: true)) and \(UTCTime.minute(range.max, withYear: true)) UTC"
             }
@@ -141,7 +154,7 @@ public struct ReportModel: Sendable {
         possiblyDelivered = builder.possiblyDelivered
 
         putBack = builder.tallies.sorted { $0.key.rawValue < $1.key.rawValue }.map { name, tally in
-            let kinds = tally.kinds.sorted { $0.key < $1.key }.map { (kind: $0.key, records: $0.value) }
+            let kinds = tally.kinds.map { (kind: $0.key.rawValue, records: $0.value) }.sorted { $0.kind < $1.kind }
             let rejected = tally.rejected.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
                 .map { (code: $0.key, count: $0.value, reason: tally.reasons[$0.key] ?? "") }
             return PutBack(target: name, kinds: kinds, sendable: tally.sendable, rejected: rejected,
@@ -174,7 +187,8 @@ public struct ReportModel: Sendable {
             var options = BackfillOptions()
             options.out = out
             options.target = target
-            var line = "deadletter backfill \(inputs) --kind \(kind) --target \(target.rawValue)"
+            // `--where kind=K` selects the records read as K; `--kind K` would also give K to records of no kind.
+            var line = "deadletter backfill \(inputs) --where kind=\(kind) --target \(target.rawValue)"
             switch target {
             case .firehose:
                 // Each stream's records back into that stream.
@@ -190,6 +204,8 @@ public struct ReportModel: Sendable {
                 lines.append(send)
             } else if target == .redshift {
                 lines.append("aws s3 cp \(ShellQuote.word(out))copy-manifest.json s3://BUCKET/PATH/ && psql -f \(ShellQuote.word(out))copy.sql")
+            } else if target == .snowflake {
+                lines.append("snowsql -q \"PUT file://\(out)snowflake-*.ndjson @STAGE\"   # then COPY INTO TABLE FROM @STAGE FILE_FORMAT=(TYPE=JSON)")
             }
         }
         return lines

@@ -110,7 +110,7 @@ enum ReportPage {
         h.element("section", ["id": "time"]) { h in
             h.element("h2", text: "Failures over time")
             guard !model.bars.isEmpty else {
-                h.element("p", ["class": "muted"], text: "No record has an arrival time.")
+                h.element("p", ["class": "muted"], text: model.summary.totals.records == 0 ? "No records." : "No record has an arrival time.")
                 return
             }
             let n = model.slots.count
@@ -280,6 +280,9 @@ enum ReportPage {
             h.element("h2", text: "Examples of the most frequent messages")
             for row in model.messages.prefix(5) {
                 h.element("h3", text: row.key)
+                if model.samples[row.key] == nil {
+                    h.element("p", ["class": "muted"], text: "No example kept: it was first met after \(HumanNumber.grouped(ReportBuilder.maxSampledMessages)) other messages.")
+                }
                 for sample in model.samples[row.key] ?? [] {
                     h.element("div", ["class": "sample"]) { h in
                         h.element("p", ["class": "muted"]) { $0.element("code", text: "\(sample.file):\(sample.line)") }
@@ -351,7 +354,13 @@ enum ReportPage {
                         }
                     }
                 }
-                h.element("pre") { $0.element("code", text: item.commands.joined(separator: "\n")) }
+                // One line each: a line break inside a text would be shown as `\n`, and the commands must paste.
+                h.element("pre", ["data-commands": item.target.rawValue]) { h in
+                    for (i, command) in item.commands.enumerated() {
+                        if i > 0 { h.markup("\n") }
+                        h.element("code", text: command)
+                    }
+                }
             }
         }
     }

@@ -16,7 +16,10 @@ public struct ReportSample: Sendable, Equatable {
         file = record.file.path
         line = record.line
         errorMessage = record.errorMessage.map { String($0.prefix(600)) }
-        if let bytes = record.payload.bytes {
+        if record.payload.type == .cloudWatchLogs, let cwl = record.payload.cloudWatch {
+            // The bytes are gzip: say what they hold instead.
+            excerpt = "(CloudWatch Logs: \(cwl.eventCount) events of \(cwl.logGroup ?? "a log group"))"
+        } else if let bytes = record.payload.bytes {
             excerpt = String(decoding: bytes.prefix(Self.excerptBytes), as: UTF8.self) + (bytes.count > Self.excerptBytes ? "…" : "")
         } else {
             excerpt = ""
@@ -31,7 +34,8 @@ public struct ReportSample: Sendable, Equatable {
 
 /// The backfill target each kind of record goes back through, made once and shared by the reading threads.
 public struct ReportTargets: Sendable {
-    private let targets: [BackfillTargetName: any BackfillTarget]
+    /// By `BackfillTargetName.allCases` order: an array, not a dictionary, as it is asked once per record.
+    private let targets: [any BackfillTarget]
 
     /// Where a kind goes back: Firehose for what failed before its destination (split by stream when
     /// written), the destination's own API otherwise.
@@ -52,26 +56,18 @@ public struct ReportTargets: Sendable {
         var settings = BackfillTargetSettings()
         // Which stream is the backfill's business (`--split-by stream`); whether a record is taken does not depend on it.
         settings.stream = "(each stream its own)"
-        var made: [BackfillTargetName: any BackfillTarget] = [:]
-        for name in BackfillTargetName.allCases {
-            if let target = try? settings.makeTarget(name) { made[name] = target }
+        targets = BackfillTargetName.allCases.map { name in
+            (try? settings.makeTarget(name)) ?? RawTarget(explode: false)
         }
-        targets = made
     }
 
-    func target(_ name: BackfillTargetName) -> any BackfillTarget {
-        targets[name] ?? RawTarget(explode: false)
+    func rejection(_ name: BackfillTargetName, for record: FailureRecord) -> Rejection? {
+        targets[Self.position[name] ?? 0].rejection(for: record)
     }
 
-    /// What the reader must keep for every target's checks.
-    var payloadNeeds: PayloadNeeds {
-        var needs = PayloadNeeds(keep: false)
-        for target in targets.values {
-            let n = target.payloadNeeds
-            needs.keep = needs.keep || n.keep
-            needs.bytes = needs.bytes || n.bytes
-            needs.events = needs.events || n.events
-        }
-        return needs
-    }
+    private static let position = Dictionary(uniqueKeysWithValues: BackfillTargetName.allCases.enumerated().map { ($1, $0) })
+
+    /// What the reader must keep for every target's `rejection(for:)`: the decoded bytes. Not the log events
+    /// (a check counts them, it needs no list), so the reading is `summarize`'s, values out of range included.
+    public static let payloadNeeds = PayloadNeeds(bytes: true)
 }

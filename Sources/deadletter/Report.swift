@@ -33,6 +33,7 @@ struct Report: ParsableCommand {
         options.input = try input.options()
         options.out = out
         var arguments = input.paths
+        if let kind = options.input.kind { arguments += ["--kind", kind.rawValue] }
         for condition in input.filters.conditions { arguments += ["--where", condition] }
         // Times as resolved now, so the page's commands select what the page counted.
         if let since = options.input.filter.since { arguments += ["--since", UTCTime.rfc3339(since)] }

@@ -26,7 +26,7 @@ public struct FirehoseTarget: BackfillTarget {
 
     public func rejection(for record: FailureRecord) -> Rejection? {
         if let why = payloadRejection(record) { return why }
-        let size = record.payload.bytes?.count ?? 0
+        let size = record.payload.decodedBytes
         if size > Self.maxRecordBytes {
             return Rejection("too-large", "\(size) bytes; Firehose accepts at most 1,024,000 bytes per record (before base64)")
         }

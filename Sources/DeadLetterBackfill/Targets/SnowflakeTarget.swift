@@ -9,6 +9,14 @@ public struct SnowflakeTarget: BackfillTarget {
     public var packaging: FilePackaging { FilePackaging(prefix: name, fileExtension: "ndjson") }
     public var serviceLimits: BatchLimits { BatchLimits(maxBytes: 16 << 20) }
 
+    static let notAnObject = Rejection("not-a-json-object",
+                                       "The input is not a single JSON object. Arrays and scalar values are not supported. (Snowflake.InvalidInput)")
+
+    /// The reader's own JSON scan says whether the payload is one object.
+    public func rejection(for record: FailureRecord) -> Rejection? {
+        payloadRejection(record) ?? (record.payload.isOneObject ? nil : Self.notAnObject)
+    }
+
     public func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection> {
         let payload: [UInt8]
         switch payloadBytes(record) {
@@ -17,8 +25,7 @@ public struct SnowflakeTarget: BackfillTarget {
         }
         guard record.payload.type == .json, let values = JSONText.values(payload), values.count == 1,
               values[0].first == UInt8(ascii: "{") else {
-            return .failure(Rejection("not-a-json-object",
-                                      "The input is not a single JSON object. Arrays and scalar values are not supported. (Snowflake.InvalidInput)"))
+            return .failure(Self.notAnObject)
         }
         // Byte for byte unless the object spans lines; NDJSON needs it on one.
         let line = values[0].contains(0x0A) || values[0].contains(0x0D) ? JSONText.compact(values[0]) : Array(values[0])

@@ -75,6 +75,24 @@ public struct SplunkHECTarget: BackfillTarget {
         return BackfillItem(bytes: Array(data) + [0x0A])
     }
 
+    static let noLogEvents = Rejection("no-log-events", "the CloudWatch Logs payload holds no events")
+    static let notJSON = Rejection("not-json", "the payload is not JSON")
+    static let empty = Rejection("empty", "the payload is empty: there is no event to send")
+    static let binary = Rejection("binary", "the payload is binary; HEC events are text or JSON")
+
+    /// Decided from what the reader learnt (the number of log events, the payload's type), without the events
+    /// themselves: `report` asks this of every record and does not collect events.
+    public func rejection(for record: FailureRecord) -> Rejection? {
+        if let why = payloadRejection(record) { return why }
+        switch record.payload.type {
+        case .cloudWatchLogs?: return (record.payload.cloudWatch?.eventCount ?? 0) == 0 ? Self.noLogEvents : nil
+        case .json?: return JSONText.values(record.payload.bytes ?? []) == nil ? Self.notJSON : nil
+        case .text?: return nil
+        case .empty?: return Self.empty
+        default: return Self.binary
+        }
+    }
+
     public func items(for record: FailureRecord) -> Result<[BackfillItem], Rejection> {
         let payload: [UInt8]
         switch payloadBytes(record) {
@@ -84,12 +102,12 @@ public struct SplunkHECTarget: BackfillTarget {
         switch record.payload.type {
         case .cloudWatchLogs?:
             let events = record.payload.cloudWatch?.events ?? []
-            guard !events.isEmpty else { return .failure(Rejection("no-log-events", "the CloudWatch Logs payload holds no events")) }
+            guard !events.isEmpty else { return .failure(Self.noLogEvents) }
             return .success(events.map { e in
                 wrap(event: JSONOutput.quote(e.message ?? ""), time: e.timestamp, source: record.payload.cloudWatch?.logGroup)
             })
         case .json?:
-            guard let values = JSONText.values(payload) else { return .failure(Rejection("not-json", "the payload is not JSON")) }
+            guard let values = JSONText.values(payload) else { return .failure(Self.notJSON) }
             if values.allSatisfy({ JSONText.memberNames($0).contains("event") }) {
                 return .success(values.map(passThrough))
             }
@@ -103,9 +121,9 @@ public struct SplunkHECTarget: BackfillTarget {
             let text = String(decoding: bytes, as: UTF8.self)
             return .success([wrap(event: JSONOutput.quote(text), time: record.arrival)])
         case .empty?:
-            return .failure(Rejection("empty", "the payload is empty: there is no event to send"))
+            return .failure(Self.empty)
         default:
-            return .failure(Rejection("binary", "the payload is binary; HEC events are text or JSON"))
+            return .failure(Self.binary)
         }
     }
 }
