@@ -76,7 +76,7 @@ public struct RecordStats: Sendable {
     public var arrival: Int64?
     public var attempts: Int64?
 
-    public init(_ record: FailureRecord) {
+    public init(_ record: __shared FailureRecord) {
         payloadBytes = Int64(record.payload.decodedBytes)
         events = record.payload.cloudWatch?.dataEvents ?? 0
         arrival = record.arrival
@@ -96,11 +96,11 @@ public struct SummaryContribution: Sendable {
     var valuesNotNumbers: Int
 
     @inlinable
-    public init(_ record: FailureRecord, groupBy: [RecordField]) {
+    public init(_ record: __shared FailureRecord, groupBy: [RecordField]) {
         self.init(record, key: groupBy.map { $0.value(of: record) ?? RecordField.none })
     }
 
-    public init(_ record: FailureRecord, key: [String]) {
+    public init(_ record: __shared FailureRecord, key: [String]) {
         self.key = key
         stats = RecordStats(record)
         fromSQS = record.messageId != nil

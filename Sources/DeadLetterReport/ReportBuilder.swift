@@ -87,7 +87,7 @@ struct ReportBuilder: Sendable {
         summary.add(contribution)
         fileRecords += 1
         let kind = record.kind
-        let message = number(record.errorMessage.map { fingerprint($0) } ?? RecordField.none)
+        let message = record.errorMessage.map { messageNumber($0) } ?? number(RecordField.none)
         let key = FineKey(kind: kind, code: record.errorCode ?? RecordField.none, message: message,
                           stream: record.file.objectKey.stream ?? RecordField.none, bucket: record.arrival.map(unit.start(of:)))
         fine[key, default: SummaryGroup(key: [])].add(contribution.stats)
@@ -117,24 +117,24 @@ struct ReportBuilder: Sendable {
         return new
     }
 
-    /// The same messages come again and again (retries, batches): their fingerprints are remembered, up to
-    /// a bound, rather than worked out anew.
-    private var fingerprints: [String: String] = [:]
+    /// The same messages come again and again (retries, batches): their fingerprints' numbers are
+    /// remembered, up to a bound, rather than worked out and looked up anew.
+    private var fingerprints: [String: Int32] = [:]
     static let rememberedFingerprints = 20_000
 
     private var lookups = 0
     private var hits = 0
 
-    private mutating func fingerprint(_ message: String) -> String {
+    private mutating func messageNumber(_ message: String) -> Int32 {
         // Messages that carry ids are seldom the same twice: past a few thousand with few repeats, the
         // lookups cost more than they save.
-        guard lookups < 4_000 || hits * 3 > lookups else { return MessageFingerprint.fingerprint(message) }
+        guard lookups < 4_000 || hits * 3 > lookups else { return number(MessageFingerprint.fingerprint(message)) }
         lookups += 1
         if let known = fingerprints[message] {
             hits += 1
             return known
         }
-        let made = MessageFingerprint.fingerprint(message)
+        let made = number(MessageFingerprint.fingerprint(message))
         if fingerprints.count < Self.rememberedFingerprints { fingerprints[message] = made }
         return made
     }

@@ -12,7 +12,7 @@ public struct ReportSample: Sendable, Equatable {
     /// The longest payload excerpt a sample shows, in bytes of the decoded payload.
     static let excerptBytes = 240
 
-    init(_ record: FailureRecord) {
+    init(_ record: __shared FailureRecord) {
         file = record.file.path
         line = record.line
         errorMessage = record.errorMessage.map { String($0.prefix(600)) }
