@@ -108,6 +108,12 @@ public enum HumanNumber {
         return value < 0 ? "-" + out : out
     }
 
+    /// `part` as a share of `whole` with one decimal: `14.9%`.
+    public static func percent(_ part: Int, of whole: Int) -> String {
+        let tenths = Int((Double(part) * 100 / Double(max(whole, 1)) * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)%"
+    }
+
     /// Bytes in binary units: `512 B`, `1.5 KiB`, `12.0 MiB`.
     public static func bytes(_ value: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]

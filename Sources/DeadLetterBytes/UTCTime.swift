@@ -141,6 +141,12 @@ public enum UTCTime {
         return "\(pad(c.year, 4))-\(pad(Int64(c.month), 2))-\(pad(Int64(c.day), 2))T\(pad(Int64(c.hour), 2))"
     }
 
+    /// `14:02`: the time of day, for rows whose day is said elsewhere.
+    public static func clock(_ millis: Int64) -> String {
+        let c = civil(millis)
+        return "\(pad(Int64(c.hour), 2)):\(pad(Int64(c.minute), 2))"
+    }
+
     /// `2024-03-05 14:00`, or `03-05 14:00` without the year: for tables.
     public static func minute(_ millis: Int64, withYear: Bool) -> String {
         let c = civil(millis)

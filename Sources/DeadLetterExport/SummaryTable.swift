@@ -59,12 +59,9 @@ public struct SummaryTable {
         let keyCount = headers.count
         headers += ["COUNT", "%", "PAYLOAD", "FIRST", "LAST"]
         let rightAligned = Set(keyCount..<(keyCount + 3))
-        let total = max(t.records, 1)
         var rows: [[String]] = summary.groups.map { g in
-            let pct = Double(g.count) * 100 / Double(total)
-            let tenths = Int((pct * 10).rounded())
-            return g.key.map { TerminalText.escape($0) } + [
-                HumanNumber.grouped(g.count), "\(tenths / 10).\(tenths % 10)%", HumanNumber.bytes(g.payloadBytes),
+            g.key.map { TerminalText.escape($0) } + [
+                HumanNumber.grouped(g.count), HumanNumber.percent(g.count, of: t.records), HumanNumber.bytes(g.payloadBytes),
                 when(g.arrival?.min), when(g.arrival?.max),
             ]
         }
@@ -107,9 +104,7 @@ public struct SummaryTable {
         }
         out += line(headers, header: true)
         for row in rows { out += line(row, header: false) }
-        if !hidden.isEmpty {
-            out += "(\(hidden.joined(separator: " and ")) left out at \(width) columns; --wide shows every column)\n"
-        }
+        out += leftOut(hidden)
         if let top = summary.top, summary.groups.last?.key.allSatisfy({ $0 == Summary.otherKey }) == true {
             out += "(groups after the first \(top) are folded into (other))\n"
         }
@@ -142,16 +137,8 @@ public struct SummaryTable {
     /// The time view: a row per bucket from the first to the last, `0` for an empty one, a run of more than
     /// three empty buckets as one line, and a bar per bucket in the room the other columns leave.
     func render(_ timeline: Timeline, records: Int) -> String {
-        let total = max(records, 1)
-        func percent(_ count: Int) -> String {
-            let tenths = Int((Double(count) * 1000 / Double(total)).rounded())
-            return "\(tenths / 10).\(tenths % 10)%"
-        }
-        func clock(_ ms: Int64?) -> String {
-            guard let ms else { return "" }
-            let c = UTCTime.civil(ms)
-            return (c.hour < 10 ? "0" : "") + "\(c.hour):" + (c.minute < 10 ? "0" : "") + "\(c.minute)"
-        }
+        func percent(_ count: Int) -> String { HumanNumber.percent(count, of: records) }
+        func clock(_ ms: Int64?) -> String { ms.map(UTCTime.clock) ?? "" }
         func key(_ start: Int64) -> String { timeline.unit == .hour ? UTCTime.hour(start) : UTCTime.day(start) }
         var cells: [[String]] = []
         var counts: [Int] = []
@@ -206,10 +193,12 @@ public struct SummaryTable {
         for (i, row) in cells.enumerated() {
             if let gap = gapTexts[i] { out += paint(gap, "2") + "\n" } else { line(row, bar: bar(counts[i]), header: false) }
         }
-        let hidden = headers.indices.filter { !visible.contains($0) }.map { headers[$0] }
-        if !hidden.isEmpty {
-            out += "(\(hidden.joined(separator: " and ")) left out at \(width) columns; --wide shows every column)\n"
-        }
+        out += leftOut(headers.indices.filter { !visible.contains($0) }.map { headers[$0] })
         return out
+    }
+
+    /// The line that names the columns left out for want of room; empty when none were.
+    func leftOut(_ hidden: [String]) -> String {
+        hidden.isEmpty ? "" : "(\(hidden.joined(separator: " and ")) left out at \(width) columns; --wide shows every column)\n"
     }
 }

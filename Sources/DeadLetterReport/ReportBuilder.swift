@@ -176,7 +176,7 @@ struct ReportBuilder: Sendable {
 
     mutating func merge(_ other: ReportBuilder) {
         summary.merge(other.summary)
-        if other.unit == .day && unit != .day { widen(to: .day) }
+        if other.unit == .day { widen() }
         if let theirs = other.minutes, minutes != nil {
             minutes!.merge(theirs, uniquingKeysWith: +)
             if minutes!.count > Self.maxMinuteCounts { minutes = nil }
@@ -228,10 +228,7 @@ struct ReportBuilder: Sendable {
     /// Every group by the day instead of the hour.
     mutating func widen() {
         guard unit != .day else { return }
-        widen(to: .day)
-    }
-
-    mutating func widen(to wider: Timeline.Unit) {
+        let wider = Timeline.Unit.day
         var regrouped: [FineKey: SummaryGroup] = [:]
         regrouped.reserveCapacity(fine.count / 4)
         for (key, group) in fine {

@@ -73,13 +73,14 @@ public struct ReportModel: Sendable {
         var builder = builder
         // By the day when the merged groups are too many, or an hour's chart would not fit: decided on the
         // merged counts, so the page does not depend on how the files were shared out between the readers.
-        if builder.fine.count > ReportBuilder.maxFineGroups
-            || Timeline.slots(Set(builder.fine.keys.compactMap(\.bucket)).sorted(), unit: builder.unit).count > Self.maxSlots {
+        var fineStarts = Set(builder.fine.keys.compactMap(\.bucket)).sorted()
+        var fineSlots = Timeline.slots(fineStarts, unit: builder.unit)
+        if builder.unit != .day && (builder.fine.count > ReportBuilder.maxFineGroups || fineSlots.count > Self.maxSlots) {
             builder.widen()
+            fineStarts = Set(builder.fine.keys.compactMap(\.bucket)).sorted()
+            fineSlots = Timeline.slots(fineStarts, unit: builder.unit)
         }
         let fineUnit = builder.unit
-        let fineStarts = Set(builder.fine.keys.compactMap(\.bucket)).sorted()
-        let fineSlots = Timeline.slots(fineStarts, unit: fineUnit)
         // Where each bucket sits on the line of slots (gaps included), for the sparklines.
         var positionOfStart: [Int64: Int] = [:]
         for (position, slot) in fineSlots.enumerated() {
@@ -130,8 +131,7 @@ public struct ReportModel: Sendable {
         for (key, group) in fine { byCodeAndStream[[key.code, key.stream], default: SummaryGroup(key: [key.code, key.stream])].absorb(group) }
         if let top = byCodeAndStream.values.max(by: { $0.count != $1.count ? $0.count < $1.count : $0.key.lexicographicallyPrecedes($1.key) == false }),
            summary.totals.records > 0 {
-            let share = Double(top.count) * 100 / Double(summary.totals.records)
-            var text = "\(Self.percent(share)) (\(HumanNumber.grouped(top.count)) of \(HumanNumber.grouped(summary.totals.records))) "
+            var text = "\(HumanNumber.percent(top.count, of: summary.totals.records)) (\(HumanNumber.grouped(top.count)) of \(HumanNumber.grouped(summary.totals.records))) "
             text += top.key[0] == RecordField.none ? "have no error code" : "are \(top.key[0])"
             if top.key[1] != RecordField.none { text += " on stream \(top.key[1])" }
             if let range = top.arrival {
@@ -211,8 +211,5 @@ public struct ReportModel: Sendable {
         return lines
     }
 
-    static func percent(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10)%"
-    }
+
 }

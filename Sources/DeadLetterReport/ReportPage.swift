@@ -188,12 +188,11 @@ enum ReportPage {
     }
 
     static func tick(_ start: Int64, _ unit: Timeline.Unit) -> String {
-        let c = UTCTime.civil(start)
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         switch unit {
-        case .minute: return "\(two(c.hour)):\(two(c.minute))"
-        case .hour: return "\(two(c.month))-\(two(c.day)) \(two(c.hour))h"
-        case .day: return "\(c.year)-\(two(c.month))-\(two(c.day))"
+        case .minute: return UTCTime.clock(start)
+        // `03-05 14h`: the hour key without its year.
+        case .hour: return UTCTime.hour(start).dropFirst(5).replacingOccurrences(of: "T", with: " ") + "h"
+        case .day: return UTCTime.day(start)
         }
     }
 
@@ -209,7 +208,6 @@ enum ReportPage {
     static let tableRows = 30
 
     static func tables(_ model: ReportModel, _ h: inout HTMLWriter) {
-        let total = max(model.summary.totals.records, 1)
         func table(_ id: String, _ title: String, _ column: String, _ rows: [ReportModel.Row]) {
             h.element("section", ["id": id]) { h in
                 h.element("h2", text: title)
@@ -219,7 +217,7 @@ enum ReportPage {
                                 h.element("tr", ["data-key": row.key]) { h in
                                     h.element("td", ["class": "k"], text: row.key)
                                     h.element("td", ["class": "n", "data-count": "\(row.group.count)"], text: HumanNumber.grouped(row.group.count))
-                                    h.element("td", ["class": "n"], text: ReportModel.percent(Double(row.group.count) * 100 / Double(total)))
+                                    h.element("td", ["class": "n"], text: HumanNumber.percent(row.group.count, of: model.summary.totals.records))
                                     h.element("td", ["class": "n", "data-bytes": "\(row.group.payloadBytes)"], text: HumanNumber.bytes(row.group.payloadBytes))
                                     h.element("td", ["class": "n"], text: when(row.group.arrival?.min))
                                     h.element("td", ["class": "n"], text: when(row.group.arrival?.max))

@@ -34,8 +34,7 @@ public struct ReportSample: Sendable, Equatable {
 
 /// The backfill target each kind of record goes back through, made once and shared by the reading threads.
 public struct ReportTargets: Sendable {
-    /// By `BackfillTargetName.allCases` order: an array, not a dictionary, as it is asked once per record.
-    private let targets: [any BackfillTarget]
+    private let targets: [BackfillTargetName: any BackfillTarget]
 
     /// Where a kind goes back: Firehose for what failed before its destination (split by stream when
     /// written), the destination's own API otherwise.
@@ -56,16 +55,14 @@ public struct ReportTargets: Sendable {
         var settings = BackfillTargetSettings()
         // Which stream is the backfill's business (`--split-by stream`); whether a record is taken does not depend on it.
         settings.stream = "(each stream its own)"
-        targets = BackfillTargetName.allCases.map { name in
-            (try? settings.makeTarget(name)) ?? RawTarget(explode: false)
-        }
+        targets = Dictionary(uniqueKeysWithValues: BackfillTargetName.allCases.map { name in
+            (name, (try? settings.makeTarget(name)) ?? RawTarget(explode: false))
+        })
     }
 
     func rejection(_ name: BackfillTargetName, for record: FailureRecord) -> Rejection? {
-        targets[Self.position[name] ?? 0].rejection(for: record)
+        targets[name]?.rejection(for: record)
     }
-
-    private static let position = Dictionary(uniqueKeysWithValues: BackfillTargetName.allCases.enumerated().map { ($1, $0) })
 
     /// What the reader must keep for every target's `rejection(for:)`: the decoded bytes. Not the log events
     /// (a check counts them, it needs no list), so the reading is `summarize`'s, values out of range included.
