@@ -68,27 +68,27 @@ public enum BackfillJob {
         }
         let cleanup = directory.flatMap { directory in interrupts?.add { directory.removeUnfinished() } }
         defer { if let cleanup { interrupts?.remove(cleanup) } }
-        let sink: DirectorySink?
+        let sink = directory.map { DirectorySink(directory: $0) }
+        var engine = BackfillEngine(target: target, limits: limits, dedupe: options.dedupe, sink: options.splitBy == nil ? sink : nil)
+        var split: SplitBackfill?
         do {
-            sink = try directory.map { directory throws(BackfillFailure) in try DirectorySink(directory: directory) }
+            split = try options.splitBy.map { field throws(BackfillFailure) in
+                try SplitBackfill(field: field, target: target.name, directory: directory) { value, sink throws(BackfillFailure) in
+                    let partTarget: any BackfillTarget
+                    do throws(UsageError) {
+                        partTarget = try options.settings.forPart(field: field, value: value).makeTarget(options.target)
+                    } catch {
+                        throw .usage(field == .stream && value == nil
+                            ? "some records have no delivery stream in their file name: give --stream NAME for them (the others go back to their own)"
+                            : error.message)
+                    }
+                    return BackfillEngine(target: partTarget, limits: limits, dedupe: options.dedupe, sink: sink)
+                }
+            }
         } catch {
             directory?.abandon()
             diagnostics.report(.error(.backfillOutput, "\(error)"))
             return diagnostics.exitStatus
-        }
-        var engine = BackfillEngine(target: target, limits: limits, dedupe: options.dedupe, sink: options.splitBy == nil ? sink : nil)
-        var split = options.splitBy.map { field in
-            SplitBackfill(field: field, target: target.name, directory: directory) { value, sink throws(BackfillFailure) in
-                let partTarget: any BackfillTarget
-                do throws(UsageError) {
-                    partTarget = try options.settings.forPart(field: field, value: value).makeTarget(options.target)
-                } catch {
-                    throw .usage(field == .stream && value == nil
-                        ? "some records have no delivery stream in their file name: give --stream NAME for them (the others go back to their own)"
-                        : error.message)
-                }
-                return BackfillEngine(target: partTarget, limits: limits, dedupe: options.dedupe, sink: sink)
-            }
         }
         var writeFailure: OutputDirectory.Failure?
         // Records are read and decoded on several threads; the engine takes them here, in input order.
@@ -161,8 +161,7 @@ public enum BackfillJob {
         if t.rejected > 0 {
             let reasons = plan.rejectCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
             diagnostics.report(.warning(.rejectedRecords, "\(t.rejected) records rejected (\(reasons))"
-                                        + (options.dryRun ? "" : "; see \(options.out.hasSuffix("/") ? String(options.out.dropLast()) : options.out)/"
-                                           + (parts == nil ? "rejects.ndjson" : "*/rejects.ndjson (each part's own)"))))
+                                        + (options.dryRun ? "" : "; see \(options.out.hasSuffix("/") ? String(options.out.dropLast()) : options.out)/rejects.ndjson")))
         }
         var text = options.dryRun ? "dry run: nothing written\n" : ""
         text += "\(plan.target): \(HumanNumber.grouped(t.selected)) selected, \(HumanNumber.grouped(t.written)) written, "

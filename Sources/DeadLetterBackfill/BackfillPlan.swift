@@ -33,16 +33,23 @@ public struct BackfillPlan: Sendable, Equatable {
         out += "  \"target\": \(JSONOutput.quote(target)),\n"
         out += "  \"options\": {" + options.map { "\(JSONOutput.quote($0.key)): \($0.json)" }.joined(separator: ", ") + "},\n"
         out += "  \"totals\": \(totalsJSON),\n"
-        out += "  \"files\": ["
+        out += "  \"files\": \(filesJSON),\n"
+        out += "  \"rejects\": \(rejectsJSON)\n"
+        out += "}\n"
+        return out
+    }
+
+    /// Every file with its records, items, bytes and SHA-256, one a line.
+    var filesJSON: String {
+        var out = "["
         for (i, f) in files.enumerated() {
             out += i == 0 ? "\n" : ",\n"
             out += "    {\"name\": \(JSONOutput.quote(f.name)), \"records\": \(f.records), \"items\": \(f.items), \"bytes\": \(f.bytes), \"sha256\": \"\(f.sha256)\"}"
         }
-        out += files.isEmpty ? "],\n" : "\n  ],\n"
-        out += "  \"rejects\": {\"file\": \"rejects.ndjson\", \"byReason\": {\(rejectsByReasonJSON)}}\n"
-        out += "}\n"
-        return out
+        return out + (files.isEmpty ? "]" : "\n  ]")
     }
+
+    var rejectsJSON: String { "{\"file\": \"rejects.ndjson\", \"byReason\": {\(rejectsByReasonJSON)}}" }
 
     var totalsJSON: String {
         let t = totals

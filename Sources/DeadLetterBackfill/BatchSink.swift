@@ -55,8 +55,12 @@ public final class DirectorySink: BatchSink {
     /// A file is written whole; its items' origins are not reported.
     public var batchDetail: BatchDetail { .counts }
 
-    public init(directory: any OutputFiles) {
+    /// Where the rejects go besides this sink's own file (a split backfill's `rejects.ndjson` of every part).
+    private let mirror: OutputDirectory.Appender?
+
+    public init(directory: any OutputFiles, alsoRejectingTo mirror: OutputDirectory.Appender? = nil) {
         self.directory = directory
+        self.mirror = mirror
     }
 
     public func receive(_ batch: Batch, as file: PackagedFile) throws(BackfillFailure) {
@@ -71,7 +75,9 @@ public final class DirectorySink: BatchSink {
 
     public func reject(_ record: RecordIdentity, _ rejection: Rejection) throws(BackfillFailure) {
         if rejects == nil { rejects = try directory.appender(name: "rejects.ndjson") }
-        try rejects?.append(Self.rejectLine(record, rejection).utf8)
+        let line = Self.rejectLine(record, rejection)
+        try rejects?.append(line.utf8)
+        try mirror?.append(line.utf8)
     }
 
     /// One line of `rejects.ndjson`.

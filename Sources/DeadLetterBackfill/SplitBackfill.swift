@@ -33,14 +33,18 @@ public struct SplitBackfill {
     private let makeEngine: (String?, (any BatchSink)?) throws(BackfillFailure) -> BackfillEngine
     private let directory: OutputDirectory?
     private let target: String
+    /// Every part's rejects in one `rejects.ndjson` too, in input order, as an unsplit backfill has them.
+    private let rejects: OutputDirectory.Appender?
 
-    /// `makeEngine`: the engine for a part's value and sink (the target made for that value).
+    /// `makeEngine`: the engine for a part's value and sink (the target made for that value). The output's
+    /// own `rejects.ndjson` is made here; every part's sink adds to it.
     public init(field: RecordField, target: String, directory: OutputDirectory?,
-                makeEngine: @escaping (String?, (any BatchSink)?) throws(BackfillFailure) -> BackfillEngine) {
+                makeEngine: @escaping (String?, (any BatchSink)?) throws(BackfillFailure) -> BackfillEngine) throws(BackfillFailure) {
         self.field = field
         self.target = target
         self.directory = directory
         self.makeEngine = makeEngine
+        rejects = try directory?.appender(name: "rejects.ndjson")
     }
 
     public mutating func add(_ record: PreparedRecord) throws(BackfillFailure) {
@@ -61,7 +65,7 @@ public struct SplitBackfill {
                 folder = name + "~" + Self.hash(record.splitValue ?? "", length: 8) + (attempt > 1 ? "-\(attempt)" : "")
             }
             folders.insert(folder.lowercased())
-            let sink = try directory.map { directory throws(BackfillFailure) in DirectorySink(directory: try directory.folder(folder)) }
+            let sink = try directory.map { directory throws(BackfillFailure) in DirectorySink(directory: try directory.folder(folder), alsoRejectingTo: rejects) }
             parts.append(Part(value: record.splitValue, folder: folder, engine: try makeEngine(record.splitValue, sink)))
             index = parts.count - 1
             partOf[record.splitValue] = index
@@ -71,6 +75,7 @@ public struct SplitBackfill {
 
     public mutating func finish() throws(BackfillFailure) {
         for i in parts.indices { try parts[i].engine.finish() }
+        try rejects?.finish()
         try directory?.write(name: "manifest.json", bytes: Array(manifest().utf8))
     }
 
@@ -123,8 +128,9 @@ public struct SplitBackfill {
         String(Array(value.utf8).withUnsafeBufferPointer { Digest.sha256Hex($0) }.prefix(length))
     }
 
-    /// The top manifest: schema `deadletter.backfill/1` (so `--force` knows it), no files of its own, and
-    /// `parts`, each with its folder, its value and its totals; each part's folder has a manifest of its own.
+    /// The top manifest: schema `deadletter.backfill/1` (so `--force` knows it), every file by its path
+    /// below the output (`FOLDER/NAME`), the rejects of every part, and `parts`, each with its folder, its
+    /// value and its totals; each part's folder has a manifest of its own.
     func manifest() -> String {
         let plan = plan
         var out = "{\n"
@@ -132,7 +138,7 @@ public struct SplitBackfill {
         out += "  \"target\": \(JSONOutput.quote(plan.target)),\n"
         out += "  \"splitBy\": \(JSONOutput.quote(field.name)),\n"
         out += "  \"totals\": \(plan.totalsJSON),\n"
-        out += "  \"files\": [],\n"
+        out += "  \"files\": \(plan.filesJSON),\n"
         out += "  \"parts\": ["
         for (i, part) in sorted.enumerated() {
             let p = part.engine.plan
@@ -141,7 +147,7 @@ public struct SplitBackfill {
             out += "\"files\": \(p.files.count), \"totals\": \(p.totalsJSON)}"
         }
         out += parts.isEmpty ? "],\n" : "\n  ],\n"
-        out += "  \"rejects\": {\"byReason\": {\(plan.rejectsByReasonJSON)}}\n"
+        out += "  \"rejects\": \(plan.rejectsJSON)\n"
         out += "}\n"
         return out
     }

@@ -35,30 +35,40 @@ import DeadLetterQuery
         #expect(one.status == 0)
 
         let top = try Self.json(split.appendingPathComponent("manifest.json"))
-        #expect(top["splitBy"] as? String == "stream" && (top["files"] as? [Any])?.isEmpty == true)
+        #expect(top["splitBy"] as? String == "stream")
         let parts = top["parts"] as? [[String: Any]] ?? []
         let folders = parts.compactMap { $0["directory"] as? String }
         #expect(Set(folders) == Set(Self.streamsByFileName(samples).map { "stream=" + $0 }))
         #expect(folders == folders.sorted())
-        let onDisk = try FileManager.default.contentsOfDirectory(atPath: split.path).filter { $0 != "manifest.json" }
+        let onDisk = try FileManager.default.contentsOfDirectory(atPath: split.path).filter { $0 != "manifest.json" && $0 != "rejects.ndjson" }
         #expect(Set(onDisk) == Set(folders))
 
         // Every part is a backfill of its own stream; the parts add up to the totals, which equal one backfill's.
         var records: [String] = []
         var sums: [String: Int] = [:]
+        var partFiles: [String] = [], partRejects: [String] = []
         for part in parts {
             let folder = split.appendingPathComponent(part["directory"] as? String ?? "?")
             let manifest = try Self.json(folder.appendingPathComponent("manifest.json"))
             let stream = (part["directory"] as? String ?? "").replacingOccurrences(of: "stream=", with: "")
             #expect((manifest["options"] as? [String: Any])?["stream"] as? String == stream)
             for (key, value) in manifest["totals"] as? [String: Int] ?? [:] { sums[key, default: 0] += value }
+            partRejects += try String(contentsOf: folder.appendingPathComponent("rejects.ndjson"), encoding: .utf8).split(separator: "\n").map(String.init)
             for file in manifest["files"] as? [[String: Any]] ?? [] {
+                partFiles.append("\(part["directory"] as? String ?? "?")/\(file["name"] as? String ?? "?") \(file["sha256"] as? String ?? "?")")
                 let batch = try Self.json(folder.appendingPathComponent(file["name"] as? String ?? "?"))
                 #expect(batch["DeliveryStreamName"] as? String == stream)
                 records += (batch["Records"] as? [[String: String]] ?? []).compactMap { $0["Data"] }
             }
             #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("rejects.ndjson").path))
         }
+        // The top manifest names every part's file by its path, with the part's SHA-256; the top rejects.ndjson
+        // holds every part's rejects, as many as the totals say.
+        let topFiles = (top["files"] as? [[String: Any]] ?? []).map { "\($0["name"] as? String ?? "?") \($0["sha256"] as? String ?? "?")" }
+        #expect(topFiles.sorted() == partFiles.sorted() && topFiles.count > 10)
+        let topRejects = try String(contentsOf: split.appendingPathComponent("rejects.ndjson"), encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(topRejects.sorted() == partRejects.sorted() && topRejects.count == (top["totals"] as? [String: Int])?["rejected"])
+        #expect(topRejects.count > 0)
         let wholeManifest = try Self.json(whole.appendingPathComponent("manifest.json"))
         #expect(sums == top["totals"] as? [String: Int])
         // Bytes differ by the stream names in the files' headers; every count is the same.
