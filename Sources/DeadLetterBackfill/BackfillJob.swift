@@ -9,6 +9,21 @@ public enum BackfillTargetName: String, CaseIterable, Sendable {
     case firehose
     case httpEndpoint = "http-endpoint"
     case snowflake, redshift, raw, eventbridge
+
+    /// Hashed by its place, not by its raw value: `report` looks a target up once per record.
+    public func hash(into hasher: inout Hasher) {
+        let place: Int = switch self {
+        case .opensearch: 0
+        case .splunkHEC: 1
+        case .firehose: 2
+        case .httpEndpoint: 3
+        case .snowflake: 4
+        case .redshift: 5
+        case .raw: 6
+        case .eventbridge: 7
+        }
+        hasher.combine(place)
+    }
 }
 
 /// Everything `backfill` needs, as plain values.

@@ -26,8 +26,13 @@ public enum MessageFingerprint {
     static let idMark = Array("<id>".utf8), numMark = Array("<num>".utf8), hexMark = Array("<hex>".utf8), anyMark = Array("<*>".utf8)
 
     public static func fingerprint(_ message: String) -> String {
+        String(decoding: fingerprintBytes(message), as: UTF8.self)
+    }
+
+    /// The fingerprint as UTF-8, for callers that compare it before they make a `String` of it.
+    public static func fingerprintBytes(_ message: String) -> [UInt8] {
         var message = message
-        return message.withUTF8 { String(decoding: fingerprint($0, escapedQuotes: false), as: UTF8.self) }
+        return message.withUTF8 { fingerprint($0, escapedQuotes: false) }
     }
 
     /// Whether `word` spelled in any case is `lower` (ASCII lower case).

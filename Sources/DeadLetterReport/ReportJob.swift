@@ -15,6 +15,8 @@ public struct ReportOptions: Sendable {
     public var out = ""
     /// The arguments to repeat in the page's commands (the paths and filters as given).
     public var commandArguments: [String] = []
+    /// Reading threads; the page does not depend on their number (tests vary it to show so).
+    public var workers = Cores.available
 
     public init() {}
 }
@@ -54,7 +56,7 @@ public enum ReportJob {
         // Read on every core into partial counts, merged at the end, as `summarize` reads.
         var malformedFiles = Set<String>()
         let result = try run.fold(
-            keepSamples: Summary.maxMalformedSamples,
+            workers: options.workers, keepSamples: Summary.maxMalformedSamples,
             makeState: { ReportBuilder() },
             record: { builder, record in builder.add(record, targets: targets) },
             file: { builder, stats in builder.finished(stats) },

@@ -90,16 +90,16 @@ public struct ReportModel: Sendable {
         func rows(_ keyOf: (ReportBuilder.FineKey) -> String) -> [Row] {
             Self.rows(fine, slots: positions, slotOfStart: positionOfStart, keyOf)
         }
-        codes = rows { $0.code }
-        let names = builder.messages
-        messages = rows { names[Int($0.message)] }
+        let codeNames = builder.codes, messageNames = builder.messages, streamNames = builder.streams
+        codes = rows { codeNames[$0.code] }
+        messages = rows { messageNames[$0.message] }
         kinds = rows { $0.kind.rawValue }
-        streams = rows { $0.stream }
-        samples = Dictionary(uniqueKeysWithValues: builder.samples.map { (names[Int($0.key)], $0.value) })
+        streams = rows { streamNames[$0.stream] }
+        samples = Dictionary(uniqueKeysWithValues: builder.samples.map { (messageNames[$0.key], $0.value) })
 
         let stacked = Array(codes.prefix(Self.chartCodeCount).map(\.key))
         chartCodes = stacked
-        let codeIndex = Dictionary(uniqueKeysWithValues: stacked.enumerated().map { ($1, $0) })
+        let codeIndex = Dictionary(uniqueKeysWithValues: stacked.enumerated().compactMap { i, code in codeNames.known(code).map { ($0, i) } })
         // The chart: by the minute for an incident of three hours at most (when the counts by minute were
         // kept), else by the groups' hour or day.
         var undated = 0
@@ -128,7 +128,10 @@ public struct ReportModel: Sendable {
 
         // The largest group by error code and stream, said as a person would.
         var byCodeAndStream: [[String]: SummaryGroup] = [:]
-        for (key, group) in fine { byCodeAndStream[[key.code, key.stream], default: SummaryGroup(key: [key.code, key.stream])].absorb(group) }
+        for (key, group) in fine {
+            let names = [codeNames[key.code], streamNames[key.stream]]
+            byCodeAndStream[names, default: SummaryGroup(key: names)].absorb(group)
+        }
         if let top = byCodeAndStream.values.max(by: { $0.count != $1.count ? $0.count < $1.count : $0.key.lexicographicallyPrecedes($1.key) == false }),
            summary.totals.records > 0 {
             var text = "\(HumanNumber.percent(top.count, of: summary.totals.records)) (\(HumanNumber.grouped(top.count)) of \(HumanNumber.grouped(summary.totals.records))) "
@@ -144,7 +147,7 @@ public struct ReportModel: Sendable {
         }
 
         func facts(_ table: [String: ReportBuilder.Fact]) -> [Fact] {
-            table.map { Fact(value: $0.key, records: $0.value.records, events: $0.value.events, examples: $0.value.examples) }
+            table.map { Fact(value: $0.key, records: $0.value.records, events: $0.value.events, examples: $0.value.examples.map(\.value)) }
                 .sorted { $0.records != $1.records ? $0.records > $1.records : $0.value < $1.value }
         }
         indexes = facts(builder.indexes)
@@ -153,13 +156,20 @@ public struct ReportModel: Sendable {
         routes = facts(builder.routes)
         possiblyDelivered = builder.possiblyDelivered
 
-        putBack = builder.tallies.sorted { $0.key.rawValue < $1.key.rawValue }.map { name, tally in
-            let kinds = tally.kinds.map { (kind: $0.key.rawValue, records: $0.value) }.sorted { $0.kind < $1.kind }
+        putBack = builder.tallies.sorted { $0.key.rawValue < $1.key.rawValue }.map { name, byTarget in
+            let tally = byTarget.tally
+            let kinds = byTarget.kinds.map { (kind: $0.key.rawValue, records: $0.value) }.sorted { $0.kind < $1.kind }
             let rejected = tally.rejected.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-                .map { (code: $0.key, count: $0.value, reason: tally.reasons[$0.key] ?? "") }
+                .map { (code: $0.key, count: $0.value, reason: Self.mostFrequent(tally.reasons[$0.key] ?? [:])) }
             return PutBack(target: name, kinds: kinds, sendable: tally.sendable, rejected: rejected,
                            commands: Self.commands(name, kinds: kinds.map(\.kind), arguments: commandArguments))
         }
+    }
+
+    /// The reason given most often (the first in text order among equals): the same page whichever thread
+    /// met which reason first.
+    static func mostFrequent(_ reasons: [String: Int]) -> String {
+        reasons.min { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }?.key ?? ""
     }
 
     /// The fine groups added up by `keyOf`, largest first, each with its records per chart bucket.

@@ -34,7 +34,8 @@ public struct ReportSample: Sendable, Equatable {
 
 /// The backfill target each kind of record goes back through, made once and shared by the reading threads.
 public struct ReportTargets: Sendable {
-    private let targets: [BackfillTargetName: any BackfillTarget]
+    /// Each kind's natural target, by the kind's ordinal: asked of every record, so an array.
+    private let targetOfKind: [any BackfillTarget]
 
     /// Where a kind goes back: Firehose for what failed before its destination (split by stream when
     /// written), the destination's own API otherwise.
@@ -55,13 +56,15 @@ public struct ReportTargets: Sendable {
         var settings = BackfillTargetSettings()
         // Which stream is the backfill's business (`--split-by stream`); whether a record is taken does not depend on it.
         settings.stream = "(each stream its own)"
-        targets = Dictionary(uniqueKeysWithValues: BackfillTargetName.allCases.map { name in
+        let targets = Dictionary(uniqueKeysWithValues: BackfillTargetName.allCases.map { name in
             (name, (try? settings.makeTarget(name)) ?? RawTarget(explode: false))
         })
+        targetOfKind = FailureKind.allCases.map { targets[Self.natural(for: $0)]! }
     }
 
-    func rejection(_ name: BackfillTargetName, for record: FailureRecord) -> Rejection? {
-        targets[name]?.rejection(for: record)
+    /// Why the record's natural target would refuse it, or nil.
+    func rejection(for record: FailureRecord) -> Rejection? {
+        targetOfKind[record.kind.ordinal].rejection(for: record)
     }
 
     /// What the reader must keep for every target's `rejection(for:)`: the decoded bytes. Not the log events

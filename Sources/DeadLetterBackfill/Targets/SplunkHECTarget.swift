@@ -81,13 +81,13 @@ public struct SplunkHECTarget: BackfillTarget {
     static let binary = Rejection("binary", "the payload is binary; HEC events are text or JSON")
 
     /// Decided from what the reader learnt (the number of log events, the payload's type), without the events
-    /// themselves: `report` asks this of every record and does not collect events.
+    /// themselves or the bytes: `report` asks this of every record and does not collect events.
     public func rejection(for record: FailureRecord) -> Rejection? {
         if let why = payloadRejection(record) { return why }
         switch record.payload.type {
         case .cloudWatchLogs?: return (record.payload.cloudWatch?.eventCount ?? 0) == 0 ? Self.noLogEvents : nil
-        case .json?: return JSONText.values(record.payload.bytes ?? []) == nil ? Self.notJSON : nil
-        case .text?: return nil
+        // The reader types a payload `.json` only when it is a JSON sequence, what `items` needs.
+        case .json?, .text?: return nil
         case .empty?: return Self.empty
         default: return Self.binary
         }
