@@ -45,7 +45,8 @@ struct FingerprintMemo: Sendable {
             rates[k].lookups /= 2
             rates[k].hits /= 2
         }
-        guard let known = message.utf8.withContiguousStorageIfAvailable({ recent.number(of: $0) }) ?? nil ?? numbers[message] else {
+        // `??` groups to the right: the cache's answer is flattened first, then the dictionary asked.
+        guard let known = (message.utf8.withContiguousStorageIfAvailable({ recent.number(of: $0) }) ?? nil) ?? numbers[message] else {
             return .unknown(worthRemembering: true)
         }
         rates[k].hits += 1

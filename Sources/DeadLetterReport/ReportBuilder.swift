@@ -10,6 +10,9 @@ import DeadLetterRecords
 /// hour (by the day past `maxFineGroups`, decided on the merged counts so that it does not depend on how the
 /// files were shared out); the chart of a short incident is by the minute, from counts by minute and error
 /// code kept beside them up to `maxMinuteCounts`. Memory follows the variety of the failures, not their number.
+/// Past the bounds that keep it so (`maxSampledMessages` messages with examples, `maxFactValues` values of a
+/// destination field, `maxMessages` fingerprints, codes or streams per reader), which values fall into the
+/// "(other …)" rows or lose their examples can depend on how the files were shared out; below them it cannot.
 struct ReportBuilder: Sendable {
     /// Names by number: the groups hold numbers, so that a record's group is found by hashing a few
     /// integers rather than its strings again.

@@ -120,6 +120,15 @@ struct ReportDeterminismTests {
         #expect(after.hits - before.hits == 100, "\(before) → \(after)")
     }
 
+    /// More messages than the small cache has slots: those it lost are still found in the memo's dictionary.
+    @Test func theMemoFindsWhatItsCacheLost() {
+        var memo = FingerprintMemo()
+        let messages = (0..<1_000).map { "Column 'c\($0)' is missing within the record." }
+        for (i, message) in messages.enumerated() { memo.remember(message, as: Int32(i)) }
+        let answers = messages.map { memo.lookUp($0, kind: .iceberg) }
+        #expect(answers == messages.indices.map { .known(Int32($0)) })
+    }
+
     @Test func theMemoForgetsWhenFullAndKeepsAnswering() {
         var memo = FingerprintMemo()
         for i in 0..<(FingerprintMemo.capacity + 10) { memo.remember("m\(i)", as: Int32(i)) }
