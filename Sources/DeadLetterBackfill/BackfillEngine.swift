@@ -1,3 +1,4 @@
+import DeadLetterInput
 /// A file the engine wrote (or, in a dry run, would write).
 public struct BackfillFile: Sendable, Equatable {
     public var name: String
@@ -38,15 +39,19 @@ public struct BackfillEngine {
     /// The current batch's file hash, when its header is known before the items.
     private var running: FileDigest?
 
-    public init(target: any BackfillTarget, limits: BatchLimits, dedupe: Bool, sink: (any BatchSink)?) {
+    /// `shard`: the shard of the input this backfill reads (`--shard`), named in its files and manifest.
+    public init(target: any BackfillTarget, limits: BatchLimits, dedupe: Bool, sink: (any BatchSink)?, shard: ShardMark? = nil) {
         self.target = target
         self.dedupe = dedupe
         self.sink = sink
-        packaging = target.packaging
+        var packaging = target.packaging
+        if let shard { packaging.prefix += "-" + shard.shard.tag }
+        self.packaging = packaging
         batcher = Batcher(limits: limits, counting: target.byteCounting, separator: packaging.separator,
                           detail: sink?.batchDetail ?? .counts)
         collector = target.makeCollector()
         plan = BackfillPlan(target: target.name, options: [])
+        plan.shard = shard
     }
 
     public var limits: BatchLimits { batcher.limits }

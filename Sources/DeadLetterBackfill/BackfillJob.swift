@@ -84,11 +84,12 @@ public enum BackfillJob {
         let cleanup = directory.flatMap { directory in interrupts?.add { directory.removeUnfinished() } }
         defer { if let cleanup { interrupts?.remove(cleanup) } }
         let sink = directory.map { DirectorySink(directory: $0) }
-        var engine = BackfillEngine(target: target, limits: limits, dedupe: options.dedupe, sink: options.splitBy == nil ? sink : nil)
+        let shard = listing.shard
+        var engine = BackfillEngine(target: target, limits: limits, dedupe: options.dedupe, sink: options.splitBy == nil ? sink : nil, shard: shard)
         var split: SplitBackfill?
         do {
             split = try options.splitBy.map { field throws(BackfillFailure) in
-                try SplitBackfill(field: field, target: target.name, directory: directory) { value, sink throws(BackfillFailure) in
+                try SplitBackfill(field: field, target: target.name, directory: directory, shard: shard) { value, sink throws(BackfillFailure) in
                     let partTarget: any BackfillTarget
                     do throws(UsageError) {
                         partTarget = try options.settings.forPart(field: field, value: value).makeTarget(options.target)
@@ -97,7 +98,7 @@ public enum BackfillJob {
                             ? "some records have no delivery stream in their file name: give --stream NAME for them (the others go back to their own)"
                             : error.message)
                     }
-                    return BackfillEngine(target: partTarget, limits: limits, dedupe: options.dedupe, sink: sink)
+                    return BackfillEngine(target: partTarget, limits: limits, dedupe: options.dedupe, sink: sink, shard: shard)
                 }
             }
         } catch {

@@ -1,4 +1,5 @@
 import DeadLetterBytes
+import DeadLetterInput
 /// What a backfill did (or, in a dry run, would do): the files, the totals and the rejects by reason.
 /// `manifest.json` says it; a dry run prints it.
 public struct BackfillPlan: Sendable, Equatable {
@@ -8,6 +9,8 @@ public struct BackfillPlan: Sendable, Equatable {
     public var totals = BackfillTotals()
     public var files: [BackfillFile] = []
     public var rejectCounts: [String: Int] = [:]
+    /// The shard of the input read (`--shard`): in the manifest, for `merge` to put the shards together.
+    public var shard: ShardMark?
     /// What the written records are a mix of: for the warnings, not the manifest.
     public var mix = Mix()
 
@@ -31,12 +34,17 @@ public struct BackfillPlan: Sendable, Equatable {
         var out = "{\n"
         out += "  \(Self.schemaMember),\n"
         out += "  \"target\": \(JSONOutput.quote(target)),\n"
+        if let shard { out += "  \"shard\": \(Self.shardJSON(shard)),\n" }
         out += "  \"options\": {" + options.map { "\(JSONOutput.quote($0.key)): \($0.json)" }.joined(separator: ", ") + "},\n"
         out += "  \"totals\": \(totalsJSON),\n"
         out += "  \"files\": \(filesJSON),\n"
         out += "  \"rejects\": \(rejectsJSON)\n"
         out += "}\n"
         return out
+    }
+
+    static func shardJSON(_ mark: ShardMark) -> String {
+        "{\"index\": \(mark.shard.index), \"count\": \(mark.shard.count), \"listing\": \(JSONOutput.quote(mark.listing))}"
     }
 
     /// Every file with its records, items, bytes and SHA-256, one a line.

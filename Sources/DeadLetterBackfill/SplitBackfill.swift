@@ -1,3 +1,4 @@
+import DeadLetterInput
 import DeadLetterBytes
 import DeadLetterQuery
 
@@ -33,13 +34,15 @@ public struct SplitBackfill {
     private let makeEngine: (String?, (any BatchSink)?) throws(BackfillFailure) -> BackfillEngine
     private let directory: OutputDirectory?
     private let target: String
+    private let shard: ShardMark?
     /// Every part's rejects in one `rejects.ndjson` too, in input order, as an unsplit backfill has them.
     private let rejects: OutputDirectory.Appender?
 
     /// `makeEngine`: the engine for a part's value and sink (the target made for that value). The output's
     /// own `rejects.ndjson` is made here; every part's sink adds to it.
-    public init(field: RecordField, target: String, directory: OutputDirectory?,
+    public init(field: RecordField, target: String, directory: OutputDirectory?, shard: ShardMark? = nil,
                 makeEngine: @escaping (String?, (any BatchSink)?) throws(BackfillFailure) -> BackfillEngine) throws(BackfillFailure) {
+        self.shard = shard
         self.field = field
         self.target = target
         self.directory = directory
@@ -82,6 +85,7 @@ public struct SplitBackfill {
     /// The plan of all parts as one: totals added up, every file under its folder, rejects by reason.
     public var plan: BackfillPlan {
         var plan = BackfillPlan(target: target, options: [])
+        plan.shard = shard
         for part in sorted {
             let p = part.engine.plan
             plan.totals.selected += p.totals.selected
@@ -137,6 +141,7 @@ public struct SplitBackfill {
         out += "  \(BackfillPlan.schemaMember),\n"
         out += "  \"target\": \(JSONOutput.quote(plan.target)),\n"
         out += "  \"splitBy\": \(JSONOutput.quote(field.name)),\n"
+        if let shard { out += "  \"shard\": \(BackfillPlan.shardJSON(shard)),\n" }
         out += "  \"totals\": \(plan.totalsJSON),\n"
         out += "  \"files\": \(plan.filesJSON),\n"
         out += "  \"parts\": ["

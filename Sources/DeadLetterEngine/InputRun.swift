@@ -1,3 +1,4 @@
+import DeadLetterBytes
 import DeadLetterInput
 import DeadLetterQuery
 import DeadLetterRecords
@@ -21,6 +22,8 @@ public struct InputOptions: Sendable {
     public var stdinIsTerminal = false
     /// Sources for arguments that are not local paths (`s3://`), set by the executable.
     public var remoteSources: RemoteSources = { [] }
+    /// `--shard I/N`: read only this shard's share of the units.
+    public var shard: Shard?
 
     public init() {}
 
@@ -74,7 +77,12 @@ public struct InputRun {
     public func listing() throws(UsageError) -> InputListing {
         let window = options.filter.since == nil && options.filter.until == nil
             ? nil : TimeWindow(since: options.filter.since, until: options.filter.until)
-        return InputSources.list(try resolvedPaths(), remote: options.remoteSources, window: window)
+        let listing = InputSources.list(try resolvedPaths(), remote: options.remoteSources, window: window)
+        guard let shard = options.shard else { return listing }
+        if let stream = listing.units.first(where: \.isStream) {
+            throw UsageError("--shard splits files and objects by size; \(stream.name == "-" ? "standard input" : TerminalText.escape(stream.name)) is a stream (or a queue) and cannot be shared out")
+        }
+        return listing.only(shard)
     }
 
     static func conflictMessage(id: String, earlier: String) -> String {
@@ -133,6 +141,8 @@ public struct InputRun {
         public var outcome: RunOutcome
         public var states: [State]
         public var malformedSamples: [MalformedLine]
+        /// The shard read, with `--shard`.
+        public var shard: ShardMark?
     }
 
     /// For results that do not depend on the order records are added in (summaries): the same answer as
@@ -149,7 +159,8 @@ public struct InputRun {
         var inOrder = makeState()
         var samples: [MalformedLine] = []
         let handling = FoldHandling(options: options, make: makeState, fold: fold, file: file)
-        let (outcome, states) = session(try listing(), workers: requested, handling) { event in
+        let listing = try listing()
+        let (outcome, states) = session(listing, workers: requested, handling) { event in
             switch event {
             case .record(let record): fold(&inOrder, record)
             case .malformed(let m):
@@ -159,7 +170,7 @@ public struct InputRun {
             }
             return true
         }
-        return Fold(outcome: outcome, states: states + [inOrder], malformedSamples: samples)
+        return Fold(outcome: outcome, states: states + [inOrder], malformedSamples: samples, shard: listing.shard)
     }
 
     /// What `run` and `fold` share: listing problems, the progress line, the engine, the tally and the tail.

@@ -38,6 +38,13 @@ public enum MergeJob {
             diagnostics.report(.warning(.inexactMerge, "\(result.sqsInputs.joined(separator: ", ")) hold SQS messages; summaries carry no message ids, so a message in two of them is counted twice (summarize the dumps together to count repeats once)"))
         }
         result.summary.inexact = !result.inexactInputs.isEmpty || !result.sqsInputs.isEmpty
+        for gap in result.missingShards {
+            let list = gap.missing.count > 12
+                ? gap.missing.prefix(12).map(String.init).joined(separator: ", ") + " and \(gap.missing.count - 12) more"
+                : gap.missing.map(String.init).joined(separator: ", ")
+            diagnostics.report(.error(.missingShards, "listing \(gap.listing): \(gap.missing.count) of its \(gap.count) shards not given (missing: \(list)): "
+                + "the merge covers only the others' inputs (if these are shards of one run, their listings differ: give every shard the same --until)"))
+        }
         BufferedOutput.writing(to: output) { output in
             SummarizeJob.write(result.summary, format: options.format, wide: options.wide, width: options.width, color: options.color,
                                timeline: SummaryOrder.defaultOrder(for: result.summary.groupBy) == .key, to: output)

@@ -49,6 +49,7 @@ public enum SummarizeJob {
                                messageIdConflicts: outcome.messageIdConflicts, samples: result.malformedSamples)
         var summary = builder.build()
         summary.totals.inputErrors = outcome.inputErrors
+        summary.shard = result.shard
         // --top keeps the largest groups whatever the order they are shown in.
         if let top = options.top { summary.keepTop(top) }
         let order = options.order ?? SummaryOrder.defaultOrder(for: options.groupBy)

@@ -8,6 +8,15 @@ public enum SummaryJSON {
         out += "  \"schema\": \(JSONOutput.quote(Summary.schema)),\n"
         out += "  \"groupBy\": [\(summary.groupBy.map { JSONOutput.quote($0.name) }.joined(separator: ", "))],\n"
         if let top = summary.top { out += "  \"top\": \(top),\n" }
+        if let mark = summary.shard {
+            out += "  \"shard\": {\"index\": \(mark.shard.index), \"count\": \(mark.shard.count), \"listing\": \(JSONOutput.quote(mark.listing)), "
+                + "\"units\": \(mark.units), \"bytes\": \(mark.bytes)},\n"
+        }
+        if !summary.missingShards.isEmpty {
+            out += "  \"missingShards\": [" + summary.missingShards.map {
+                "{\"listing\": \(JSONOutput.quote($0.listing)), \"count\": \($0.count), \"missing\": [\($0.missing.map(String.init).joined(separator: ", "))]}"
+            }.joined(separator: ", ") + "],\n"
+        }
         if summary.top != nil || summary.inexact {
             out += "  \"exactlyMergeable\": \(summary.exactlyMergeable),\n"
         }
@@ -39,6 +48,8 @@ public enum SummaryJSON {
         for (i, m) in summary.malformedSamples.enumerated() {
             out += i == 0 ? "\n" : ",\n"
             out += "    {\"file\": \(JSONOutput.quote(m.file)), \"line\": \(m.line), \"reason\": \(JSONOutput.quote(m.reason))"
+            // A shard's samples say where their file is in the whole listing, for merge to order them by.
+            if let position = summary.shard?.positions[m.file] { out += ", \"unit\": \(position)" }
             out += m.trailing ? ", \"trailing\": true}" : "}"
         }
         out += summary.malformedSamples.isEmpty ? "]\n" : "\n  ]\n"

@@ -80,6 +80,8 @@ public struct InputProblem: Sendable, Equatable, CustomStringConvertible {
 public struct InputListing: Sendable {
     public var units: [InputUnit] = []
     public var problems: [InputProblem] = []
+    /// Set when this is one shard's share of a listing (`--shard`).
+    public var shard: ShardMark?
 
     public init() {}
 

@@ -1,3 +1,4 @@
+import DeadLetterInput
 import DeadLetterRecords
 /// Totals over everything read (schema `deadletter.summary/1`, plus additive fields).
 public struct SummaryTotals: Sendable, Equatable {
@@ -126,6 +127,10 @@ public struct Summary: Sendable, Equatable {
     public var top: Int?
     /// Set when merged from summaries whose groups were folded: group counts are lower bounds.
     public var inexact = false
+    /// The shard this summary covers (`--shard`); nil for a whole run, and for a merge.
+    public var shard: ShardMark?
+    /// Set by `merge` when shards of a listing were not among its inputs.
+    public var missingShards: [MissingShards] = []
 
     /// False once any group is `(other)` or the inputs were inexact.
     public var exactlyMergeable: Bool {
@@ -191,5 +196,18 @@ public enum SummaryOrder: String, CaseIterable, Sendable {
             if x != y { return x > y }
         }
         return a.key.lexicographicallyPrecedes(b.key)
+    }
+}
+
+/// Shards of one listing that a merge did not have: the merged summary covers only part of it.
+public struct MissingShards: Sendable, Equatable {
+    public var listing: String
+    public var count: Int
+    public var missing: [Int]
+
+    public init(listing: String, count: Int, missing: [Int]) {
+        self.listing = listing
+        self.count = count
+        self.missing = missing
     }
 }

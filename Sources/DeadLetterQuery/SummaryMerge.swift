@@ -1,3 +1,4 @@
+import DeadLetterInput
 import DeadLetterBytes
 import DeadLetterRecords
 import DeadLetterSupport
@@ -27,7 +28,8 @@ public enum SummaryMerge {
             var attempts: MinMax?
             var logEvents: Int?
         }
-        struct Sample: Decodable { var file: String, line: Int, reason: String, trailing: Bool? }
+        struct Sample: Decodable { var file: String, line: Int, reason: String, trailing: Bool?, unit: Int? }
+        struct ShardInfo: Decodable { var index: Int, count: Int, listing: String }
         var schema: String
         var groupBy: [String]
         var totals: Totals
@@ -35,6 +37,7 @@ public enum SummaryMerge {
         var malformedSamples: [Sample]?
         var top: Int?
         var exactlyMergeable: Bool?
+        var shard: ShardInfo?
     }
 
     public struct Input: Sendable {
@@ -53,6 +56,8 @@ public enum SummaryMerge {
         /// Inputs holding SQS messages when there are several: a message in two of them is counted twice,
         /// because summaries carry no message ids.
         public var sqsInputs: [String]
+        /// Listings some of whose shards were not given (also in `summary.missingShards`).
+        public var missingShards: [MissingShards] { summary.missingShards }
     }
 
     public static func merge(_ inputs: [Input]) throws(UsageError) -> Result {
@@ -61,8 +66,10 @@ public enum SummaryMerge {
         var groupByNames: [String] = []
         var totals = SummaryTotals()
         var groups: [[String]: SummaryGroup] = [:]
-        var samples: [MalformedLine] = []
+        // Every input's samples, with where their file is in the whole listing when the input is a shard.
+        var samples: [(sample: MalformedLine, unit: Int?)] = []
         var inexact: [String] = []
+        var shardsSeen: [ShardGroup: [Int: String]] = [:]
         var inputsWithMessages: [String] = []
 
         for input in inputs {
@@ -85,6 +92,16 @@ public enum SummaryMerge {
                 inexact.append(input.name)
             }
             let check = Check(file: input.name)
+            if let info = document.shard {
+                guard info.count >= 1, info.count <= Shard.maxCount, info.index >= 0, info.index < info.count else {
+                    throw check.fail("shard", "\(info.index)/\(info.count) is not a shard (0 ≤ index < count ≤ \(Shard.maxCount))")
+                }
+                let group = ShardGroup(listing: info.listing, count: info.count)
+                if let earlier = shardsSeen[group]?[info.index] {
+                    throw UsageError("\(input.name) and \(earlier) are both shard \(info.index)/\(info.count) of listing \(info.listing): merging both would count its records twice")
+                }
+                shardsSeen[group, default: [:]][info.index] = input.name
+            }
             let read = try check.totals(document.totals)
             if read.sqsMessages > 0 { inputsWithMessages.append(input.name) }
             try check.add(read, to: &totals)
@@ -108,15 +125,33 @@ public enum SummaryMerge {
             }
             for (index, s) in (document.malformedSamples ?? []).enumerated() {
                 guard s.line >= 0 else { throw check.fail("malformedSamples[\(index)].line", "\(s.line) is negative") }
-                if samples.count < Summary.maxMalformedSamples { samples.append(MalformedLine(file: s.file, line: s.line, reason: s.reason, trailing: s.trailing ?? false)) }
+                samples.append((MalformedLine(file: s.file, line: s.line, reason: s.reason, trailing: s.trailing ?? false),
+                                document.shard == nil ? nil : s.unit))
             }
         }
         var summary = Summary(groupBy: groupBy ?? [])
         summary.totals = totals
         summary.groups = Array(groups.values)
         Summary.sortGroups(&summary.groups)
-        summary.malformedSamples = samples
+        // Shards of one listing: their samples in the whole listing's order (a stable sort keeps each file's
+        // lines in order), so the first ones are those one run over everything keeps. Otherwise the inputs'
+        // order, as if their inputs had been given one after the other.
+        if shardsSeen.count == 1, inputs.count == shardsSeen.values.first!.count, samples.allSatisfy({ $0.unit != nil }) {
+            samples = samples.enumerated().sorted { a, b in
+                a.element.unit! != b.element.unit! ? a.element.unit! < b.element.unit! : a.offset < b.offset
+            }.map(\.element)
+        }
+        summary.malformedSamples = samples.prefix(Summary.maxMalformedSamples).map(\.sample)
+        summary.missingShards = shardsSeen.sorted { ($0.key.listing, $0.key.count) < ($1.key.listing, $1.key.count) }.compactMap { group, seen in
+            let missing = (0..<group.count).filter { seen[$0] == nil }
+            return missing.isEmpty ? nil : MissingShards(listing: group.listing, count: group.count, missing: missing)
+        }
         return Result(summary: summary, inexactInputs: inexact, sqsInputs: inputsWithMessages.count > 1 ? inputsWithMessages : [])
+    }
+
+    private struct ShardGroup: Hashable {
+        var listing: String
+        var count: Int
     }
 
     private static func decode(_ input: Input) throws(UsageError) -> Document {

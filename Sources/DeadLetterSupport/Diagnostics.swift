@@ -36,6 +36,8 @@ public struct DiagnosticCode: RawRepresentable, Hashable, Sendable, CustomString
     public static let unknownAgentInput = DiagnosticCode(rawValue: "unknown-agent-input")
     /// Merged counts that cannot be exact (inputs made with --top, SQS inputs).
     public static let inexactMerge = DiagnosticCode(rawValue: "inexact-merge")
+    /// `merge` of shards when some shards of a listing were not given: the result covers part of the input.
+    public static let missingShards = DiagnosticCode(rawValue: "missing-shards")
     /// The backfill output directory could not be made, filled or put in place (an error), or a note on it
     /// (leftovers of an earlier run removed).
     public static let backfillOutput = DiagnosticCode(rawValue: "backfill-output")

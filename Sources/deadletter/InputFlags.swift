@@ -4,6 +4,7 @@ import DeadLetterEngine
 import DeadLetterRecords
 import DeadLetterSupport
 import ArgumentParser
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -38,6 +39,9 @@ struct InputFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Largest size a gzip payload inside rawData may inflate to, up to 1GiB; past it the payload is reported, not inspected.", valueName: "size"))
     var maxPayloadBytes: String = "64MiB"
 
+    @Option(help: ArgumentHelp("Read only shard I of N (I from 0 to N-1): the files or objects are dealt out by size, each to exactly one shard; `deadletter merge` of the N JSON summaries equals one run. auto (or auto/N) takes I from AWS_BATCH_JOB_ARRAY_INDEX, JOB_COMPLETION_INDEX (from 0) or PARALLEL_SEQ (from 1), and N from AWS_BATCH_JOB_ARRAY_SIZE or DEADLETTER_SHARD_COUNT when not given.", valueName: "I/N"))
+    var shard: String?
+
     @OptionGroup var filters: FilterFlags
 
     @OptionGroup(title: "AWS options (for s3://BUCKET/PREFIX and sqs://QUEUE paths)") var aws: AWSFlags
@@ -69,6 +73,13 @@ struct InputFlags: ParsableArguments {
             throw ValidationError(error.message)
         }
         options.read.fallbackKind = kind
+        if let shard {
+            do {
+                options.shard = try Shard.parse(shard, environment: ProcessInfo.processInfo.environment)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
         options.remoteSources = aws.remoteSources(window: TimeWindow(since: options.filter.since, until: options.filter.until), paths: paths)
         return options
     }

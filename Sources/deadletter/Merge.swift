@@ -1,6 +1,9 @@
+import DeadLetterBackfill
 import DeadLetterExport
+import DeadLetterInput
 import DeadLetterSupport
 import ArgumentParser
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -9,20 +12,31 @@ import Darwin
 
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Merge JSON summaries of separate runs into one, as if the inputs had been read together.",
+        abstract: "Merge JSON summaries of separate runs (or shards) into one, as if the inputs had been read together.",
         discussion: """
-        Counts, bytes, time ranges, attempts and totals add up exactly; the first malformed samples are kept. \
-        Summaries must share the schema and --by. A summary made with --top holds an (other) group that mixes \
-        keys: merging it works, but the result says "exactlyMergeable": false.
+        Counts, bytes, time ranges, attempts and totals add up exactly; the first malformed samples are kept \
+        (for the shards of one run, the first in the whole listing's order, so the merge equals the single run \
+        byte for byte). Summaries must share the schema and --by. A summary made with --top holds an (other) \
+        group that mixes keys: merging it works, but the result says "exactlyMergeable": false. Shards made \
+        with --shard are checked: one given twice is refused (exit 64); the missing ones of a listing are named \
+        (exit 1).
+
+        Given the backfill outputs of one run's shards (folders side by side, or their manifest.json), merge \
+        writes one manifest.json over all of them, with totals that add up, for `deadletter send` to deliver \
+        every shard's files.
 
         Examples:
-          deadletter summarize bucket/processing-failed --format json > a.json   # one shard, on one machine
+          deadletter summarize bucket/processing-failed --format json > a.json   # one input, on one machine
           deadletter summarize bucket/splunk-failed --format json > b.json       # another, on another
           deadletter merge a.json b.json --top 20 --format table
+          seq 0 7 | xargs -P 8 -I{} sh -c 'deadletter summarize bucket/ --shard {}/8 --format json > s{}.json'
+          deadletter merge s?.json --format table                                # the same as summarize bucket/
+          seq 0 1 | xargs -I{} deadletter backfill bucket/ --target raw --shard {}/2 --out all/shard-{} -q
+          deadletter merge all/shard-0 all/shard-1 > all/manifest.json           # one manifest over both shards
         """
     )
 
-    @Argument(help: ArgumentHelp("JSON summaries written by `deadletter summarize --format json`.", valueName: "summary.json"),
+    @Argument(help: ArgumentHelp("JSON summaries written by `deadletter summarize --format json`, or the backfill outputs (folders or manifest.json) of one run's shards.", valueName: "summary.json"),
               completion: .file(extensions: ["json"]))
     var summaries: [String]
 
@@ -43,8 +57,15 @@ struct Merge: ParsableCommand {
         options.wide = display.wide
         options.width = Terminal.columns()
         options.color = display.color.enabled(fd: STDOUT_FILENO)
+        // Backfill manifests (or the folders holding them) merge into one manifest; anything else is a summary.
+        let manifests = summaries.allSatisfy { path in
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue { return true }
+            return (try? FileContents.read(path)).map(ShardManifestMerge.isManifest) ?? false
+        }
         try finish { output, diagnostics throws(UsageError) in
-            try MergeJob.run(options, output: output, diagnostics: diagnostics)
+            manifests ? try ShardManifestMerge.run(summaries, output: output, diagnostics: diagnostics)
+                : try MergeJob.run(options, output: output, diagnostics: diagnostics)
         }
     }
 }

@@ -28,7 +28,7 @@ import Testing
         let env = ["AWS_ACCESS_KEY_ID": "AKIDCRASH", "AWS_SECRET_ACCESS_KEY": "crash-secret", "AWS_REGION": "us-east-1",
                    "AWS_ENDPOINT_URL": stub.url, "AWS_EC2_METADATA_DISABLED": "true"]
 
-        let killed = try Self.killRepeatedly(batches: batches, arguments: [], env: env)
+        let killed = try Self.killRepeatedly(batches: batches, arguments: [], env: env, calls: directory.files.count)
         let last = try CLI.run(["send", batches.path, "--format", "json"], environment: env)
         #expect(last.status == 0, "\(last.stderr)")
         // The trials did deliver part of it: the last run had work left, and work already done.
@@ -98,7 +98,8 @@ import Testing
         }
         arguments[1] = stub.url
         // With acknowledgement a call is done only after its ack polls: a wider window lets runs finish some.
-        let killed = try Self.killRepeatedly(batches: batches, arguments: arguments, env: env, window: target == "splunk-hec" ? 2 : 0.3)
+        let killed = try Self.killRepeatedly(batches: batches, arguments: arguments, env: env, window: target == "splunk-hec" ? 2 : 0.3,
+                                             calls: directory.files.count)
         let last = try CLI.run(["send", batches.path, "--format", "json"] + arguments, environment: env)
         #expect(last.status == 0, "\(last.stderr)")
         let lastTotals = try last.json()["totals"] as? [String: Any] ?? [:]
@@ -127,7 +128,10 @@ import Testing
 
     /// Runs `send` 20 times, each killed with SIGKILL at a seeded moment within `window` seconds of its first
     /// call; returns how many runs were killed (the others finished).
-    static func killRepeatedly(batches: URL, arguments: [String], env: [String: String], window: Double = 0.3) throws -> Int {
+    /// `calls`: how many calls the whole send makes (a file each). The trials stop once most of them were
+    /// answered, so the last run has work left however fast they went: a loaded machine oversleeps the kill
+    /// moments, and 20 trials could otherwise deliver everything.
+    static func killRepeatedly(batches: URL, arguments: [String], env: [String: String], window: Double = 0.3, calls: Int) throws -> Int {
         // Seeded moments, from just after the start to most of a full run.
         var seed: UInt64 = 0x5eed
         func nextDelay() -> Double {
@@ -138,7 +142,9 @@ import Testing
         for _ in 0..<20 {
             // The moment counts from the run's first call (reading and checking the files comes first).
             let journalPath = batches.appendingPathComponent("send-journal.ndjson").path
-            let before = (try? String(contentsOfFile: journalPath, encoding: .utf8))?.components(separatedBy: "\"sending\"").count ?? 0
+            let journal = (try? String(contentsOfFile: journalPath, encoding: .utf8)) ?? ""
+            if journal.components(separatedBy: "\"answered\"").count - 1 >= calls * 7 / 10 { break }
+            let before = journal.components(separatedBy: "\"sending\"").count
             let process = try CLI.start(["send", batches.path, "-q"] + arguments, environment: env)
             let deadline = Date().addingTimeInterval(30)
             while process.isRunning, Date() < deadline,
@@ -152,7 +158,7 @@ import Testing
             }
             process.waitUntilExit()
         }
-        #expect(killed >= 10, "the trials must interrupt runs, not watch them finish")
+        #expect(killed >= 5, "the trials must interrupt runs, not watch them finish")
         return killed
     }
 

@@ -1,0 +1,199 @@
+import DeadLetterBytes
+import DeadLetterInput
+import DeadLetterQuery
+import DeadLetterSupport
+import Foundation
+
+/// `deadletter merge` of the backfill outputs of one run's shards (`backfill --shard I/N`), copied side by
+/// side into one folder (`ALL/shard-0/`, `ALL/shard-1/`, ...): one manifest over all of them, in the
+/// layout of a split backfill (each shard's output is a part), so `deadletter send ALL` delivers every
+/// shard's files, each with its own journal, and the totals are the sums of the shards'.
+public enum ShardManifestMerge {
+    struct Document: Decodable {
+        struct ShardInfo: Decodable { var index: Int, count: Int, listing: String }
+        struct File: Decodable { var name: String, records: Int, items: Int, bytes: Int, sha256: String }
+        struct Totals: Decodable { var selected: Int, written: Int, rejected: Int, duplicates: Int, possiblyDelivered: Int?, items: Int, bytes: Int }
+        struct Rejects: Decodable { var file: String?, byReason: [String: Int]? }
+        var schema: String
+        var target: String
+        var shard: ShardInfo?
+        var splitBy: String?
+        var totals: Totals
+        var files: [File]
+        var rejects: Rejects?
+    }
+
+    /// Whether `bytes` are a backfill manifest (rather than a summary): merge tells them apart by schema.
+    public static func isManifest(_ bytes: [UInt8]) -> Bool {
+        struct Schema: Decodable { var schema: String? }
+        return (try? JSONDecoder().decode(Schema.self, from: Data(bytes)))?.schema == "deadletter.backfill/1"
+    }
+
+    public struct Result: Sendable {
+        /// The merged `manifest.json`.
+        public var manifest: String
+        /// The folder the shards' folders are in: the merged manifest belongs there.
+        public var folder: String
+        public var missing: MissingShards?
+        /// Files a shard's manifest lists that are not beside it at their size.
+        public var absentFiles: [String]
+    }
+
+    /// `inputs`: each shard's `manifest.json`, by path, with its bytes.
+    public static func merge(_ inputs: [(path: String, bytes: [UInt8])]) throws(UsageError) -> Result {
+        guard !inputs.isEmpty else { throw UsageError("merge needs at least one manifest") }
+        struct Shard {
+            var path: String, folder: String, document: Document, info: Document.ShardInfo, options: String
+        }
+        var shards: [Shard] = []
+        var top: String?
+        for input in inputs {
+            let document: Document
+            do { document = try JSONDecoder().decode(Document.self, from: Data(input.bytes)) } catch {
+                throw UsageError("\(input.path): not a deadletter.backfill/1 manifest that merge can read (\(error))")
+            }
+            guard let info = document.shard else {
+                throw UsageError("\(input.path): this backfill was not made with --shard: merge puts together the outputs of one run's shards")
+            }
+            guard document.splitBy == nil else {
+                throw UsageError("\(input.path): this shard's output is split by \(document.splitBy!) into parts of its own; send each shard's output as it is (deadletter send \(Self.folder(of: input.path)))")
+            }
+            guard info.count >= 1, info.count <= DeadLetterInput.Shard.maxCount, info.index >= 0, info.index < info.count else {
+                throw UsageError("\(input.path): shard: \(info.index)/\(info.count) is not a shard")
+            }
+            let here = Self.folder(of: input.path)
+            let parent = (here as NSString).deletingLastPathComponent
+            let name = (here as NSString).lastPathComponent
+            guard !name.isEmpty, name != "/", !name.hasPrefix("."), parent != here else {
+                throw UsageError("\(input.path): a shard's output must sit in a folder of its own beside the others' (ALL/shard-0/manifest.json, ALL/shard-1/manifest.json, ...)")
+            }
+            if let top, top != parent {
+                throw UsageError("\(input.path) is not beside \(shards[0].path): put the shards' output folders side by side in one folder, which the merged manifest.json then describes")
+            }
+            top = parent
+            let options = document.options(input.bytes)
+            if let earlier = shards.first {
+                guard document.target == earlier.document.target else {
+                    throw UsageError("\(input.path) is a \(document.target) backfill, \(earlier.path) a \(earlier.document.target) one: only one run's shards merge")
+                }
+                guard info.listing == earlier.info.listing, info.count == earlier.info.count else {
+                    throw UsageError("\(input.path) is shard \(info.index)/\(info.count) of listing \(info.listing), \(earlier.path) shard \(earlier.info.index)/\(earlier.info.count) of listing \(earlier.info.listing): "
+                        + "only the shards of one listing merge (shards listed apart see the same units only with the same inputs and --until)")
+                }
+                guard options == earlier.options else {
+                    throw UsageError("\(input.path) was made with options \(options), \(earlier.path) with \(earlier.options): the shards of one backfill share its options")
+                }
+            }
+            if let twin = shards.first(where: { $0.info.index == info.index }) {
+                throw UsageError("\(input.path) and \(twin.path) are both shard \(info.index)/\(info.count): merging both would send its records twice")
+            }
+            shards.append(Shard(path: input.path, folder: name, document: document, info: info, options: options))
+        }
+        shards.sort { $0.info.index < $1.info.index }
+
+        var plan = BackfillPlan(target: shards[0].document.target, options: [])
+        var absent: [String] = []
+        var parts = ""
+        for (i, shard) in shards.enumerated() {
+            let t = shard.document.totals
+            var totals = BackfillTotals()
+            (totals.selected, totals.written, totals.rejected, totals.duplicates) = (t.selected, t.written, t.rejected, t.duplicates)
+            (totals.possiblyDelivered, totals.items, totals.bytes) = (t.possiblyDelivered ?? 0, t.items, t.bytes)
+            for (field, value) in [("selected", t.selected), ("written", t.written), ("rejected", t.rejected), ("duplicates", t.duplicates),
+                                   ("possiblyDelivered", t.possiblyDelivered ?? 0), ("items", t.items), ("bytes", t.bytes)] where value < 0 {
+                throw UsageError("\(shard.path): totals.\(field): \(value) is negative")
+            }
+            guard t.selected == t.written + t.rejected + t.duplicates else {
+                throw UsageError("\(shard.path): totals: selected (\(t.selected)) is not written + rejected + duplicates (\(t.written + t.rejected + t.duplicates))")
+            }
+            plan.totals.selected += t.selected
+            plan.totals.written += t.written
+            plan.totals.rejected += t.rejected
+            plan.totals.duplicates += t.duplicates
+            plan.totals.possiblyDelivered += totals.possiblyDelivered
+            plan.totals.items += t.items
+            plan.totals.bytes += t.bytes
+            for file in shard.document.files {
+                guard !file.name.contains("/"), !file.name.hasPrefix(".") else {
+                    throw UsageError("\(shard.path): '\(TerminalText.escape(file.name))' is not a file name beside the manifest")
+                }
+                let onDisk = (Self.folder(of: shard.path) as NSString).appendingPathComponent(file.name)
+                let size = (try? FileManager.default.attributesOfItem(atPath: onDisk)[.size] as? Int) ?? nil
+                if size != file.bytes { absent.append(onDisk) }
+                plan.files.append(BackfillFile(name: shard.folder + "/" + file.name, records: file.records, items: file.items, bytes: file.bytes, sha256: file.sha256))
+            }
+            plan.rejectCounts.merge(shard.document.rejects?.byReason ?? [:], uniquingKeysWith: +)
+            parts += (i == 0 ? "\n" : ",\n") + "    {\"directory\": \(JSONOutput.quote(shard.folder)), \"value\": \"\(shard.info.index)/\(shard.info.count)\", "
+                + "\"files\": \(shard.document.files.count), \"totals\": \(BackfillPlan(target: plan.target, options: [], totals: totals).totalsJSON)}"
+        }
+        let count = shards[0].info.count, listing = shards[0].info.listing
+        let present = Set(shards.map(\.info.index))
+        let missing = (0..<count).filter { !present.contains($0) }
+        let rejectFiles = shards.map { JSONOutput.quote($0.folder + "/" + ($0.document.rejects?.file ?? "rejects.ndjson")) }
+
+        var out = "{\n"
+        out += "  \(BackfillPlan.schemaMember),\n"
+        out += "  \"target\": \(JSONOutput.quote(plan.target)),\n"
+        out += "  \"splitBy\": \"shard\",\n"
+        out += "  \"shards\": {\"count\": \(count), \"listing\": \(JSONOutput.quote(listing)), \"merged\": \(shards.count), "
+            + "\"missing\": [\(missing.map(String.init).joined(separator: ", "))]},\n"
+        out += "  \"totals\": \(plan.totalsJSON),\n"
+        out += "  \"files\": \(plan.filesJSON),\n"
+        out += "  \"parts\": [\(parts)\n  ],\n"
+        out += "  \"rejects\": {\"files\": [\(rejectFiles.joined(separator: ", "))], \"byReason\": {\(plan.rejectsByReasonJSON)}}\n"
+        out += "}\n"
+        return Result(manifest: out, folder: top ?? ".", missing: missing.isEmpty ? nil : MissingShards(listing: listing, count: count, missing: missing),
+                      absentFiles: absent)
+    }
+
+    /// `deadletter merge` given manifests (or the shards' output folders): the merged manifest on stdout.
+    public static func run(_ paths: [String], output: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+        var inputs: [(path: String, bytes: [UInt8])] = []
+        for argument in paths {
+            var isFolder: ObjCBool = false
+            let path = FileManager.default.fileExists(atPath: argument, isDirectory: &isFolder) && isFolder.boolValue
+                ? (argument as NSString).appendingPathComponent("manifest.json") : argument
+            do { inputs.append((path, try FileContents.read(path))) } catch {
+                diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: path), "cannot read: \(error.reason)"))
+            }
+        }
+        if inputs.isEmpty { return diagnostics.exitStatus }
+        let result = try merge(inputs)
+        for file in result.absentFiles {
+            diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: file), "listed in its shard's manifest.json but not there at that size: copy the shard's whole output"))
+        }
+        if let gap = result.missing {
+            diagnostics.report(.error(.missingShards, "listing \(gap.listing): \(gap.missing.count) of its \(gap.count) shards not given (missing: \(Self.list(gap.missing))): "
+                + "the merged manifest holds only the others' records"))
+        }
+        diagnostics.report(.note(.backfillOutput, "this manifest describes \(result.folder): save it as \((result.folder as NSString).appendingPathComponent("manifest.json")), then `deadletter send \(ShellQuote.word(result.folder))` sends every shard's files"))
+        BufferedOutput.writing(to: output) { output in
+            output.write(result.manifest)
+            output.flush()
+        }
+        return diagnostics.exitStatus
+    }
+
+    static func list(_ numbers: [Int]) -> String {
+        numbers.count > 12
+            ? numbers.prefix(12).map(String.init).joined(separator: ", ") + " and \(numbers.count - 12) more"
+            : numbers.map(String.init).joined(separator: ", ")
+    }
+
+    /// The folder a manifest is in, as a path (`.` for a bare name).
+    static func folder(of manifest: String) -> String {
+        let folder = (URL(fileURLWithPath: manifest).standardizedFileURL.path as NSString).deletingLastPathComponent
+        return folder.isEmpty ? "." : folder
+    }
+}
+
+extension ShardManifestMerge.Document {
+    /// The manifest's `options`, as compact JSON: the shards of one backfill must agree on them.
+    func options(_ bytes: [UInt8]) -> String {
+        var scanner = JSONScanner()
+        var members: [ScannedMember] = []
+        return bytes.withUnsafeBufferPointer { buffer in
+            JSONText.value(at: ["options"], in: buffer, start: JSONText.firstNonWhitespace(buffer) ?? 0, scanner: &scanner, members: &members)
+        } ?? "{}"
+    }
+}
