@@ -116,6 +116,8 @@ struct S3Object: InputOrigin {
 
     var identity: InputIdentity { InputIdentity(scheme: "s3", key: name) }
 
+    func leftToAnotherShard() { downloads.exclude(index) }
+
     func open(counting progress: ProgressCounters?) throws(InputError) -> OpenedInput {
         let channel = downloads.open(index)
         channel.progress = progress
@@ -152,7 +154,13 @@ final class S3Downloads: @unchecked Sendable {
     private let lock = Lock()
     private var objects: [Object] = []
     /// Listed sizes summed up to and including each object: the bytes between two objects in O(1).
+    /// Objects of other shards count 0 bytes and 0 objects: they are never fetched.
     private var sizeSums: [Int64] = []
+    /// Objects summed the same way: how many of the window's objects lie between two.
+    private var countSums: [Int] = []
+    /// Objects another shard reads (`--shard`); the sums are made again before the next open.
+    private var excluded: Set<Int> = []
+    private var sumsAreStale = false
     private var channels: [Int: ByteChannel] = [:]
     /// Objects below this index were started.
     private var started = 0
@@ -174,8 +182,29 @@ final class S3Downloads: @unchecked Sendable {
         lock.withLock {
             objects.append(object)
             sizeSums.append((sizeSums.last ?? 0) + max(0, object.size))
+            countSums.append((countSums.last ?? 0) + 1)
             return objects.count - 1
         }
+    }
+
+    func exclude(_ index: Int) {
+        lock.withLock {
+            excluded.insert(index)
+            sumsAreStale = true
+        }
+    }
+
+    private func remakeSums() {
+        var bytes: Int64 = 0, count = 0
+        for i in objects.indices {
+            if !excluded.contains(i) {
+                bytes += max(0, objects[i].size)
+                count += 1
+            }
+            sizeSums[i] = bytes
+            countSums[i] = count
+        }
+        sumsAreStale = false
     }
 
     func open(_ index: Int) -> ByteChannel {
@@ -186,12 +215,20 @@ final class S3Downloads: @unchecked Sendable {
                 toStart.append((objects[i], channel))
                 return channel
             }
+            if sumsAreStale { remakeSums() }
             furthest = max(furthest, index)
             // Objects the reader skipped past are no use ahead of it; objects behind it were handed out.
             started = max(started, furthest + 1)
             let before = furthest < 0 ? 0 : sizeSums[furthest]
-            while started < objects.count, started < furthest + 1 + window,
-                  started == furthest + 1 || sizeSums[started] - before <= budget {
+            let objectsBefore = furthest < 0 ? 0 : countSums[furthest]
+            while started < objects.count {
+                // Another shard's object: never fetched here, and not counted against the window or budget.
+                if excluded.contains(started) {
+                    started += 1
+                    continue
+                }
+                let ahead = countSums[started] - objectsBefore
+                guard ahead <= window, ahead == 1 || sizeSums[started] - before <= budget else { break }
                 channels[started] = start(started)
                 started += 1
             }

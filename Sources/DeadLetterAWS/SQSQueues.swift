@@ -44,6 +44,9 @@ public struct SQSQueues: InputSource {
         self.settings = settings
     }
 
+    /// Listing a queue receives every message: N shards listing it would each drain it.
+    public var canBeSharded: Bool { false }
+
     public func claims(_ argument: String) -> Bool {
         argument.hasPrefix("sqs://") || SQSQueueName.isQueueURL(argument)
     }

@@ -55,6 +55,9 @@ public enum BackfillJob {
         // Split by stream, Firehose parts name their own streams: the target here only makes the items.
         if options.splitBy == .stream && settings.stream == nil { settings.stream = "(each part's own)" }
         let target = try settings.makeTarget(options.target)
+        if options.input.shard != nil && target.name == "redshift" {
+            throw UsageError("--shard does not apply to --target redshift: its one COPY manifest and copy.sql cover every file, so back it up in one run (it reads the manifests only, not the data)")
+        }
         if let n = options.maxRecords, n < 1 { throw UsageError("--max-records takes a number, 1 or more") }
         if let n = options.maxBytes, n < 1 { throw UsageError("--max-bytes takes a size, 1 or more") }
         let limits = target.serviceLimits.tightened(records: options.maxRecords, bytes: options.maxBytes)

@@ -61,6 +61,9 @@ public enum ShardManifestMerge {
             guard info.count >= 1, info.count <= DeadLetterInput.Shard.maxCount, info.index >= 0, info.index < info.count else {
                 throw UsageError("\(input.path): shard: \(info.index)/\(info.count) is not a shard")
             }
+            guard ShardMark.isFingerprint(info.listing) else {
+                throw UsageError("\(input.path): shard.listing: not a listing fingerprint (16 hexadecimal digits)")
+            }
             let here = Self.folder(of: input.path)
             let parent = (here as NSString).deletingLastPathComponent
             let name = (here as NSString).lastPathComponent
@@ -103,26 +106,45 @@ public enum ShardManifestMerge {
                                    ("possiblyDelivered", t.possiblyDelivered ?? 0), ("items", t.items), ("bytes", t.bytes)] where value < 0 {
                 throw UsageError("\(shard.path): totals.\(field): \(value) is negative")
             }
-            guard t.selected == t.written + t.rejected + t.duplicates else {
-                throw UsageError("\(shard.path): totals: selected (\(t.selected)) is not written + rejected + duplicates (\(t.written + t.rejected + t.duplicates))")
+            // A manifest is a file anyone can edit: sums that do not fit are refused, never a crash.
+            func plus(_ sum: inout Int, _ value: Int, _ field: String) throws(UsageError) {
+                let (total, overflow) = sum.addingReportingOverflow(value)
+                guard !overflow else { throw UsageError("\(shard.path): \(field): \(value) is too large to add up") }
+                sum = total
             }
-            plan.totals.selected += t.selected
-            plan.totals.written += t.written
-            plan.totals.rejected += t.rejected
-            plan.totals.duplicates += t.duplicates
-            plan.totals.possiblyDelivered += totals.possiblyDelivered
-            plan.totals.items += t.items
-            plan.totals.bytes += t.bytes
+            var accounted = 0
+            try plus(&accounted, t.written, "totals.written")
+            try plus(&accounted, t.rejected, "totals.rejected")
+            try plus(&accounted, t.duplicates, "totals.duplicates")
+            guard t.selected == accounted else {
+                throw UsageError("\(shard.path): totals: selected (\(t.selected)) is not written + rejected + duplicates (\(accounted))")
+            }
+            try plus(&plan.totals.selected, t.selected, "totals.selected")
+            try plus(&plan.totals.written, t.written, "totals.written")
+            try plus(&plan.totals.rejected, t.rejected, "totals.rejected")
+            try plus(&plan.totals.duplicates, t.duplicates, "totals.duplicates")
+            try plus(&plan.totals.possiblyDelivered, totals.possiblyDelivered, "totals.possiblyDelivered")
+            try plus(&plan.totals.items, t.items, "totals.items")
+            try plus(&plan.totals.bytes, t.bytes, "totals.bytes")
             for file in shard.document.files {
-                guard !file.name.contains("/"), !file.name.hasPrefix(".") else {
+                guard !file.name.isEmpty, !file.name.contains("/"), !file.name.hasPrefix(".") else {
                     throw UsageError("\(shard.path): '\(TerminalText.escape(file.name))' is not a file name beside the manifest")
+                }
+                guard file.sha256.utf8.count == 64, file.sha256.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
+                      file.records >= 0, file.items >= 0, file.bytes >= 0 else {
+                    throw UsageError("\(shard.path): '\(TerminalText.escape(file.name))': its sha256 is not 64 hexadecimal digits, or a count is negative")
                 }
                 let onDisk = (Self.folder(of: shard.path) as NSString).appendingPathComponent(file.name)
                 let size = (try? FileManager.default.attributesOfItem(atPath: onDisk)[.size] as? Int) ?? nil
                 if size != file.bytes { absent.append(onDisk) }
                 plan.files.append(BackfillFile(name: shard.folder + "/" + file.name, records: file.records, items: file.items, bytes: file.bytes, sha256: file.sha256))
             }
-            plan.rejectCounts.merge(shard.document.rejects?.byReason ?? [:], uniquingKeysWith: +)
+            for (reason, count) in shard.document.rejects?.byReason ?? [:] {
+                guard count >= 0 else { throw UsageError("\(shard.path): rejects.byReason: \(count) is negative") }
+                var sum = plan.rejectCounts[reason] ?? 0
+                try plus(&sum, count, "rejects.byReason")
+                plan.rejectCounts[reason] = sum
+            }
             parts += (i == 0 ? "\n" : ",\n") + "    {\"directory\": \(JSONOutput.quote(shard.folder)), \"value\": \"\(shard.info.index)/\(shard.info.count)\", "
                 + "\"files\": \(shard.document.files.count), \"totals\": \(BackfillPlan(target: plan.target, options: [], totals: totals).totalsJSON)}"
         }

@@ -77,7 +77,15 @@ public struct InputRun {
     public func listing() throws(UsageError) -> InputListing {
         let window = options.filter.since == nil && options.filter.until == nil
             ? nil : TimeWindow(since: options.filter.since, until: options.filter.until)
-        let listing = InputSources.list(try resolvedPaths(), remote: options.remoteSources, window: window)
+        let paths = try resolvedPaths()
+        if options.shard != nil {
+            // Refused before listing: listing a queue already receives its messages.
+            let sources = options.remoteSources()
+            for path in paths where path == "-" || sources.contains(where: { $0.claims(path) && !$0.canBeSharded }) {
+                throw UsageError("--shard splits files and objects by size; \(path == "-" ? "standard input" : TerminalText.escape(path)) is a stream (or a queue) and cannot be shared out")
+            }
+        }
+        let listing = InputSources.list(paths, remote: options.remoteSources, window: window)
         guard let shard = options.shard else { return listing }
         if let stream = listing.units.first(where: \.isStream) {
             throw UsageError("--shard splits files and objects by size; \(stream.name == "-" ? "standard input" : TerminalText.escape(stream.name)) is a stream (or a queue) and cannot be shared out")

@@ -26,7 +26,7 @@ struct OrderedTally {
                 diagnostics.report(.note(.skippedInput, at: location, problem.reason))
             } else {
                 diagnostics.report(.error(.unreadableInput, at: location, problem.reason))
-                outcome.inputErrors += 1
+                if problem.counted { outcome.inputErrors += 1 }
             }
         }
     }

@@ -32,6 +32,12 @@ public struct InputUnit: Sendable {
 public protocol InputOrigin: Sendable {
     var identity: InputIdentity { get }
     func open(counting progress: ProgressCounters?) throws(InputError) -> OpenedInput
+    /// The unit was listed but goes to another shard (`--shard`): a source that fetches ahead must not fetch it.
+    func leftToAnotherShard()
+}
+
+extension InputOrigin {
+    public func leftToAnotherShard() {}
 }
 
 /// Which thing a unit is, within its kind of source: a file's device and inode, an object's bucket and key.
@@ -67,6 +73,9 @@ public struct InputProblem: Sendable, Equatable, CustomStringConvertible {
     public var path: String
     public var reason: String
     public var isNote: Bool = false
+    /// False in shards but the first (`--shard`): the problem is reported and fails the run, but counted in
+    /// `inputErrors` by shard 0 only, so that the shards' summaries add up to one run's.
+    public var counted = true
     public var description: String { "\(path): \(reason)" }
 
     public init(path: String, reason: String, isNote: Bool = false) {
@@ -104,6 +113,13 @@ public protocol InputSource {
     func claims(_ argument: String) -> Bool
     /// Appends the units `argument` names, in reading order, and its problems.
     mutating func list(_ argument: String, into listing: inout InputListing)
+    /// False for a source whose listing already consumes what it lists (a queue: listing receives every
+    /// message), so that N shards cannot each list it.
+    var canBeSharded: Bool { get }
+}
+
+extension InputSource {
+    public var canBeSharded: Bool { true }
 }
 
 /// Makes the sources a run reads from, ahead of local paths: the executable adds `s3://` (the layer that

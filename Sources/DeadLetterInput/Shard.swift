@@ -64,8 +64,8 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
             throw UsageError("--shard auto: none of \(indexVariables.map(\.name).joined(separator: ", ")) is set; give --shard I/N")
         }
         let value = environment[name]!
-        guard let raw = Int(value) else {
-            throw UsageError("--shard auto: \(name) is '\(TerminalText.escape(value))', not a number")
+        guard let raw = Int(value), raw >= first else {
+            throw UsageError("--shard auto: \(name) is '\(TerminalText.escape(value))', not a task number (from \(first))")
         }
         let countSource = countVariables.first { environment[$0] != nil }
         guard let count = givenCount ?? countSource.flatMap({ Int(environment[$0]!) }) else {
@@ -135,6 +135,11 @@ public struct ShardMark: Sendable, Equatable {
         self.positions = positions
     }
 
+    /// What `fingerprint` makes: 16 lowercase hexadecimal digits. Read back from a file anyone can edit.
+    public static func isFingerprint(_ text: String) -> Bool {
+        text.utf8.count == 16 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
     /// FNV-1a (64 bits) over each unit's name, a 0 byte, its size and a 0 byte: not a defence against
     /// anyone, only a check that N processes listed the same thing, so a small hash written here does.
     static func fingerprint(_ units: [InputUnit]) -> String {
@@ -155,19 +160,30 @@ public struct ShardMark: Sendable, Equatable {
 }
 
 extension InputListing {
-    /// This shard's units, in listing order. Problems (arguments that named nothing readable) stay with
-    /// shard 0 only, so that the shards' summaries merge into one run's.
+    /// This shard's units, in listing order. Notes stay with shard 0; problems (arguments that named
+    /// nothing readable) go to every shard and are counted by shard 0 only, so that the shards' summaries
+    /// merge into one run's.
     public func only(_ shard: Shard) -> InputListing {
         var kept = InputListing()
         let shardOf = Shard.assignment(units, count: shard.count)
         var positions: [String: Int] = [:]
         var bytes: Int64 = 0
-        for (position, unit) in units.enumerated() where shardOf[position] == shard.index {
+        for (position, unit) in units.enumerated() {
+            guard shardOf[position] == shard.index else {
+                unit.origin.leftToAnotherShard()
+                continue
+            }
             kept.units.append(unit)
             positions[unit.name] = position
             bytes += unit.size ?? 0
         }
-        if shard.index == 0 { kept.problems = problems }
+        // Every shard reports what could not be listed and fails for it (a listing error in one shard alone,
+        // a throttled page, makes that shard's split differ, and its engine must retry it); shard 0 counts it.
+        kept.problems = shard.index == 0 ? problems : problems.filter { !$0.isNote }.map { problem in
+            var problem = problem
+            problem.counted = false
+            return problem
+        }
         kept.shard = ShardMark(shard: shard, listing: ShardMark.fingerprint(units), units: kept.units.count, bytes: bytes,
                                positions: positions)
         return kept

@@ -58,6 +58,8 @@ public enum SummaryMerge {
         public var sqsInputs: [String]
         /// Listings some of whose shards were not given (also in `summary.missingShards`).
         public var missingShards: [MissingShards] { summary.missingShards }
+        /// How many listings the shards among the inputs split.
+        public var listings = 0
     }
 
     public static func merge(_ inputs: [Input]) throws(UsageError) -> Result {
@@ -95,6 +97,9 @@ public enum SummaryMerge {
             if let info = document.shard {
                 guard info.count >= 1, info.count <= Shard.maxCount, info.index >= 0, info.index < info.count else {
                     throw check.fail("shard", "\(info.index)/\(info.count) is not a shard (0 ≤ index < count ≤ \(Shard.maxCount))")
+                }
+                guard ShardMark.isFingerprint(info.listing) else {
+                    throw check.fail("shard.listing", "not a listing fingerprint (16 hexadecimal digits)")
                 }
                 let group = ShardGroup(listing: info.listing, count: info.count)
                 if let earlier = shardsSeen[group]?[info.index] {
@@ -146,7 +151,8 @@ public enum SummaryMerge {
             let missing = (0..<group.count).filter { seen[$0] == nil }
             return missing.isEmpty ? nil : MissingShards(listing: group.listing, count: group.count, missing: missing)
         }
-        return Result(summary: summary, inexactInputs: inexact, sqsInputs: inputsWithMessages.count > 1 ? inputsWithMessages : [])
+        return Result(summary: summary, inexactInputs: inexact, sqsInputs: inputsWithMessages.count > 1 ? inputsWithMessages : [],
+                      listings: Set(shardsSeen.keys.map(\.listing)).count)
     }
 
     private struct ShardGroup: Hashable {

@@ -48,8 +48,10 @@ import DeadLetterSupport
         ("1/0", [:], "between 1 and 100000"), ("3", [:], "expected I/N"), ("3/", [:], "expected I/N"), ("a/b", [:], "expected I/N"),
         ("1/2/3", [:], "expected I/N"), ("auto", [:], "none of AWS_BATCH_JOB_ARRAY_INDEX, JOB_COMPLETION_INDEX, PARALLEL_SEQ is set"),
         ("auto", ["JOB_COMPLETION_INDEX": "1"], "the shard count is not known"),
-        ("auto/4", ["JOB_COMPLETION_INDEX": "x\u{1b}[31m"], "JOB_COMPLETION_INDEX is 'x\\x1B[31m', not a number"),
-        ("auto/4", ["PARALLEL_SEQ": "0"], "shards are numbered from 0 to 3"),
+        ("auto/4", ["JOB_COMPLETION_INDEX": "x\u{1b}[31m"], "JOB_COMPLETION_INDEX is 'x\\x1B[31m', not a task number (from 0)"),
+        ("auto/4", ["PARALLEL_SEQ": "0"], "PARALLEL_SEQ is '0', not a task number (from 1)"),
+        ("auto/4", ["PARALLEL_SEQ": "-9223372036854775808"], "not a task number (from 1)"),
+        ("auto/4", ["AWS_BATCH_JOB_ARRAY_INDEX": "4"], "shards are numbered from 0 to 3"),
     ] as [(String, [String: String], String)])
     func aWrongShardIsAUsageErrorThatSaysWhy(text: String, environment: [String: String], message: String) {
         do {
@@ -105,11 +107,14 @@ import DeadLetterSupport
         #expect(Double(byCount.max()!) > Double(shares.max()!))
     }
 
-    @Test func problemsStayWithShardZeroAndTheListingIsFingerprinted() {
+    @Test func problemsGoToEveryShardCountedByShardZeroAndTheListingIsFingerprinted() {
         var listing = Self.listing([5, 6, 7])
-        listing.problems = [InputProblem(path: "missing/", reason: "no such file or directory")]
-        #expect(listing.only(try! Shard(index: 0, count: 2)).problems.count == 1)
-        #expect(listing.only(try! Shard(index: 1, count: 2)).problems.isEmpty)
+        listing.problems = [InputProblem(path: "missing/", reason: "no such file or directory"),
+                            InputProblem(path: "empty", reason: "empty file", isNote: true)]
+        let first = listing.only(try! Shard(index: 0, count: 2)).problems
+        #expect(first.count == 2 && first.allSatisfy(\.counted))
+        let second = listing.only(try! Shard(index: 1, count: 2)).problems
+        #expect(second.count == 1 && second[0].path == "missing/" && !second[0].counted)
         let a = listing.only(try! Shard(index: 0, count: 2)).shard!.listing
         #expect(a == listing.only(try! Shard(index: 1, count: 2)).shard!.listing)
         #expect(a != Self.listing([5, 6, 8]).only(try! Shard(index: 0, count: 2)).shard!.listing)
@@ -151,6 +156,84 @@ import DeadLetterSupport
         let run = try CLI.run(["summarize", "--shard", "0/2", "-"], stdin: Data("{}\n".utf8))
         #expect(run.status == 64)
         #expect(run.stderr.contains("standard input is a stream (or a queue) and cannot be shared out"))
+    }
+
+    /// Listing a queue receives every message: refused before anything is asked of SQS (the endpoint here
+    /// is a port nothing listens on, so a request would show as a connection error, not a usage error).
+    @Test func aQueueIsRefusedBeforeItIsRead() throws {
+        let env = ["AWS_ACCESS_KEY_ID": "AKIDSHARD", "AWS_SECRET_ACCESS_KEY": "shard-secret", "AWS_REGION": "us-east-1",
+                   "AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:9"]
+        for queue in ["sqs://orders-dlq", "https://sqs.us-east-1.amazonaws.com/123456789012/orders-dlq"] {
+            let run = try CLI.run(["summarize", "--shard", "1/2", queue], environment: env)
+            #expect(run.status == 64, "\(run.stderr)")
+            #expect(run.stderr.contains("\(queue) is a stream (or a queue) and cannot be shared out"), "\(run.stderr)")
+        }
+        let redshift = try CLI.run(["backfill", "samples/firehose/", "--target", "redshift", "--shard", "0/2", "--out", "/nonexistent/never"])
+        #expect(redshift.status == 64 && redshift.stderr.contains("--shard does not apply to --target redshift"), "\(redshift.stderr)")
+    }
+
+    /// An argument that names nothing fails every shard (each reports it; the batch engine retries a shard
+    /// that failed), and is counted once in the merge, as in the single run.
+    @Test func whatCannotBeListedFailsEveryShardAndIsCountedOnce() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let inputs = ["samples/firehose/", "samples/no-such-folder"]
+        var paths: [String] = []
+        for i in 0..<3 {
+            let run = try CLI.run(["summarize", "--format", "json", "--shard", "\(i)/3", "-q"] + inputs, cwd: CLI.packageRoot)
+            #expect(run.status == 1, "shard \(i): \(run.stderr)")
+            #expect(run.stderr.contains("samples/no-such-folder"))
+            let path = dir.appendingPathComponent("s\(i).json").path
+            try run.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+            paths.append(path)
+        }
+        let single = try CLI.run(["summarize", "--format", "json", "-q"] + inputs, cwd: CLI.packageRoot)
+        let merged = try CLI.run(["merge", "--format", "json"] + paths)
+        #expect(merged.stdout == single.stdout)
+        #expect((try single.json()["totals"] as? [String: Any])?["inputErrors"] as? Int == 1)
+    }
+
+    /// Each object is fetched by the one shard that reads it: the others never start it ahead of their
+    /// reader (the S3 stub counts every GET).
+    @Test func eachObjectIsFetchedByItsShardOnly() throws {
+        let stub = try S3FaultTests.stub([], records: 3000)
+        defer { try? FileManager.default.removeItem(at: stub.root) }
+        let objects = S3FaultTests.objects(stub.corpus)
+        #expect(objects.count > 8)
+        for i in 0..<3 {
+            let run = try CLI.run(["summarize", "--shard", "\(i)/3", "--format", "json", "-q", "s3://faults/"], environment: stub.environment)
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        let gets = (try stub.stats()["log"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "get" }
+        var perKey: [String: Int] = [:]
+        for get in gets { perKey[get["key"] as? String ?? "", default: 0] += 1 }
+        #expect(perKey.count == objects.count && perKey.values.allSatisfy { $0 == 1 }, "\(perKey.filter { $0.value != 1 })")
+    }
+
+    /// Manifests are files anyone can edit: numbers past Int, a bad hash or listing are refused with the
+    /// file and field named, never a crash or a broken manifest.
+    @Test func editedManifestsAreRefusedNotTrusted() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let firehose = CLI.packageRoot.appendingPathComponent("samples/firehose").path + "/"
+        for i in 0..<2 {
+            #expect(try CLI.run(["backfill", firehose, "--target", "raw", "--shard", "\(i)/2", "--out", root.appendingPathComponent("shard-\(i)").path, "-q"]).status == 0)
+        }
+        let manifest = root.appendingPathComponent("shard-1/manifest.json")
+        let original = try String(contentsOf: manifest, encoding: .utf8)
+        let edits: [(String, String, String)] = [
+            (#""written": "#, #""written": 9223372036854775807, "x": "#, "too large to add up"),
+            (#""sha256": ""#, #""sha256": "\u001b[31m"#, "sha256 is not 64 hexadecimal digits"),
+            (#""listing": ""#, #""listing": "\u001b]0;x"#, "not a listing fingerprint"),
+            (#""byReason": {"#, #""byReason": {"x": -5, "#, "is negative"),
+        ]
+        for (find, replace, message) in edits {
+            try original.replacingOccurrences(of: find, with: replace).write(to: manifest, atomically: true, encoding: .utf8)
+            let run = try CLI.run(["merge", root.appendingPathComponent("shard-0").path, root.appendingPathComponent("shard-1").path])
+            #expect(run.status == 64, "\(replace): \(run.stderr)")
+            #expect(run.stderr.contains(message), "\(run.stderr)")
+            #expect(!run.stderr.contains("\u{1b}") && run.stdout.isEmpty)
+        }
     }
 
     // MARK: - Backfill
