@@ -236,6 +236,31 @@ import DeadLetterSupport
         }
     }
 
+    /// `records` of the shards hold every record once: together (sorted, as their order interleaves),
+    /// the single run's lines; and each shard's lines come in the single run's order.
+    @Test func shardRecordsTogetherAreTheSingleRunsRecords() throws {
+        let input = CLI.packageRoot.appendingPathComponent("samples").path + "/"
+        let single = try CLI.run(["records", "-q", input])
+        #expect(single.status == 0)
+        let all = single.stdout.split(separator: "\n").map(String.init)
+        var together: [String] = []
+        for i in 0..<3 {
+            let run = try CLI.run(["records", "--shard", "\(i)/3", "-q", input])
+            #expect(run.status == 0, "\(run.stderr)")
+            let lines = run.stdout.split(separator: "\n").map(String.init)
+            #expect(!lines.isEmpty)
+            // A subsequence of the single run: the shard reads its files in listing order.
+            var rest = all[...]
+            for line in lines {
+                guard let at = rest.firstIndex(of: line) else { Issue.record("shard \(i): a line out of order or not in the single run"); break }
+                rest = rest[(at + 1)...]
+            }
+            together += lines
+        }
+        #expect(together.sorted() == all.sorted())
+        #expect(all.count > 50)
+    }
+
     // MARK: - Backfill
 
     /// Each shard's files carry the shard in their names, so all of them fit in one folder; `merge` of the
