@@ -10,13 +10,12 @@ import Foundation
 /// shard's files, each with its own journal, and the totals are the sums of the shards'.
 public enum ShardManifestMerge {
     struct Document: Decodable {
-        struct ShardInfo: Decodable { var index: Int, count: Int, listing: String }
         struct File: Decodable { var name: String, records: Int, items: Int, bytes: Int, sha256: String }
         struct Totals: Decodable { var selected: Int, written: Int, rejected: Int, duplicates: Int, possiblyDelivered: Int?, items: Int, bytes: Int }
         struct Rejects: Decodable { var file: String?, byReason: [String: Int]? }
         var schema: String
         var target: String
-        var shard: ShardInfo?
+        var shard: ShardRecord?
         var splitBy: String?
         var totals: Totals
         var files: [File]
@@ -43,9 +42,10 @@ public enum ShardManifestMerge {
     public static func merge(_ inputs: [(path: String, bytes: [UInt8])]) throws(UsageError) -> Result {
         guard !inputs.isEmpty else { throw UsageError("merge needs at least one manifest") }
         struct Shard {
-            var path: String, folder: String, document: Document, info: Document.ShardInfo, options: String
+            var path: String, folder: String, document: Document, info: ShardRecord, options: String
         }
         var shards: [Shard] = []
+        var pathOfShard: [Int: String] = [:]
         var top: String?
         for input in inputs {
             let document: Document
@@ -58,12 +58,7 @@ public enum ShardManifestMerge {
             guard document.splitBy == nil else {
                 throw UsageError("\(input.path): this shard's output is split by \(document.splitBy!) into parts of its own; send each shard's output as it is (deadletter send \(Self.folder(of: input.path)))")
             }
-            guard info.count >= 1, info.count <= DeadLetterInput.Shard.maxCount, info.index >= 0, info.index < info.count else {
-                throw UsageError("\(input.path): shard: \(info.index)/\(info.count) is not a shard")
-            }
-            guard ShardMark.isFingerprint(info.listing) else {
-                throw UsageError("\(input.path): shard.listing: not a listing fingerprint (16 hexadecimal digits)")
-            }
+            if let problem = info.problem { throw UsageError("\(input.path): \(problem.field): \(problem.reason)") }
             let here = Self.folder(of: input.path)
             let parent = (here as NSString).deletingLastPathComponent
             let name = (here as NSString).lastPathComponent
@@ -87,8 +82,8 @@ public enum ShardManifestMerge {
                     throw UsageError("\(input.path) was made with options \(options), \(earlier.path) with \(earlier.options): the shards of one backfill share its options")
                 }
             }
-            if let twin = shards.first(where: { $0.info.index == info.index }) {
-                throw UsageError("\(input.path) and \(twin.path) are both shard \(info.index)/\(info.count): merging both would send its records twice")
+            if let twin = pathOfShard.updateValue(input.path, forKey: info.index) {
+                throw UsageError("\(input.path) and \(twin) are both shard \(info.index)/\(info.count): merging both would send its records twice")
             }
             shards.append(Shard(path: input.path, folder: name, document: document, info: info, options: options))
         }
@@ -185,8 +180,7 @@ public enum ShardManifestMerge {
             diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: file), "listed in its shard's manifest.json but not there at that size: copy the shard's whole output"))
         }
         if let gap = result.missing {
-            diagnostics.report(.error(.missingShards, "listing \(gap.listing): \(gap.missing.count) of its \(gap.count) shards not given (missing: \(Self.list(gap.missing))): "
-                + "the merged manifest holds only the others' records"))
+            diagnostics.report(.error(.missingShards, "\(gap): the merged manifest holds only the others' records"))
         }
         diagnostics.report(.note(.backfillOutput, "this manifest describes \(result.folder): save it as \((result.folder as NSString).appendingPathComponent("manifest.json")), then `deadletter send \(ShellQuote.word(result.folder))` sends every shard's files"))
         BufferedOutput.writing(to: output) { output in
@@ -194,12 +188,6 @@ public enum ShardManifestMerge {
             output.flush()
         }
         return diagnostics.exitStatus
-    }
-
-    static func list(_ numbers: [Int]) -> String {
-        numbers.count > 12
-            ? numbers.prefix(12).map(String.init).joined(separator: ", ") + " and \(numbers.count - 12) more"
-            : numbers.map(String.init).joined(separator: ", ")
     }
 
     /// The folder a manifest is in, as a path (`.` for a bare name).

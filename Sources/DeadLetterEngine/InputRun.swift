@@ -82,15 +82,17 @@ public struct InputRun {
             // Refused before listing: listing a queue already receives its messages.
             let sources = options.remoteSources()
             for path in paths where path == "-" || sources.contains(where: { $0.claims(path) && !$0.canBeSharded }) {
-                throw UsageError("--shard splits files and objects by size; \(path == "-" ? "standard input" : TerminalText.escape(path)) is a stream (or a queue) and cannot be shared out")
+                throw Self.cannotShare(path)
             }
         }
         let listing = InputSources.list(paths, remote: options.remoteSources, window: window)
         guard let shard = options.shard else { return listing }
-        if let stream = listing.units.first(where: \.isStream) {
-            throw UsageError("--shard splits files and objects by size; \(stream.name == "-" ? "standard input" : TerminalText.escape(stream.name)) is a stream (or a queue) and cannot be shared out")
-        }
+        if let stream = listing.units.first(where: \.isStream) { throw Self.cannotShare(stream.name) }
         return listing.only(shard)
+    }
+
+    static func cannotShare(_ name: String) -> UsageError {
+        UsageError("--shard splits files and objects by size; \(name == "-" ? "standard input" : TerminalText.escape(name)) is a stream (or a queue) and cannot be shared out")
     }
 
     static func conflictMessage(id: String, earlier: String) -> String {

@@ -38,14 +38,10 @@ public enum MergeJob {
             diagnostics.report(.warning(.inexactMerge, "\(result.sqsInputs.joined(separator: ", ")) hold SQS messages; summaries carry no message ids, so a message in two of them is counted twice (summarize the dumps together to count repeats once)"))
         }
         result.summary.inexact = !result.inexactInputs.isEmpty || !result.sqsInputs.isEmpty
+        let hint = result.missingShards.count > 1 || result.listings > 1
+            ? " (shards of one run that listed different objects have different listings: give every shard the same --until)" : ""
         for gap in result.missingShards {
-            let list = gap.missing.count > 12
-                ? gap.missing.prefix(12).map(String.init).joined(separator: ", ") + " and \(gap.missing.count - 12) more"
-                : gap.missing.map(String.init).joined(separator: ", ")
-            let hint = result.missingShards.count > 1 || result.listings > 1
-                ? " (shards of one run that listed different objects have different listings: give every shard the same --until)" : ""
-            diagnostics.report(.error(.missingShards, "listing \(gap.listing): \(gap.missing.count) of its \(gap.count) shards not given (missing: \(list)): "
-                + "the merge covers only the others' inputs" + hint))
+            diagnostics.report(.error(.missingShards, "\(gap): the merge covers only the others' inputs" + hint))
         }
         BufferedOutput.writing(to: output) { output in
             SummarizeJob.write(result.summary, format: options.format, wide: options.wide, width: options.width, color: options.color,

@@ -136,7 +136,7 @@ public struct ShardMark: Sendable, Equatable {
     }
 
     /// What `fingerprint` makes: 16 lowercase hexadecimal digits. Read back from a file anyone can edit.
-    public static func isFingerprint(_ text: String) -> Bool {
+    static func isFingerprint(_ text: String) -> Bool {
         text.utf8.count == 16 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
@@ -156,6 +156,23 @@ public struct ShardMark: Sendable, Equatable {
         }
         let hex = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// The `shard` member of a summary or a backfill manifest, as read back by `merge`.
+public struct ShardRecord: Decodable, Sendable {
+    public var index: Int
+    public var count: Int
+    public var listing: String
+
+    /// What is wrong with it, as the field and the reason, or nil. The file is anyone's to edit, so the
+    /// bounds are the flag's and the listing must be a fingerprint.
+    public var problem: (field: String, reason: String)? {
+        guard count >= 1, count <= Shard.maxCount, index >= 0, index < count else {
+            return ("shard", "\(index)/\(count) is not a shard (0 ≤ index < count ≤ \(Shard.maxCount))")
+        }
+        guard ShardMark.isFingerprint(listing) else { return ("shard.listing", "not a listing fingerprint (16 hexadecimal digits)") }
+        return nil
     }
 }
 

@@ -200,7 +200,7 @@ public enum SummaryOrder: String, CaseIterable, Sendable {
 }
 
 /// Shards of one listing that a merge did not have: the merged summary covers only part of it.
-public struct MissingShards: Sendable, Equatable {
+public struct MissingShards: Sendable, Equatable, CustomStringConvertible {
     public var listing: String
     public var count: Int
     public var missing: [Int]
@@ -209,5 +209,11 @@ public struct MissingShards: Sendable, Equatable {
         self.listing = listing
         self.count = count
         self.missing = missing
+    }
+
+    /// `listing L: 2 of its 8 shards not given (missing: 3, 5)`, at most 12 of them named.
+    public var description: String {
+        let named = missing.prefix(12).map(String.init).joined(separator: ", ") + (missing.count > 12 ? " and \(missing.count - 12) more" : "")
+        return "listing \(listing): \(missing.count) of its \(count) shards not given (missing: \(named))"
     }
 }

@@ -29,7 +29,6 @@ public enum SummaryMerge {
             var logEvents: Int?
         }
         struct Sample: Decodable { var file: String, line: Int, reason: String, trailing: Bool?, unit: Int? }
-        struct ShardInfo: Decodable { var index: Int, count: Int, listing: String }
         var schema: String
         var groupBy: [String]
         var totals: Totals
@@ -37,7 +36,7 @@ public enum SummaryMerge {
         var malformedSamples: [Sample]?
         var top: Int?
         var exactlyMergeable: Bool?
-        var shard: ShardInfo?
+        var shard: ShardRecord?
     }
 
     public struct Input: Sendable {
@@ -95,12 +94,7 @@ public enum SummaryMerge {
             }
             let check = Check(file: input.name)
             if let info = document.shard {
-                guard info.count >= 1, info.count <= Shard.maxCount, info.index >= 0, info.index < info.count else {
-                    throw check.fail("shard", "\(info.index)/\(info.count) is not a shard (0 ≤ index < count ≤ \(Shard.maxCount))")
-                }
-                guard ShardMark.isFingerprint(info.listing) else {
-                    throw check.fail("shard.listing", "not a listing fingerprint (16 hexadecimal digits)")
-                }
+                if let problem = info.problem { throw check.fail(problem.field, problem.reason) }
                 let group = ShardGroup(listing: info.listing, count: info.count)
                 if let earlier = shardsSeen[group]?[info.index] {
                     throw UsageError("\(input.name) and \(earlier) are both shard \(info.index)/\(info.count) of listing \(info.listing): merging both would count its records twice")
