@@ -38,6 +38,9 @@ public struct BackfillEngine {
     private var seen = Set<[UInt8]>()
     /// The current batch's file hash, when its header is known before the items.
     private var running: FileDigest?
+    /// Each written record's key and place, for `merge --dedupe` across shards: a shard cannot see the
+    /// other shards' records, so repeats between them are found afterwards.
+    private let logsWrittenRecords: Bool
 
     /// `shard`: the shard of the input this backfill reads (`--shard`), named in its files and manifest.
     public init(target: any BackfillTarget, limits: BatchLimits, dedupe: Bool, sink: (any BatchSink)?, shard: ShardMark? = nil) {
@@ -52,6 +55,8 @@ public struct BackfillEngine {
         collector = target.makeCollector()
         plan = BackfillPlan(target: target.name, options: [])
         plan.shard = shard
+        logsWrittenRecords = dedupe && shard != nil && sink != nil
+        if logsWrittenRecords { plan.writtenRecordLog = WrittenRecord.fileName }
     }
 
     public var limits: BatchLimits { batcher.limits }
@@ -84,14 +89,26 @@ public struct BackfillEngine {
             if closesBatch { try flush() }
         }
         if batcher.batch.isEmpty, let header = packaging.fixedHeader { running = FileDigest(header: header) }
+        let start = batcher.batch.isEmpty ? 0 : batcher.batch.body.count + packaging.separator.count
         batcher.append(items, cost: cost, origin: record.identity)
         running?.advance(over: batcher.batch.body)
+        if logsWrittenRecords, !items.isEmpty { try logWritten(record, items: items, start: start) }
         plan.totals.written += 1
         plan.mix.kinds.insert(record.identity.kind.rawValue)
         if let stream = record.sourceStream { plan.mix.streams.insert(stream) }
         if record.mappingError { plan.mix.mappingErrors += 1 }
         // Splunk may have indexed these despite the timeout: re-sending can duplicate them.
         if record.identity.errorCode == "Splunk.AckTimeout" { plan.totals.possiblyDelivered += 1 }
+    }
+
+    private func logWritten(_ record: PreparedRecord, items: [BackfillItem], start: Int) throws(BackfillFailure) {
+        let written = WrittenRecord(
+            file: packaging.fileName(number: plan.files.count + 1), start: start, end: batcher.batch.body.count, items: items.count,
+            // A unit missing from the positions would be a bug; it then sorts last, and is still found as a repeat.
+            unit: plan.shard?.positions[record.identity.file.path] ?? Int.max,
+            arrival: items.compactMap(\.arrival).max(), possiblyDelivered: record.identity.errorCode == "Splunk.AckTimeout",
+            key: record.dedupeKey.flatMap(DedupeKey.init(bytes:)))
+        try sink?.wrote(written)
     }
 
     private mutating func reject(_ record: RecordIdentity, _ rejection: Rejection) throws(BackfillFailure) {

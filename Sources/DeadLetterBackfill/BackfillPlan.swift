@@ -11,6 +11,9 @@ public struct BackfillPlan: Sendable, Equatable {
     public var rejectCounts: [String: Int] = [:]
     /// The shard of the input read (`--shard`): in the manifest, for `merge` to put the shards together.
     public var shard: ShardMark?
+    /// The file beside the manifest that lists each written record's de-duplication key and place
+    /// (`backfill --shard --dedupe`), for `merge --dedupe`.
+    public var writtenRecordLog: String?
     /// What the written records are a mix of: for the warnings, not the manifest.
     public var mix = Mix()
 
@@ -35,6 +38,7 @@ public struct BackfillPlan: Sendable, Equatable {
         out += "  \(Self.schemaMember),\n"
         out += "  \"target\": \(JSONOutput.quote(target)),\n"
         if let shard { out += "  \"shard\": \(Self.shardJSON(shard)),\n" }
+        if let writtenRecordLog { out += "  \"dedupeKeys\": \(JSONOutput.quote(writtenRecordLog)),\n" }
         out += "  \"options\": {" + options.map { "\(JSONOutput.quote($0.key)): \($0.json)" }.joined(separator: ", ") + "},\n"
         out += "  \"totals\": \(totalsJSON),\n"
         out += "  \"files\": \(filesJSON),\n"

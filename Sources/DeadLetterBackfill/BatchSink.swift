@@ -14,6 +14,12 @@ public protocol BatchSink: AnyObject {
     func receiveExtraFile(name: String, bytes: [UInt8]) throws(BackfillFailure)
     /// The end of the run, with the plan as it was carried out.
     func finish(_ plan: BackfillPlan) throws(BackfillFailure)
+    /// A record written into the batch being filled (only when the plan keeps a `writtenRecordLog`).
+    func wrote(_ record: WrittenRecord) throws(BackfillFailure)
+}
+
+extension BatchSink {
+    public func wrote(_ record: WrittenRecord) throws(BackfillFailure) {}
 }
 
 /// Why a backfill could not be written.
@@ -52,6 +58,8 @@ public final class DirectorySink: BatchSink {
     /// Opened at the first reject (or at the end, empty): a split backfill has a sink per part, and an open
     /// file each would run into the process's limit.
     private var rejects: OutputDirectory.Appender?
+    /// `dedupe-keys.ndjson`, opened at the first record written.
+    private var writtenRecords: OutputDirectory.Appender?
     /// A file is written whole; its items' origins are not reported.
     public var batchDetail: BatchDetail { .counts }
 
@@ -88,6 +96,11 @@ public final class DirectorySink: BatchSink {
         return line
     }
 
+    public func wrote(_ record: WrittenRecord) throws(BackfillFailure) {
+        if writtenRecords == nil { writtenRecords = try directory.appender(name: WrittenRecord.fileName) }
+        try writtenRecords?.append(record.line.utf8)
+    }
+
     public func receiveExtraFile(name: String, bytes: [UInt8]) throws(BackfillFailure) {
         try directory.write(name: name, bytes: bytes)
     }
@@ -95,6 +108,10 @@ public final class DirectorySink: BatchSink {
     public func finish(_ plan: BackfillPlan) throws(BackfillFailure) {
         if rejects == nil { rejects = try directory.appender(name: "rejects.ndjson") }
         try rejects?.finish()
+        if let log = plan.writtenRecordLog {
+            if writtenRecords == nil { writtenRecords = try directory.appender(name: log) }
+            try writtenRecords?.finish()
+        }
         try directory.write(name: "manifest.json", bytes: Array(plan.manifest().utf8))
     }
 }

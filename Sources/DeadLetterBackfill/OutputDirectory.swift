@@ -1,3 +1,4 @@
+import DeadLetterInput
 import DeadLetterSupport
 #if canImport(Glibc)
 import Glibc
@@ -174,6 +175,18 @@ public final class OutputDirectory: OutputFiles, @unchecked Sendable {
             try buffer.withUnsafeBufferPointer { b throws(Failure) in try write(b) }
             buffer.removeAll(keepingCapacity: true)
         }
+    }
+
+    /// Puts an existing file into the output under `name`, unchanged: a hard link where the file system
+    /// allows one (the staging directory is beside the file's folder, so usually on its file system), else a copy.
+    public func link(name: String, from path: String) throws(Failure) {
+        precondition(!name.contains("/"), "one plain name, never a path")
+        if linkat(AT_FDCWD, path, stagingFD, name, 0) == 0 { return }
+        let bytes: [UInt8]
+        do { bytes = try FileContents.read(path) } catch { throw .io("cannot copy '\(path)': \(error.reason)") }
+        let directory = stagingFD
+        let copy = try Appender(name: name, shown: join(staging, name)) { flags in openat(directory, name, flags, 0o644) }
+        try bytes.withUnsafeBufferPointer { b throws(Failure) in try copy.writeWhole([b]) }
     }
 
     public func appender(name: String) throws(Failure) -> Appender {

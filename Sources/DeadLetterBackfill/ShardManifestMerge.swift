@@ -17,6 +17,8 @@ public enum ShardManifestMerge {
         var target: String
         var shard: ShardRecord?
         var splitBy: String?
+        /// The shard's key log (`backfill --shard --dedupe`), for `merge --dedupe`.
+        var dedupeKeys: String?
         var totals: Totals
         var files: [File]
         var rejects: Rejects?
@@ -164,7 +166,8 @@ public enum ShardManifestMerge {
     }
 
     /// `deadletter merge` given manifests (or the shards' output folders): the merged manifest on stdout.
-    public static func run(_ paths: [String], output: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
+    /// `dedupe`: first drop the records written by more than one shard (`ShardDedupe`), rewriting the shards.
+    public static func run(_ paths: [String], dedupe: Bool = false, output: any TextSink, diagnostics: Diagnostics) throws(UsageError) -> ExitStatus {
         var inputs: [(path: String, bytes: [UInt8])] = []
         for argument in paths {
             var isFolder: ObjCBool = false
@@ -175,7 +178,30 @@ public enum ShardManifestMerge {
             }
         }
         if inputs.isEmpty { return diagnostics.exitStatus }
-        let result = try merge(inputs)
+        var result = try merge(inputs)
+        if dedupe {
+            guard diagnostics.exitStatus == .success, result.absentFiles.isEmpty else {
+                for file in result.absentFiles {
+                    diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: file), "listed in its shard's manifest.json but not there at that size: copy the shard's whole output"))
+                }
+                diagnostics.report(.error(.backfillOutput, "--dedupe rewrites the shards' files, so it needs every given shard whole: nothing was changed"))
+                return diagnostics.exitStatus
+            }
+            let outcome: ShardDedupe.Outcome
+            do {
+                outcome = try ShardDedupe.run(inputs.map(\.path)) { diagnostics.report(.note(.backfillOutput, $0)) }
+            } catch {
+                if case .usage(let message) = error { throw UsageError(message) }
+                diagnostics.report(.error(.backfillOutput, "\(error)"))
+                return diagnostics.exitStatus
+            }
+            diagnostics.report(.note(.backfillOutput, outcome.droppedRecords == 0
+                ? "--dedupe: no record was written by more than one shard; nothing was changed"
+                : "--dedupe: dropped \(outcome.droppedRecords) records (\(outcome.droppedItems) items) written by more than one shard, keeping the first in listing order: "
+                    + "\(outcome.rewrittenFiles) files rewritten and \(outcome.removedFiles) removed in \(outcome.changedShards.joined(separator: ", "))"))
+            inputs = inputs.map { input in (input.path, (try? FileContents.read(input.path)) ?? input.bytes) }
+            result = try merge(inputs)
+        }
         for file in result.absentFiles {
             diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: file), "listed in its shard's manifest.json but not there at that size: copy the shard's whole output"))
         }
@@ -198,6 +224,32 @@ public enum ShardManifestMerge {
 }
 
 extension ShardManifestMerge.Document {
+    /// The manifest's `options` as members in their order, each value as JSON: a rewritten manifest
+    /// must keep them as they were, since the shards of one backfill are checked to agree on them.
+    static func optionMembers(_ bytes: [UInt8]) -> [BackfillPlan.Option] {
+        var compact: [UInt8] = []
+        var scanner = JSONScanner()
+        var members: [ScannedMember] = []
+        bytes.withUnsafeBufferPointer { buffer in
+            if let text = JSONText.value(at: ["options"], in: buffer, start: JSONText.firstNonWhitespace(buffer) ?? 0, scanner: &scanner, members: &members) {
+                compact = Array(text.utf8)
+            }
+        }
+        guard compact.first == UInt8(ascii: "{") else { return [] }
+        return compact.withUnsafeBufferPointer { buffer -> [BackfillPlan.Option] in
+            members.removeAll()
+            var scanner = JSONScanner()
+            guard case .complete = scanner.scan(buffer.baseAddress!, start: 0, end: buffer.count, atEOF: true, members: &members) else { return [] }
+            return members.map { member in
+                let key = JSONText.string(buffer, member.keyStart, member.keyEnd, escaped: member.keyEscaped)
+                let value = member.valueKind == .string
+                    ? JSONOutput.quote(JSONText.string(buffer, member.valueStart, member.valueEnd, escaped: member.valueEscaped))
+                    : String(decoding: buffer[member.valueStart..<member.valueEnd], as: UTF8.self)
+                return BackfillPlan.Option(key: key, json: value)
+            }
+        }
+    }
+
     /// The manifest's `options`, as compact JSON: the shards of one backfill must agree on them.
     func options(_ bytes: [UInt8]) -> String {
         var scanner = JSONScanner()

@@ -61,11 +61,15 @@ public struct BackfillDirectory: Sendable {
         /// JSON values back to back, `valuesPerItem` to an item (a HEC event; an OpenSearch action and its
         /// document), nothing around them. Values, not lines: a HEC event passed through may span lines.
         case values(perItem: Int)
+        /// Files of a target no API takes (raw lines, Snowflake rows, Redshift's COPY): never split, so that
+        /// `send` says what to do with them instead of failing on a form they were never meant to have.
+        case notSent
 
         public static func of(target: String) -> Layout {
             switch target {
             case "opensearch": return .values(perItem: 2)
             case "splunk-hec": return .values(perItem: 1)
+            case "raw", "snowflake", "redshift": return .notSent
             default: return .envelope
             }
         }
@@ -143,6 +147,8 @@ public struct BackfillDirectory: Sendable {
     static func split(_ bytes: [UInt8], name: String, layout: Layout) throws(Unreadable) -> File {
         let fileName = String(name.split(separator: "/").last ?? "")
         switch layout {
+        case .notSent:
+            return File(name: fileName, header: [], footer: [], separator: [], items: [])
         case .envelope:
             // A header line, items one a line joined by `,\n`, a footer line: the form `backfill` writes JSON files in.
             var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }

@@ -52,7 +52,7 @@ struct Backfill: ParsableCommand {
     @Option(help: ArgumentHelp("Fewer records per file than the service allows (1 to 1000000000).", valueName: "n"))
     var maxRecords: Int?
 
-    @Flag(help: "Drop repeats by the record's natural id (document id, EventId, dataId), else by payload hash.")
+    @Flag(help: "Drop repeats by the record's natural id (document id, EventId, dataId), else by payload hash. With --shard, also keep each written record's key in dedupe-keys.ndjson, so that merge --dedupe drops the repeats across shards.")
     var dedupe = false
 
     @Flag(help: "Print the plan (files, records, bytes, rejects) and write nothing.")

@@ -23,7 +23,8 @@ struct Merge: ParsableCommand {
 
         Given the backfill outputs of one run's shards (folders side by side, or their manifest.json), merge \
         writes one manifest.json over all of them, with totals that add up, for `deadletter send` to deliver \
-        every shard's files.
+        every shard's files. With --dedupe (shards backfilled with --dedupe), it first drops the records more \
+        than one shard wrote, keeping the copy one run over everything keeps, and rewrites those shards.
 
         Examples:
           deadletter summarize bucket/processing-failed --format json > a.json   # one input, on one machine
@@ -33,6 +34,8 @@ struct Merge: ParsableCommand {
           deadletter merge s?.json --format table                                # the same as summarize bucket/
           seq 0 1 | xargs -I{} deadletter backfill bucket/ --target raw --shard {}/2 --out all/shard-{} -q
           deadletter merge all/shard-0 all/shard-1 > all/manifest.json           # one manifest over both shards
+          seq 0 1 | xargs -I{} deadletter backfill bucket/ --target raw --dedupe --shard {}/2 --out dd/shard-{} -q
+          deadletter merge --dedupe dd/shard-0 dd/shard-1 > dd/manifest.json     # repeats across shards dropped too
         """
     )
 
@@ -44,6 +47,9 @@ struct Merge: ParsableCommand {
     var format: SummaryFormat = .json
 
     @OptionGroup var display: SummaryOutputFlags
+
+    @Flag(help: "Backfill outputs of shards made with --dedupe: first drop the records more than one shard wrote (keeping the one a single run keeps), rewriting those shards' files, manifests and key logs.")
+    var dedupe = false
 
     func validate() throws {
         if summaries.isEmpty { throw ValidationError("give at least one summary file") }
@@ -64,7 +70,10 @@ struct Merge: ParsableCommand {
             return (try? FileContents.read(path)).map(ShardManifestMerge.isManifest) ?? false
         }
         try finish { output, diagnostics throws(UsageError) in
-            manifests ? try ShardManifestMerge.run(summaries, output: output, diagnostics: diagnostics)
+            if !manifests && dedupe {
+                throw UsageError("--dedupe is for the backfill outputs of shards (their folders or manifest.json); summaries count repeats, they hold no records to drop")
+            }
+            return manifests ? try ShardManifestMerge.run(summaries, dedupe: dedupe, output: output, diagnostics: diagnostics)
                 : try MergeJob.run(options, output: output, diagnostics: diagnostics)
         }
     }

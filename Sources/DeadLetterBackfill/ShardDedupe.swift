@@ -1,0 +1,274 @@
+import DeadLetterBytes
+import DeadLetterInput
+import DeadLetterSupport
+import Foundation
+
+/// `deadletter merge --dedupe`: drops the records that one run's shards (`backfill --shard I/N --dedupe`)
+/// wrote more than once, each shard having seen only its own units. Of the occurrences of a key, the one a
+/// single `backfill --dedupe` over the whole listing keeps stays: the first by the place of its unit in the
+/// listing (shards read disjoint units, each in listing order). The others are cut out of their files,
+/// which are rewritten (a file left without records is removed) with the shard's manifest and key log,
+/// their records moving from written to duplicates.
+///
+/// Each shard's folder is replaced as one (its new contents staged beside it, then swapped in), so a shard
+/// is always either as it was or wholly de-duplicated; interrupted, the pass is run again and finishes the
+/// rest, since a record kept stays kept.
+public enum ShardDedupe {
+    public struct Outcome: Sendable, Equatable {
+        public var droppedRecords = 0
+        public var droppedItems = 0
+        public var rewrittenFiles = 0
+        public var removedFiles = 0
+        /// The folders of the shards that changed, in shard order.
+        public var changedShards: [String] = []
+    }
+
+    /// Where an occurrence stands in the order one run over everything reads.
+    struct Rank: Comparable {
+        var unit: Int
+        var shard: Int
+        var sequence: Int
+        static func < (a: Rank, b: Rank) -> Bool { (a.unit, a.shard, a.sequence) < (b.unit, b.shard, b.sequence) }
+    }
+
+    /// `manifests`: the shards' `manifest.json`, already checked by `ShardManifestMerge.merge` to be one
+    /// run's, with their files present.
+    public static func run(_ manifests: [String], note: (String) -> Void = { _ in }) throws(BackfillFailure) -> Outcome {
+        var loaded: [Loaded] = []
+        for manifest in manifests { loaded.append(try Loaded(manifest)) }
+        loaded.sort { $0.shardIndex < $1.shardIndex }
+
+        // The first occurrence of every key, over all shards.
+        var first: [DedupeKey: Rank] = [:]
+        for shard in loaded {
+            try shard.forEachRecord { record, rank throws(BackfillFailure) in
+                guard let key = record.key else { return }
+                if let known = first[key], known < rank { return }
+                first[key] = rank
+            }
+        }
+        // Every file to be rewritten is checked before any shard changes: a refusal leaves all as it was.
+        var changing: [Loaded] = []
+        for shard in loaded {
+            var repeats = Set<String>()
+            try shard.forEachRecord { record, rank throws(BackfillFailure) in
+                if let key = record.key, first[key] != rank { repeats.insert(record.file) }
+            }
+            guard !repeats.isEmpty else { continue }
+            for file in shard.document.files where repeats.contains(file.name) { _ = try shard.verifiedBytes(of: file) }
+            changing.append(shard)
+        }
+        var outcome = Outcome()
+        for shard in changing {
+            try shard.rewrite(dropping: { record, rank in record.key.map { first[$0] != rank } ?? false }, outcome: &outcome, note: note)
+            outcome.changedShards.append(shard.folderName)
+        }
+        return outcome
+    }
+
+    /// One shard's manifest, read and checked.
+    struct Loaded {
+        let manifestPath: String
+        let folder: String
+        let folderName: String
+        let shardIndex: Int
+        let bytes: [UInt8]
+        let document: ShardManifestMerge.Document
+        let log: String
+        let packaging: FilePackaging
+
+        init(_ manifest: String) throws(BackfillFailure) {
+            manifestPath = manifest
+            folder = ShardManifestMerge.folder(of: manifest)
+            folderName = (folder as NSString).lastPathComponent
+            do { bytes = try FileContents.read(manifestPath) } catch { throw .io("\(manifestPath): cannot read: \(error.reason)") }
+            do { document = try JSONDecoder().decode(ShardManifestMerge.Document.self, from: Data(bytes)) } catch {
+                throw .usage("\(manifestPath): not a deadletter.backfill/1 manifest that merge can read")
+            }
+            guard let index = document.shard?.index else { throw .usage("\(manifestPath): this backfill was not made with --shard") }
+            shardIndex = index
+            guard document.dedupeKeys == WrittenRecord.fileName else {
+                throw .usage("\(manifestPath): shard \(index) was backfilled without --dedupe, so its records' keys were not kept: "
+                    + "run the shards' backfill again with --dedupe, then merge --dedupe")
+            }
+            log = (folder as NSString).appendingPathComponent(WrittenRecord.fileName)
+            // Files already being delivered must not change under the journal that tracks their items.
+            for sent in ["send-journal.ndjson"] where FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(sent)) {
+                throw .usage("\(folder): its files are being sent (\(sent) is there): repeats can only be dropped before sending")
+            }
+            guard let name = BackfillTargetName(rawValue: document.target), name != .redshift,
+                  let target = try? Self.placeholderSettings.makeTarget(name) else {
+                throw .usage("\(manifestPath): target \(TerminalText.escape(document.target)): merge --dedupe cannot rewrite its files")
+            }
+            // Only the separator, the footer and a header made from the items are taken: a fixed header
+            // (which holds options such as the stream) is copied from the file itself.
+            packaging = target.packaging
+        }
+
+        /// The settings a target needs to exist; the values do not reach any file (see `packaging`).
+        static let placeholderSettings: BackfillTargetSettings = {
+            var settings = BackfillTargetSettings()
+            settings.stream = "-"
+            return settings
+        }()
+
+        /// Every line of the key log, in order, with its rank.
+        func forEachRecord(_ body: (WrittenRecord, Rank) throws(BackfillFailure) -> Void) throws(BackfillFailure) {
+            let source: FileDescriptorSource
+            do { source = try FilePath(log).openForReading() } catch {
+                throw .usage("\(log): cannot read (\(error)): this shard's output is not whole; copy all of it")
+            }
+            let reader = LineReader(source: source, maxLineBytes: 1 << 16)
+            var number = 0
+            while let line = reader.next() {
+                number += 1
+                guard !line.isEmpty else { continue }
+                switch WrittenRecord.parse(line[...]) {
+                case .failure(let problem):
+                    throw .usage("\(log):\(number): \(problem.reason)")
+                case .success(let record):
+                    try body(record, Rank(unit: record.unit, shard: shardIndex, sequence: number))
+                }
+            }
+            if let error = reader.error { throw .io("\(log): cannot read: \(error)") }
+            if reader.truncatedLines > 0 { throw .usage("\(log): a line is too long to be one of its records") }
+        }
+
+        /// Stages the shard without the dropped records and swaps it in for the folder.
+        func rewrite(dropping isDropped: (WrittenRecord, Rank) -> Bool, outcome: inout Outcome, note: (String) -> Void) throws(BackfillFailure) {
+            let output = try OutputDirectory(destination: folder, force: true, note: note)
+            var files = document.files.map { BackfillFile(name: $0.name, records: $0.records, items: $0.items, bytes: $0.bytes, sha256: $0.sha256) }
+            var nextFile = 0
+            var removed = Set<String>()
+            var rewritten = Set<String>()
+            var totals = document.totals
+            var possiblyDelivered = document.totals.possiblyDelivered ?? 0
+            let newLog = try output.appender(name: WrittenRecord.fileName)
+            var group: [(WrittenRecord, Rank)] = []
+
+            func finishGroup() throws(BackfillFailure) {
+                guard let name = group.first?.0.file else { return }
+                guard let at = files[nextFile...].firstIndex(where: { $0.name == name }) else {
+                    throw .usage("\(log): file \(TerminalText.escape(name)) is not in the manifest, or its lines are out of order")
+                }
+                nextFile = at + 1
+                let kept = group.filter { !isDropped($0.0, $0.1) }
+                guard kept.count < group.count else {
+                    for (record, _) in group { try newLog.append(record.line.utf8) }
+                    group.removeAll(keepingCapacity: true)
+                    return
+                }
+                let original = files[at]
+                let path = (folder as NSString).appendingPathComponent(name)
+                let bytes = try verifiedBytes(of: document.files[at])
+                let body = try Self.body(of: bytes, records: group.map(\.0), packaging: packaging, file: path)
+                var newBody: [UInt8] = []
+                var latestArrival: Int64?
+                var items = 0
+                for (record, _) in kept {
+                    if !newBody.isEmpty { newBody += packaging.separator }
+                    let start = newBody.count
+                    newBody += bytes[(body.lowerBound + record.start)..<(body.lowerBound + record.end)]
+                    var moved = record
+                    (moved.start, moved.end) = (start, newBody.count)
+                    try newLog.append(moved.line.utf8)
+                    items += record.items
+                    if let arrival = record.arrival { latestArrival = max(latestArrival ?? arrival, arrival) }
+                }
+                let dropped = group.count - kept.count
+                let droppedItems = group.reduce(0) { $0 + $1.0.items } - items
+                outcome.droppedRecords += dropped
+                outcome.droppedItems += droppedItems
+                totals.written -= dropped
+                totals.duplicates += dropped
+                totals.items -= droppedItems
+                possiblyDelivered -= group.filter { $0.0.possiblyDelivered && isDropped($0.0, $0.1) }.count
+                if kept.isEmpty {
+                    removed.insert(name)
+                    totals.bytes -= original.bytes
+                    outcome.removedFiles += 1
+                } else {
+                    let header: [UInt8]
+                    switch packaging.header {
+                    case .fixed: header = Array(bytes[..<body.lowerBound])
+                    case .derived(let make): header = newBody.withUnsafeBufferPointer { make($0, latestArrival) }
+                    }
+                    let footer = Array(bytes[body.upperBound...])
+                    var digest = Digest.Incremental()
+                    for part in [header, newBody, footer] { part.withUnsafeBufferPointer { digest.update($0) } }
+                    try output.write(name: name, bytes: header + newBody + footer)
+                    let size = header.count + newBody.count + footer.count
+                    totals.bytes += size - original.bytes
+                    files[at] = BackfillFile(name: name, records: kept.count, items: items, bytes: size, sha256: digest.finalizeHex())
+                    outcome.rewrittenFiles += 1
+                    rewritten.insert(name)
+                }
+                group.removeAll(keepingCapacity: true)
+            }
+
+            try forEachRecord { record, rank throws(BackfillFailure) in
+                if let last = group.last?.0.file, last != record.file { try finishGroup() }
+                group.append((record, rank))
+            }
+            try finishGroup()
+            try newLog.finish()
+
+            // Everything else in the folder (files not rewritten, rejects) goes across unchanged.
+            for entry in try Self.entries(of: folder) where entry != "manifest.json" && entry != WrittenRecord.fileName
+                && !rewritten.contains(entry) && !removed.contains(entry) {
+                try output.link(name: entry, from: (folder as NSString).appendingPathComponent(entry))
+            }
+            var plan = BackfillPlan(target: document.target, options: ShardManifestMerge.Document.optionMembers(bytes))
+            (plan.totals.selected, plan.totals.written, plan.totals.rejected, plan.totals.duplicates) = (totals.selected, totals.written, totals.rejected, totals.duplicates)
+            (plan.totals.possiblyDelivered, plan.totals.items, plan.totals.bytes) = (possiblyDelivered, totals.items, totals.bytes)
+            plan.files = files.filter { !removed.contains($0.name) }
+            plan.rejectCounts = document.rejects?.byReason ?? [:]
+            plan.writtenRecordLog = WrittenRecord.fileName
+            if let info = document.shard, let shard = try? Shard(index: info.index, count: info.count) {
+                plan.shard = ShardMark(shard: shard, listing: info.listing, units: 0, bytes: 0, positions: [:])
+            }
+            try output.write(name: "manifest.json", bytes: Array(plan.manifest().utf8))
+            try output.commit()
+        }
+
+        /// A file's bytes, which must be those its manifest lists.
+        func verifiedBytes(of file: ShardManifestMerge.Document.File) throws(BackfillFailure) -> [UInt8] {
+            let path = (folder as NSString).appendingPathComponent(file.name)
+            let bytes: [UInt8]
+            do { bytes = try FileContents.read(path) } catch { throw .io("\(path): cannot read: \(error.reason)") }
+            guard bytes.count == file.bytes, bytes.withUnsafeBufferPointer({ Digest.sha256Hex($0) }) == file.sha256 else {
+                throw .usage("\(path) is not the file its manifest lists (size or SHA-256 differs): it was changed after the backfill")
+            }
+            return bytes
+        }
+
+        /// Where the items lie in a file written by the backfill, checked against the key log's records:
+        /// they must tile it, one separator apart, and the footer must be the target's.
+        static func body(of bytes: [UInt8], records: [WrittenRecord], packaging: FilePackaging, file: String) throws(BackfillFailure) -> Range<Int> {
+            let mismatch = BackfillFailure.usage("\(file): its records in \(WrittenRecord.fileName) do not match its bytes: the shard's output was changed after the backfill")
+            guard let last = records.last, records[0].start == 0 else { throw mismatch }
+            let footer = packaging.footer
+            let headerLength = bytes.count - footer.count - last.end
+            guard headerLength >= 0, bytes[(bytes.count - footer.count)...].elementsEqual(footer) else { throw mismatch }
+            for (a, b) in zip(records, records.dropFirst()) {
+                guard b.start == a.end + packaging.separator.count,
+                      bytes[(headerLength + a.end)..<(headerLength + b.start)].elementsEqual(packaging.separator) else { throw mismatch }
+            }
+            return headerLength..<(bytes.count - footer.count)
+        }
+
+        static func entries(of folder: String) throws(BackfillFailure) -> [String] {
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: folder) } catch {
+                throw .io("\(folder): cannot list: \(error.localizedDescription)")
+            }
+            for name in names {
+                var isFolder: ObjCBool = false
+                if FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(name), isDirectory: &isFolder), isFolder.boolValue {
+                    throw .usage("\(folder): holds a folder (\(TerminalText.escape(name))), which a shard's backfill output does not: merge --dedupe rewrites only what backfill wrote")
+                }
+            }
+            return names.sorted()
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import DeadLetterBytes
+import Foundation
+
+/// One line of a shard's `dedupe-keys.ndjson`: a record a `backfill --shard I/N --dedupe` wrote, where its
+/// items lie in which file, and the key that finds its repeats. Items do not carry the natural id the key
+/// comes from (a Firehose or Splunk item is the payload alone), so `merge --dedupe` finds repeats across
+/// shards by these lines, and drops them by cutting their bytes out of the files.
+///
+/// `{"file":"raw-shard-1-of-3-00001.txt","start":0,"end":57,"items":1,"unit":12,"key":"<sha256 hex>"}`,
+/// plus `"arrival"` (the latest arrival of its items, for targets whose files carry a time) and
+/// `"possiblyDelivered": true` (Splunk.AckTimeout) when they apply.
+public struct WrittenRecord: Sendable, Equatable {
+    /// The file name beside the manifest.
+    public var file: String
+    /// Where the record's items lie in the file's body (the bytes between header and footer), separators
+    /// between its own items included.
+    public var start: Int
+    public var end: Int
+    public var items: Int
+    /// The place of the record's file or object in the whole listing: ordering by it (and by the order
+    /// within a shard) is the order one run over everything reads in, so the occurrence kept across shards
+    /// is the one a single `backfill --dedupe` keeps.
+    public var unit: Int
+    public var arrival: Int64?
+    public var possiblyDelivered: Bool
+    /// nil: the record has nothing to find its repeats by, and is never dropped.
+    public var key: DedupeKey?
+
+    public static let fileName = "dedupe-keys.ndjson"
+
+    public init(file: String, start: Int, end: Int, items: Int, unit: Int, arrival: Int64?, possiblyDelivered: Bool, key: DedupeKey?) {
+        (self.file, self.start, self.end, self.items, self.unit) = (file, start, end, items, unit)
+        (self.arrival, self.possiblyDelivered, self.key) = (arrival, possiblyDelivered, key)
+    }
+
+    public var line: String {
+        var out = "{\"file\":\(JSONOutput.quote(file)),\"start\":\(start),\"end\":\(end),\"items\":\(items),\"unit\":\(unit)"
+        if let arrival { out += ",\"arrival\":\(arrival)" }
+        if possiblyDelivered { out += ",\"possiblyDelivered\":true" }
+        out += ",\"key\":" + (key.map { "\"\($0.hex)\"" } ?? "null") + "}\n"
+        return out
+    }
+
+    private struct Stored: Decodable {
+        var file: String
+        var start: Int
+        var end: Int
+        var items: Int
+        var unit: Int
+        var arrival: Int64?
+        var possiblyDelivered: Bool?
+        var key: String?
+    }
+
+    /// Reads a line back; nil, with the reason, for one that is not what `line` writes (the file can be edited).
+    public static func parse(_ line: ArraySlice<UInt8>) -> Result<WrittenRecord, LineProblem> {
+        let stored: Stored
+        do { stored = try JSONDecoder().decode(Stored.self, from: Data(line)) } catch {
+            return .failure(LineProblem("not a line of \(fileName)"))
+        }
+        guard stored.start >= 0, stored.end > stored.start, stored.items >= 1, stored.unit >= 0 else {
+            return .failure(LineProblem("start, end, items or unit out of range"))
+        }
+        var key: DedupeKey?
+        if let hex = stored.key {
+            guard let parsed = DedupeKey(hex: hex) else { return .failure(LineProblem("key is not 64 hexadecimal digits")) }
+            key = parsed
+        }
+        return .success(WrittenRecord(file: stored.file, start: stored.start, end: stored.end, items: stored.items, unit: stored.unit,
+                                      arrival: stored.arrival, possiblyDelivered: stored.possiblyDelivered ?? false, key: key))
+    }
+
+    public struct LineProblem: Error, Sendable { public var reason: String; init(_ reason: String) { self.reason = reason } }
+}
+
+/// A SHA-256 de-duplication key held in four words: millions of them are kept at once by `merge --dedupe`,
+/// and an array each would cost a heap allocation apiece.
+public struct DedupeKey: Hashable, Sendable {
+    var words: (UInt64, UInt64, UInt64, UInt64)
+
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 32 else { return nil }
+        func word(_ at: Int) -> UInt64 { bytes[at..<at + 8].reduce(0) { $0 << 8 | UInt64($1) } }
+        words = (word(0), word(8), word(16), word(24))
+    }
+
+    public init?(hex: String) {
+        let digits = Array(hex.utf8)
+        guard digits.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        for i in stride(from: 0, to: 64, by: 2) {
+            guard let high = Self.nibble(digits[i]), let low = Self.nibble(digits[i + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        self.init(bytes: bytes)
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: return c - 0x30
+        case 0x61...0x66: return c - 0x61 + 10
+        default: return nil
+        }
+    }
+
+    public var hex: String {
+        [words.0, words.1, words.2, words.3].map { word in
+            let digits = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }.joined()
+    }
+
+    public static func == (a: DedupeKey, b: DedupeKey) -> Bool { a.words == b.words }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
+}
