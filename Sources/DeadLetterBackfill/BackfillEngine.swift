@@ -56,7 +56,8 @@ public struct BackfillEngine {
         plan = BackfillPlan(target: target.name, options: [])
         plan.shard = shard
         logsWrittenRecords = dedupe && shard != nil && sink != nil
-        if logsWrittenRecords { plan.writtenRecordLog = WrittenRecord.fileName }
+        // Its size and hash are filled in by the sink that writes it.
+        if logsWrittenRecords { plan.writtenRecordLog = WrittenRecord.LogFile(name: WrittenRecord.fileName, bytes: 0, sha256: "") }
     }
 
     public var limits: BatchLimits { batcher.limits }
@@ -82,6 +83,8 @@ public struct BackfillEngine {
         let cost: Int
         switch batcher.admit(items) {
         case .tooLarge(let rejection):
+            // Its key was taken: later copies are repeats of it, across shards as here.
+            if logsWrittenRecords, record.dedupeKey != nil { try logWritten(record, items: nil, start: 0) }
             try reject(record.identity, rejection)
             return
         case .fits(let recordCost, let closesBatch):
@@ -101,12 +104,14 @@ public struct BackfillEngine {
         if record.identity.errorCode == "Splunk.AckTimeout" { plan.totals.possiblyDelivered += 1 }
     }
 
-    private func logWritten(_ record: PreparedRecord, items: [BackfillItem], start: Int) throws(BackfillFailure) {
+    /// `items` nil: the record was refused as too large, and is in no file.
+    private func logWritten(_ record: PreparedRecord, items: [BackfillItem]?, start: Int) throws(BackfillFailure) {
         let written = WrittenRecord(
-            file: packaging.fileName(number: plan.files.count + 1), start: start, end: batcher.batch.body.count, items: items.count,
+            file: items == nil ? nil : packaging.fileName(number: plan.files.count + 1), start: start,
+            end: items == nil ? 0 : batcher.batch.body.count, items: items?.count ?? 0,
             // A unit missing from the positions would be a bug; it then sorts last, and is still found as a repeat.
-            unit: plan.shard?.positions[record.identity.file.path] ?? Int.max,
-            arrival: items.compactMap(\.arrival).max(), possiblyDelivered: record.identity.errorCode == "Splunk.AckTimeout",
+            unit: plan.shard?.position(of: record.identity.file.path) ?? Int.max,
+            arrival: items?.compactMap(\.arrival).max(), possiblyDelivered: items != nil && record.identity.errorCode == "Splunk.AckTimeout",
             key: record.dedupeKey.flatMap(DedupeKey.init(bytes:)))
         try sink?.wrote(written)
     }

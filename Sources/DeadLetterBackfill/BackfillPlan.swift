@@ -13,7 +13,7 @@ public struct BackfillPlan: Sendable, Equatable {
     public var shard: ShardMark?
     /// The file beside the manifest that lists each written record's de-duplication key and place
     /// (`backfill --shard --dedupe`), for `merge --dedupe`.
-    public var writtenRecordLog: String?
+    public var writtenRecordLog: WrittenRecord.LogFile?
     /// What the written records are a mix of: for the warnings, not the manifest.
     public var mix = Mix()
 
@@ -38,7 +38,9 @@ public struct BackfillPlan: Sendable, Equatable {
         out += "  \(Self.schemaMember),\n"
         out += "  \"target\": \(JSONOutput.quote(target)),\n"
         if let shard { out += "  \"shard\": \(Self.shardJSON(shard)),\n" }
-        if let writtenRecordLog { out += "  \"dedupeKeys\": \(JSONOutput.quote(writtenRecordLog)),\n" }
+        if let log = writtenRecordLog {
+            out += "  \"dedupeKeys\": {\"file\": \(JSONOutput.quote(log.name)), \"bytes\": \(log.bytes), \"sha256\": \"\(log.sha256)\"},\n"
+        }
         out += "  \"options\": {" + options.map { "\(JSONOutput.quote($0.key)): \($0.json)" }.joined(separator: ", ") + "},\n"
         out += "  \"totals\": \(totalsJSON),\n"
         out += "  \"files\": \(filesJSON),\n"

@@ -47,20 +47,30 @@ public enum ShardDedupe {
                 first[key] = rank
             }
         }
-        // Every file to be rewritten is checked before any shard changes: a refusal leaves all as it was.
+        // Only a record in a file is ever dropped; one refused as too large is counted where it was.
+        let isDropped: (WrittenRecord, Rank) -> Bool = { record, rank in
+            guard record.isWritten, let key = record.key else { return false }
+            return first[key] != rank
+        }
         var changing: [Loaded] = []
         for shard in loaded {
-            var repeats = Set<String>()
+            var repeats = false
             try shard.forEachRecord { record, rank throws(BackfillFailure) in
-                if let key = record.key, first[key] != rank { repeats.insert(record.file) }
+                if isDropped(record, rank) { repeats = true }
             }
-            guard !repeats.isEmpty else { continue }
-            for file in shard.document.files where repeats.contains(file.name) { _ = try shard.verifiedBytes(of: file) }
-            changing.append(shard)
+            if repeats { changing.append(shard) }
         }
+        // Every shard that changes is worked out whole, its files checked, before any of them is replaced:
+        // a refusal leaves all as it was.
         var outcome = Outcome()
         for shard in changing {
-            try shard.rewrite(dropping: { record, rank in record.key.map { first[$0] != rank } ?? false }, outcome: &outcome, note: note)
+            var trial = Outcome()
+            try shard.rewrite(dropping: isDropped, into: nil, outcome: &trial)
+        }
+        for shard in changing {
+            let output = try OutputDirectory(destination: shard.folder, force: true, note: note)
+            try shard.rewrite(dropping: isDropped, into: output, outcome: &outcome)
+            try output.commit()
             outcome.changedShards.append(shard.folderName)
         }
         return outcome
@@ -76,6 +86,7 @@ public enum ShardDedupe {
         let document: ShardManifestMerge.Document
         let log: String
         let packaging: FilePackaging
+        let written: Int
 
         init(_ manifest: String) throws(BackfillFailure) {
             manifestPath = manifest
@@ -87,11 +98,17 @@ public enum ShardDedupe {
             }
             guard let index = document.shard?.index else { throw .usage("\(manifestPath): this backfill was not made with --shard") }
             shardIndex = index
-            guard document.dedupeKeys == WrittenRecord.fileName else {
+            guard let keyLog = document.dedupeKeys, keyLog.file == WrittenRecord.fileName else {
                 throw .usage("\(manifestPath): shard \(index) was backfilled without --dedupe, so its records' keys were not kept: "
                     + "run the shards' backfill again with --dedupe, then merge --dedupe")
             }
             log = (folder as NSString).appendingPathComponent(WrittenRecord.fileName)
+            var st = stat()
+            guard lstat(folder, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+                throw .usage("\(folder): not a folder (a symbolic link?): merge --dedupe rewrites a shard's output only in the folder backfill made")
+            }
+            try Self.verify(log: log, bytes: keyLog.bytes, sha256: keyLog.sha256)
+            written = document.totals.written
             // Files already being delivered must not change under the journal that tracks their items.
             for sent in ["send-journal.ndjson"] where FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(sent)) {
                 throw .usage("\(folder): its files are being sent (\(sent) is there): repeats can only be dropped before sending")
@@ -134,56 +151,78 @@ public enum ShardDedupe {
             if reader.truncatedLines > 0 { throw .usage("\(log): a line is too long to be one of its records") }
         }
 
-        /// Stages the shard without the dropped records and swaps it in for the folder.
-        func rewrite(dropping isDropped: (WrittenRecord, Rank) -> Bool, outcome: inout Outcome, note: (String) -> Void) throws(BackfillFailure) {
-            let output = try OutputDirectory(destination: folder, force: true, note: note)
+        /// The shard without the dropped records, staged in `output` (which the caller puts in place); with
+        /// no output, only worked out and checked.
+        func rewrite(dropping isDropped: (WrittenRecord, Rank) -> Bool, into output: OutputDirectory?, outcome: inout Outcome) throws(BackfillFailure) {
             var files = document.files.map { BackfillFile(name: $0.name, records: $0.records, items: $0.items, bytes: $0.bytes, sha256: $0.sha256) }
             var nextFile = 0
             var removed = Set<String>()
             var rewritten = Set<String>()
             var totals = document.totals
             var possiblyDelivered = document.totals.possiblyDelivered ?? 0
-            let newLog = try output.appender(name: WrittenRecord.fileName)
+            var writtenLines = 0
+            let newLog = try output?.appender(name: WrittenRecord.fileName)
+            var newLogDigest = Digest.Incremental()
+            var newLogBytes = 0
+            func keep(_ record: WrittenRecord) throws(BackfillFailure) {
+                let line = Array(record.line.utf8)
+                try newLog?.append(line)
+                line.withUnsafeBufferPointer { newLogDigest.update($0) }
+                newLogBytes += line.count
+            }
+            /// The lines of one file, and those of records refused as too large among them, in order.
             var group: [(WrittenRecord, Rank)] = []
 
             func finishGroup() throws(BackfillFailure) {
-                guard let name = group.first?.0.file else { return }
+                defer { group.removeAll(keepingCapacity: true) }
+                guard let name = group.lazy.compactMap(\.0.file).first else {
+                    for (record, _) in group { try keep(record) }
+                    return
+                }
                 guard let at = files[nextFile...].firstIndex(where: { $0.name == name }) else {
                     throw .usage("\(log): file \(TerminalText.escape(name)) is not in the manifest, or its lines are out of order")
                 }
                 nextFile = at + 1
-                let kept = group.filter { !isDropped($0.0, $0.1) }
-                guard kept.count < group.count else {
-                    for (record, _) in group { try newLog.append(record.line.utf8) }
-                    group.removeAll(keepingCapacity: true)
+                let inFile = group.filter { $0.0.isWritten }
+                let original = document.files[at]
+                guard inFile.count == original.records, inFile.reduce(0, { $0 + $1.0.items }) == original.items else {
+                    throw .usage("\(log): its lines for \(TerminalText.escape(name)) are not the \(original.records) records the manifest lists")
+                }
+                writtenLines += inFile.count
+                guard inFile.contains(where: { isDropped($0.0, $0.1) }) else {
+                    for (record, _) in group { try keep(record) }
                     return
                 }
-                let original = files[at]
                 let path = (folder as NSString).appendingPathComponent(name)
-                let bytes = try verifiedBytes(of: document.files[at])
-                let body = try Self.body(of: bytes, records: group.map(\.0), packaging: packaging, file: path)
+                let bytes = try verifiedBytes(of: original)
+                let body = try Self.body(of: bytes, records: inFile.map(\.0), packaging: packaging, file: path)
                 var newBody: [UInt8] = []
                 var latestArrival: Int64?
-                var items = 0
-                for (record, _) in kept {
+                var kept = 0, items = 0, dropped = 0, droppedItems = 0
+                for (record, rank) in group {
+                    guard record.isWritten else { try keep(record); continue }
+                    if isDropped(record, rank) {
+                        dropped += 1
+                        droppedItems += record.items
+                        if record.possiblyDelivered { possiblyDelivered -= 1 }
+                        continue
+                    }
                     if !newBody.isEmpty { newBody += packaging.separator }
                     let start = newBody.count
                     newBody += bytes[(body.lowerBound + record.start)..<(body.lowerBound + record.end)]
                     var moved = record
                     (moved.start, moved.end) = (start, newBody.count)
-                    try newLog.append(moved.line.utf8)
+                    try keep(moved)
+                    kept += 1
                     items += record.items
                     if let arrival = record.arrival { latestArrival = max(latestArrival ?? arrival, arrival) }
                 }
-                let dropped = group.count - kept.count
-                let droppedItems = group.reduce(0) { $0 + $1.0.items } - items
                 outcome.droppedRecords += dropped
                 outcome.droppedItems += droppedItems
                 totals.written -= dropped
                 totals.duplicates += dropped
                 totals.items -= droppedItems
-                possiblyDelivered -= group.filter { $0.0.possiblyDelivered && isDropped($0.0, $0.1) }.count
-                if kept.isEmpty {
+                if kept == 0 {
                     removed.insert(name)
                     totals.bytes -= original.bytes
                     outcome.removedFiles += 1
@@ -196,21 +235,24 @@ public enum ShardDedupe {
                     let footer = Array(bytes[body.upperBound...])
                     var digest = Digest.Incremental()
                     for part in [header, newBody, footer] { part.withUnsafeBufferPointer { digest.update($0) } }
-                    try output.write(name: name, bytes: header + newBody + footer)
+                    try output?.write(name: name, bytes: header + newBody + footer)
                     let size = header.count + newBody.count + footer.count
                     totals.bytes += size - original.bytes
-                    files[at] = BackfillFile(name: name, records: kept.count, items: items, bytes: size, sha256: digest.finalizeHex())
+                    files[at] = BackfillFile(name: name, records: kept, items: items, bytes: size, sha256: digest.finalizeHex())
                     outcome.rewrittenFiles += 1
                     rewritten.insert(name)
                 }
-                group.removeAll(keepingCapacity: true)
             }
 
             try forEachRecord { record, rank throws(BackfillFailure) in
-                if let last = group.last?.0.file, last != record.file { try finishGroup() }
+                if let file = record.file, let last = group.lazy.compactMap(\.0.file).last, last != file { try finishGroup() }
                 group.append((record, rank))
             }
             try finishGroup()
+            guard writtenLines == written else {
+                throw .usage("\(log): it lists \(writtenLines) records in files, the manifest \(written): the shard's output was changed after the backfill")
+            }
+            guard let output, let newLog else { return }
             try newLog.finish()
 
             // Everything else in the folder (files not rewritten, rejects) goes across unchanged.
@@ -223,12 +265,35 @@ public enum ShardDedupe {
             (plan.totals.possiblyDelivered, plan.totals.items, plan.totals.bytes) = (possiblyDelivered, totals.items, totals.bytes)
             plan.files = files.filter { !removed.contains($0.name) }
             plan.rejectCounts = document.rejects?.byReason ?? [:]
-            plan.writtenRecordLog = WrittenRecord.fileName
+            plan.writtenRecordLog = WrittenRecord.LogFile(name: WrittenRecord.fileName, bytes: newLogBytes, sha256: newLogDigest.finalizeHex())
             if let info = document.shard, let shard = try? Shard(index: info.index, count: info.count) {
                 plan.shard = ShardMark(shard: shard, listing: info.listing, units: 0, bytes: 0, positions: [:])
             }
             try output.write(name: "manifest.json", bytes: Array(plan.manifest().utf8))
-            try output.commit()
+        }
+
+        /// The key log must be the one the manifest names, at its size and hash: its offsets say which bytes
+        /// of the files are cut out.
+        static func verify(log: String, bytes: Int, sha256: String) throws(BackfillFailure) {
+            let changed = BackfillFailure.usage("\(log) is not the key log its manifest lists (size or SHA-256 differs): it was changed after the backfill")
+            let source: FileDescriptorSource
+            do { source = try FilePath(log).openForReading() } catch {
+                throw .usage("\(log): cannot read (\(error)): this shard's output is not whole; copy all of it")
+            }
+            var digest = Digest.Incremental()
+            var total = 0
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n: Int
+                do { n = try chunk.withUnsafeMutableBytes { buffer throws(InputError) in try source.read(into: buffer) } } catch {
+                    throw .io("\(log): cannot read: \(error)")
+                }
+                if n == 0 { break }
+                total += n
+                guard total <= bytes else { throw changed }
+                chunk.withUnsafeBufferPointer { digest.update(UnsafeBufferPointer(rebasing: $0[..<n])) }
+            }
+            guard total == bytes, digest.finalizeHex() == sha256 else { throw changed }
         }
 
         /// A file's bytes, which must be those its manifest lists.
@@ -246,12 +311,14 @@ public enum ShardDedupe {
         /// they must tile it, one separator apart, and the footer must be the target's.
         static func body(of bytes: [UInt8], records: [WrittenRecord], packaging: FilePackaging, file: String) throws(BackfillFailure) -> Range<Int> {
             let mismatch = BackfillFailure.usage("\(file): its records in \(WrittenRecord.fileName) do not match its bytes: the shard's output was changed after the backfill")
-            guard let last = records.last, records[0].start == 0 else { throw mismatch }
             let footer = packaging.footer
+            guard let last = records.last, records[0].start == 0, bytes.count >= footer.count, last.end <= bytes.count - footer.count else { throw mismatch }
             let headerLength = bytes.count - footer.count - last.end
-            guard headerLength >= 0, bytes[(bytes.count - footer.count)...].elementsEqual(footer) else { throw mismatch }
+            guard bytes[(bytes.count - footer.count)...].elementsEqual(footer) else { throw mismatch }
+            // Offsets are bounded when read (`WrittenRecord.maxOffset`), so these sums cannot overflow; each
+            // span is checked to follow the one before, inside the body, before its bytes are looked at.
             for (a, b) in zip(records, records.dropFirst()) {
-                guard b.start == a.end + packaging.separator.count,
+                guard a.start < a.end, b.start == a.end + packaging.separator.count, b.start < b.end, b.end <= last.end,
                       bytes[(headerLength + a.end)..<(headerLength + b.start)].elementsEqual(packaging.separator) else { throw mismatch }
             }
             return headerLength..<(bytes.count - footer.count)

@@ -18,7 +18,8 @@ public enum ShardManifestMerge {
         var shard: ShardRecord?
         var splitBy: String?
         /// The shard's key log (`backfill --shard --dedupe`), for `merge --dedupe`.
-        var dedupeKeys: String?
+        struct KeyLog: Decodable { var file: String, bytes: Int, sha256: String }
+        var dedupeKeys: KeyLog?
         var totals: Totals
         var files: [File]
         var rejects: Rejects?
@@ -180,6 +181,10 @@ public enum ShardManifestMerge {
         if inputs.isEmpty { return diagnostics.exitStatus }
         var result = try merge(inputs)
         if dedupe {
+            if let gap = result.missing {
+                // Dropped now, a record could stay in a shard sent before the missing one, which holds its first copy.
+                throw UsageError("\(gap): --dedupe needs every shard of the run, since any of them may hold the copy that stays")
+            }
             guard diagnostics.exitStatus == .success, result.absentFiles.isEmpty else {
                 for file in result.absentFiles {
                     diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: file), "listed in its shard's manifest.json but not there at that size: copy the shard's whole output"))

@@ -6,12 +6,13 @@ import Foundation
 /// comes from (a Firehose or Splunk item is the payload alone), so `merge --dedupe` finds repeats across
 /// shards by these lines, and drops them by cutting their bytes out of the files.
 ///
-/// `{"file":"raw-shard-1-of-3-00001.txt","start":0,"end":57,"items":1,"unit":12,"key":"<sha256 hex>"}`,
-/// plus `"arrival"` (the latest arrival of its items, for targets whose files carry a time) and
+/// `{"file":"raw-shard-1-of-3-00001.txt","start":0,"end":57,"items":1,"unit":12,"key":"<sha256 hex>"}`
+/// (`"file":null` and no span for a record refused as too large), plus `"arrival"` (the latest arrival of its items, for targets whose files carry a time) and
 /// `"possiblyDelivered": true` (Splunk.AckTimeout) when they apply.
 public struct WrittenRecord: Sendable, Equatable {
-    /// The file name beside the manifest.
-    public var file: String
+    /// The file name beside the manifest; nil for a record refused as too large for any file, whose key
+    /// still counts (a single run keeps the key of the first copy it meets, written or not).
+    public var file: String?
     /// Where the record's items lie in the file's body (the bytes between header and footer), separators
     /// between its own items included.
     public var start: Int
@@ -27,14 +28,19 @@ public struct WrittenRecord: Sendable, Equatable {
     public var key: DedupeKey?
 
     public static let fileName = "dedupe-keys.ndjson"
+    static let maxOffset = 1 << 48
+    static let maxItems = 1 << 32
 
-    public init(file: String, start: Int, end: Int, items: Int, unit: Int, arrival: Int64?, possiblyDelivered: Bool, key: DedupeKey?) {
+    /// Whether the record is in a file (rather than refused as too large).
+    public var isWritten: Bool { file != nil }
+
+    public init(file: String?, start: Int, end: Int, items: Int, unit: Int, arrival: Int64?, possiblyDelivered: Bool, key: DedupeKey?) {
         (self.file, self.start, self.end, self.items, self.unit) = (file, start, end, items, unit)
         (self.arrival, self.possiblyDelivered, self.key) = (arrival, possiblyDelivered, key)
     }
 
     public var line: String {
-        var out = "{\"file\":\(JSONOutput.quote(file)),\"start\":\(start),\"end\":\(end),\"items\":\(items),\"unit\":\(unit)"
+        var out = "{\"file\":\(JSONOutput.quoteOrNull(file)),\"start\":\(start),\"end\":\(end),\"items\":\(items),\"unit\":\(unit)"
         if let arrival { out += ",\"arrival\":\(arrival)" }
         if possiblyDelivered { out += ",\"possiblyDelivered\":true" }
         out += ",\"key\":" + (key.map { "\"\($0.hex)\"" } ?? "null") + "}\n"
@@ -42,7 +48,7 @@ public struct WrittenRecord: Sendable, Equatable {
     }
 
     private struct Stored: Decodable {
-        var file: String
+        var file: String?
         var start: Int
         var end: Int
         var items: Int
@@ -58,7 +64,10 @@ public struct WrittenRecord: Sendable, Equatable {
         do { stored = try JSONDecoder().decode(Stored.self, from: Data(line)) } catch {
             return .failure(LineProblem("not a line of \(fileName)"))
         }
-        guard stored.start >= 0, stored.end > stored.start, stored.items >= 1, stored.unit >= 0 else {
+        // Bounded so that no sum or offset made from them can overflow.
+        let inFile = stored.file != nil
+        guard stored.start >= 0, stored.end <= Self.maxOffset, stored.unit >= 0, stored.items <= Self.maxItems,
+              inFile ? stored.end > stored.start && stored.items >= 1 : stored.start == 0 && stored.end == 0 && stored.items == 0 else {
             return .failure(LineProblem("start, end, items or unit out of range"))
         }
         var key: DedupeKey?
@@ -68,6 +77,13 @@ public struct WrittenRecord: Sendable, Equatable {
         }
         return .success(WrittenRecord(file: stored.file, start: stored.start, end: stored.end, items: stored.items, unit: stored.unit,
                                       arrival: stored.arrival, possiblyDelivered: stored.possiblyDelivered ?? false, key: key))
+    }
+
+    /// The key log as the manifest names it: its size and hash, checked before it is trusted.
+    public struct LogFile: Sendable, Equatable {
+        public var name: String
+        public var bytes: Int
+        public var sha256: String
     }
 
     public struct LineProblem: Error, Sendable { public var reason: String; init(_ reason: String) { self.reason = reason } }

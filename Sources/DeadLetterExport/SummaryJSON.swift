@@ -49,7 +49,7 @@ public enum SummaryJSON {
             out += i == 0 ? "\n" : ",\n"
             out += "    {\"file\": \(JSONOutput.quote(m.file)), \"line\": \(m.line), \"reason\": \(JSONOutput.quote(m.reason))"
             // A shard's samples say where their file is in the whole listing, for merge to order them by.
-            if let position = summary.shard?.positions[m.file] { out += ", \"unit\": \(position)" }
+            if let position = summary.shard?.position(of: m.file) { out += ", \"unit\": \(position)" }
             out += m.trailing ? ", \"trailing\": true}" : "}"
         }
         out += summary.malformedSamples.isEmpty ? "]\n" : "\n  ]\n"

@@ -125,9 +125,18 @@ public struct ShardMark: Sendable, Equatable {
     public var bytes: Int64
     /// Each of this shard's units by name, with its place in the whole listing: merged malformed samples
     /// come out in the order one run over everything gives.
-    public var positions: [String: Int]
+    public var positions: [UnitName: Int]
 
-    public init(shard: Shard, listing: String, units: Int, bytes: Int64, positions: [String: Int]) {
+    /// A unit's name by its bytes: names equal as Swift strings (composed and decomposed accents) are
+    /// still different objects or files.
+    public struct UnitName: Hashable, Sendable {
+        public var bytes: [UInt8]
+        public init(_ name: String) { bytes = Array(name.utf8) }
+    }
+
+    public func position(of name: String) -> Int? { positions[UnitName(name)] }
+
+    public init(shard: Shard, listing: String, units: Int, bytes: Int64, positions: [UnitName: Int]) {
         self.shard = shard
         self.listing = listing
         self.units = units
@@ -183,7 +192,7 @@ extension InputListing {
     public func only(_ shard: Shard) -> InputListing {
         var kept = InputListing()
         let shardOf = Shard.assignment(units, count: shard.count)
-        var positions: [String: Int] = [:]
+        var positions: [ShardMark.UnitName: Int] = [:]
         var bytes: Int64 = 0
         for (position, unit) in units.enumerated() {
             guard shardOf[position] == shard.index else {
@@ -191,7 +200,7 @@ extension InputListing {
                 continue
             }
             kept.units.append(unit)
-            positions[unit.name] = position
+            positions[ShardMark.UnitName(unit.name)] = position
             bytes += unit.size ?? 0
         }
         // Every shard reports what could not be listed and fails for it (a listing error in one shard alone,

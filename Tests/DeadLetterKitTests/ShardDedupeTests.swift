@@ -205,6 +205,82 @@ import Testing
         for i in 0..<2 { #expect(send.stderr.contains("\(all.path)/shard-\(i): raw files go to no API"), "\(send.stderr)") }
     }
 
+    /// Writes OpenSearch failures, one file per (name, [(id, payload)]), names kept byte for byte.
+    static func writeFiles(_ files: [(name: String, records: [(id: Int, payload: String)])], in root: URL) throws {
+        let folder = root.appendingPathComponent("AmazonOpenSearchService_failed/2024/03/05/10")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for file in files {
+            let text = file.records.map { record in
+                #"{"attemptsMade":1,"arrivalTimestamp":1709650000000,"errorCode":"400","errorMessage":"m","esDocumentId":"doc-\#(record.id)","#
+                    + #""esIndexName":"idx","esTypeName":"_doc","rawData":"\#(Data(record.payload.utf8).base64EncodedString())"}"# + "\n"
+            }.joined()
+            #expect(FileManager.default.createFile(atPath: folder.path + "/" + file.name, contents: Data(text.utf8)))
+        }
+    }
+
+    /// Runs one backfill and its shards with `merge --dedupe`; the payloads each keeps, and their totals.
+    static func singleAndShards(_ corpus: URL, shards: Int, flags: [String], in root: URL) throws -> (single: [String], merged: [String], singleTotals: [String: Int], mergedTotals: [String: Int]) {
+        let common = ["backfill", corpus.path + "/", "--target", "raw", "--dedupe", "-q"] + flags
+        let single = root.appendingPathComponent("single")
+        #expect(try CLI.run(common + ["--out", single.path]).status == 0)
+        var folders: [String] = []
+        for i in 0..<shards {
+            let out = root.appendingPathComponent("all/shard-\(i)").path
+            let run = try CLI.run(common + ["--shard", "\(i)/\(shards)", "--out", out])
+            #expect(run.status == 0, "\(run.stderr)")
+            folders.append(out)
+        }
+        let merged = try CLI.run(["merge", "--dedupe"] + folders)
+        #expect(merged.status == 0, "\(merged.stderr)")
+        let manifest = try merged.json()
+        let mergedPayloads = try (manifest["files"] as? [[String: Any]] ?? []).flatMap { file in
+            try payloads(root.appendingPathComponent("all").appendingPathComponent(file["name"] as? String ?? "-"), target: "raw")
+        }
+        let singlePayloads = try FileManager.default.contentsOfDirectory(atPath: single.path).filter { $0.hasPrefix("raw-") }
+            .flatMap { try payloads(single.appendingPathComponent($0), target: "raw") }
+        return (singlePayloads.sorted(), mergedPayloads.sorted(),
+                try Self.manifest(single.appendingPathComponent("manifest.json"))["totals"] as? [String: Int] ?? [:], manifest["totals"] as? [String: Int] ?? [:])
+    }
+
+    /// A copy refused as too large still takes its key, as in a single run: the later copy in another
+    /// shard, which fits, is a repeat of it and goes.
+    @Test func aCopyTooLargeToWriteStillMakesLaterCopiesRepeats() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let corpus = root.appendingPathComponent("corpus")
+        try Self.writeFiles([
+            (name: "a", records: [(1, "big-" + String(repeating: "x", count: 3000)), (2, "a2"), (3, "a3")]),
+            (name: "b", records: [(1, "small"), (4, "b4"), (2, "b2"), (5, String(repeating: "y", count: 2500))]),
+        ], in: corpus)
+        let result = try Self.singleAndShards(corpus, shards: 2, flags: ["--max-bytes", "1000"], in: root)
+        #expect(result.single == ["a2", "a3", "b4"], "\(result.single)")
+        #expect(result.merged == result.single)
+        for field in ["selected", "written", "rejected", "duplicates", "items"] {
+            #expect(result.mergedTotals[field] == result.singleTotals[field], "\(field): \(result.mergedTotals) vs \(result.singleTotals)")
+        }
+    }
+
+    /// Names that are equal as Swift strings (an accent composed, and decomposed) are different files: each
+    /// keeps its own place in the listing, so the copy kept is still the single run's.
+    @Test func namesEqualAsStringsKeepTheirOwnPlaces() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let corpus = root.appendingPathComponent("corpus")
+        // Listed by bytes: "ke\u{301}" (e, then the combining accent) < "kf" < "k\u{e9}". The largest, "kf",
+        // is shard 0's; the other two are shard 1's.
+        try Self.writeFiles([
+            (name: "ke\u{301}", records: [(1, "from-decomposed-first")] + (10..<14).map { ($0, "d\($0)") }),
+            (name: "kf", records: [(1, "from-kf-second")] + (20..<40).map { ($0, "f\($0)") }),
+            (name: "k\u{e9}", records: [(1, "from-composed-third")]),
+        ], in: corpus)
+        let names = try FileManager.default.contentsOfDirectory(atPath: corpus.path + "/AmazonOpenSearchService_failed/2024/03/05/10")
+        #expect(Set(names.map { Array($0.utf8) }).count == 3, "the file system keeps the three names apart")
+        let result = try Self.singleAndShards(corpus, shards: 2, flags: [], in: root)
+        #expect(result.single.contains("from-decomposed-first") && !result.single.contains("from-kf-second"))
+        #expect(result.merged == result.single)
+        #expect(result.mergedTotals["written"] == result.singleTotals["written"] && result.mergedTotals["duplicates"] == result.singleTotals["duplicates"])
+    }
+
     /// What cannot be de-duplicated safely is refused, and nothing is changed.
     @Test func whatCannotBeRewrittenSafelyIsRefusedAndLeftAsItWas() throws {
         let root = try CLI.temporaryDirectory()
@@ -242,14 +318,33 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dd.path).sorted() == ["shard-0", "shard-1"])
         for (path, data) in pristine { try data.write(to: dd.appendingPathComponent(path)) }
 
-        // An edited key log: refused with its line, the edit shown escaped.
+        // An edited key log (a line taken out: its spans still tile the file) is found by its hash.
         let log = URL(fileURLWithPath: folders[1]).appendingPathComponent("dedupe-keys.ndjson")
-        let original = try String(contentsOf: log, encoding: .utf8)
-        try original.replacingOccurrences(of: #""key":""#, with: #""key":"\u001b[31m"#).write(to: log, atomically: true, encoding: .utf8)
+        let original = try Data(contentsOf: log)
+        var lines = original.split(separator: 0x0A, omittingEmptySubsequences: false)
+        lines.remove(at: lines.count - 2)
+        try Data(lines.joined(separator: [0x0A])).write(to: log)
+        snapshot = try Self.snapshot(dd)
         let edited = try CLI.run(["merge", "--dedupe"] + folders)
-        #expect(edited.status == 64 && edited.stderr.contains("dedupe-keys.ndjson:1: key is not 64 hexadecimal digits"), "\(edited.stderr)")
-        #expect(!edited.stderr.contains("\u{1b}"))
-        try original.write(to: log, atomically: true, encoding: .utf8)
+        #expect(edited.status == 64 && edited.stderr.contains("dedupe-keys.ndjson is not the key log its manifest lists"), "\(edited.stderr)")
+        #expect(try Self.snapshot(dd) == snapshot)
+        try original.write(to: log)
+        snapshot = try Self.snapshot(dd)
+
+        // Every shard is needed: the one not given may hold the copy that stays.
+        let partial = try CLI.run(["merge", "--dedupe", folders[1]])
+        #expect(partial.status == 64 && partial.stderr.contains("--dedupe needs every shard of the run"), "\(partial.stderr)")
+        #expect(try Self.snapshot(dd) == snapshot)
+
+        // A shard folder that is a symbolic link is refused before any shard changes.
+        let elsewhere = root.appendingPathComponent("elsewhere")
+        try FileManager.default.moveItem(atPath: folders[1], toPath: elsewhere.path)
+        try FileManager.default.createSymbolicLink(atPath: folders[1], withDestinationPath: elsewhere.path)
+        let linked = try CLI.run(["merge", "--dedupe"] + folders)
+        #expect(linked.status == 64 && linked.stderr.contains("not a folder (a symbolic link?)"), "\(linked.stderr)")
+        try FileManager.default.removeItem(atPath: folders[1])
+        try FileManager.default.moveItem(atPath: elsewhere.path, toPath: folders[1])
+        #expect(try Self.snapshot(dd) == snapshot, "shard-0 changed although shard-1 was refused")
 
         // Files being sent stay as they are.
         let journal = URL(fileURLWithPath: folders[0]).appendingPathComponent("send-journal.ndjson")
