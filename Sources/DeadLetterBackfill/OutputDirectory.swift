@@ -184,9 +184,22 @@ public final class OutputDirectory: OutputFiles, @unchecked Sendable {
         if linkat(AT_FDCWD, path, stagingFD, name, 0) == 0 { return }
         let bytes: [UInt8]
         do { bytes = try FileContents.read(path) } catch { throw .io("cannot copy '\(path)': \(error.reason)") }
-        let directory = stagingFD
-        let copy = try Appender(name: name, shown: join(staging, name)) { flags in openat(directory, name, flags, 0o644) }
-        try bytes.withUnsafeBufferPointer { b throws(Failure) in try copy.writeWhole([b]) }
+        // Not through an Appender: the name is the existing file's, which may be hidden (`.DS_Store`).
+        let shown = join(staging, name)
+        let fd = openat(stagingFD, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io("cannot create '\(shown)': \(lastError())") }
+        defer { close(fd) }
+        let written = bytes.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let n = systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n > 0 { offset += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                return false
+            }
+            return true
+        }
+        guard written, fsync(fd) == 0 else { throw .io("cannot write '\(shown)': \(lastError())") }
     }
 
     public func appender(name: String) throws(Failure) -> Appender {

@@ -60,20 +60,34 @@ public enum ShardDedupe {
             }
             if repeats { changing.append(shard) }
         }
-        // Every shard that changes is worked out whole, its files checked, before any of them is replaced:
-        // a refusal leaves all as it was.
+        // Every shard that changes is staged whole beside its folder, its files checked, before any of them
+        // is swapped in: a refusal leaves all as it was (the staged ones are removed when they go).
         var outcome = Outcome()
+        var staged: [(Loaded, OutputDirectory)] = []
         for shard in changing {
-            var trial = Outcome()
-            try shard.rewrite(dropping: isDropped, into: nil, outcome: &trial)
-        }
-        for shard in changing {
-            let output = try OutputDirectory(destination: shard.folder, force: true, note: note)
+            let output: OutputDirectory
+            do { output = try OutputDirectory(destination: shard.folder, force: true, note: note) } catch {
+                throw Self.inMergeTerms(error)
+            }
+            staged.append((shard, output))
             try shard.rewrite(dropping: isDropped, into: output, outcome: &outcome)
-            try output.commit()
+        }
+        for (shard, output) in staged {
+            do { try output.commit() } catch { throw Self.inMergeTerms(error) }
             outcome.changedShards.append(shard.folderName)
         }
         return outcome
+    }
+
+    /// The output directory speaks of `--out`; here the folder is a shard's, named by merge's arguments.
+    static func inMergeTerms(_ failure: BackfillFailure) -> BackfillFailure {
+        func reworded(_ message: String) -> String { message.replacingOccurrences(of: "--out '", with: "shard folder '") }
+        switch failure {
+        case .usage(let m): return .usage(reworded(m))
+        case .io(let m): return .io(reworded(m))
+        case .conflict(let m): return .conflict(reworded(m))
+        case .notPlaced(let m): return .notPlaced(reworded(m))
+        }
     }
 
     /// One shard's manifest, read and checked.
@@ -137,10 +151,12 @@ public enum ShardDedupe {
             }
             let reader = LineReader(source: source, maxLineBytes: 1 << 16)
             var number = 0
+            var scanner = JSONScanner()
+            var members: [ScannedMember] = []
             while let line = reader.next() {
                 number += 1
                 guard !line.isEmpty else { continue }
-                switch WrittenRecord.parse(line[...]) {
+                switch WrittenRecord.parse(line, scanner: &scanner, members: &members) {
                 case .failure(let problem):
                     throw .usage("\(log):\(number): \(problem.reason)")
                 case .success(let record):
@@ -151,9 +167,8 @@ public enum ShardDedupe {
             if reader.truncatedLines > 0 { throw .usage("\(log): a line is too long to be one of its records") }
         }
 
-        /// The shard without the dropped records, staged in `output` (which the caller puts in place); with
-        /// no output, only worked out and checked.
-        func rewrite(dropping isDropped: (WrittenRecord, Rank) -> Bool, into output: OutputDirectory?, outcome: inout Outcome) throws(BackfillFailure) {
+        /// The shard without the dropped records, staged in `output` (which the caller puts in place).
+        func rewrite(dropping isDropped: (WrittenRecord, Rank) -> Bool, into output: OutputDirectory, outcome: inout Outcome) throws(BackfillFailure) {
             var files = document.files.map { BackfillFile(name: $0.name, records: $0.records, items: $0.items, bytes: $0.bytes, sha256: $0.sha256) }
             var nextFile = 0
             var removed = Set<String>()
@@ -161,12 +176,12 @@ public enum ShardDedupe {
             var totals = document.totals
             var possiblyDelivered = document.totals.possiblyDelivered ?? 0
             var writtenLines = 0
-            let newLog = try output?.appender(name: WrittenRecord.fileName)
+            let newLog = try output.appender(name: WrittenRecord.fileName)
             var newLogDigest = Digest.Incremental()
             var newLogBytes = 0
             func keep(_ record: WrittenRecord) throws(BackfillFailure) {
                 let line = Array(record.line.utf8)
-                try newLog?.append(line)
+                try newLog.append(line)
                 line.withUnsafeBufferPointer { newLogDigest.update($0) }
                 newLogBytes += line.count
             }
@@ -235,7 +250,7 @@ public enum ShardDedupe {
                     let footer = Array(bytes[body.upperBound...])
                     var digest = Digest.Incremental()
                     for part in [header, newBody, footer] { part.withUnsafeBufferPointer { digest.update($0) } }
-                    try output?.write(name: name, bytes: header + newBody + footer)
+                    try output.write(name: name, bytes: header + newBody + footer)
                     let size = header.count + newBody.count + footer.count
                     totals.bytes += size - original.bytes
                     files[at] = BackfillFile(name: name, records: kept, items: items, bytes: size, sha256: digest.finalizeHex())
@@ -252,7 +267,6 @@ public enum ShardDedupe {
             guard writtenLines == written else {
                 throw .usage("\(log): it lists \(writtenLines) records in files, the manifest \(written): the shard's output was changed after the backfill")
             }
-            guard let output, let newLog else { return }
             try newLog.finish()
 
             // Everything else in the folder (files not rewritten, rejects) goes across unchanged.
@@ -330,9 +344,9 @@ public enum ShardDedupe {
                 throw .io("\(folder): cannot list: \(error.localizedDescription)")
             }
             for name in names {
-                var isFolder: ObjCBool = false
-                if FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(name), isDirectory: &isFolder), isFolder.boolValue {
-                    throw .usage("\(folder): holds a folder (\(TerminalText.escape(name))), which a shard's backfill output does not: merge --dedupe rewrites only what backfill wrote")
+                var st = stat()
+                guard lstat((folder as NSString).appendingPathComponent(name), &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+                    throw .usage("\(folder): holds \(TerminalText.escape(name)), which is not a plain file, and a shard's backfill output holds only files: merge --dedupe rewrites only what backfill wrote")
                 }
             }
             return names.sorted()

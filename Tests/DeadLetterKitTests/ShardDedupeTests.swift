@@ -165,6 +165,38 @@ import Testing
         }
     }
 
+    /// Every shard that changes is staged before any is swapped in: a shard refused last (it holds a
+    /// folder, which backfill never writes) leaves the others as they were. Hidden files of a shard go
+    /// across unchanged.
+    @Test func aRefusalInTheLastShardLeavesTheOthersAsTheyWere() throws {
+        let root = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        var random = SplitMix(seed: 2121)
+        let files = (0..<9).map { f in (name: String(format: "os-%02d", f), ids: (0..<30).map { _ in Int.random(in: 0..<100, using: &random) }, pad: f * 7) }
+        let corpus = try Corpus(in: root.appendingPathComponent("corpus"), files: files)
+        let all = root.appendingPathComponent("all")
+        var folders: [String] = []
+        for i in 0..<3 {
+            let out = all.appendingPathComponent("shard-\(i)").path
+            let run = try CLI.run(["backfill", corpus.root.path + "/", "--target", "raw", "--dedupe", "--max-records", "8", "--shard", "\(i)/3", "--out", out, "-q"])
+            #expect(run.status == 0, "\(run.stderr)")
+            folders.append(out)
+        }
+        try FileManager.default.createDirectory(atPath: folders[2] + "/notes", withIntermediateDirectories: false)
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: folders[0] + "/.DS_Store"))
+        let before = try Self.snapshot(all)
+        let refused = try CLI.run(["merge", "--dedupe"] + folders)
+        #expect(refused.status == 64 && refused.stderr.contains("holds notes, which is not a plain file"), "\(refused.stderr)")
+        #expect(try Self.snapshot(all) == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: all.path).sorted() == ["shard-0", "shard-1", "shard-2"])
+
+        try FileManager.default.removeItem(atPath: folders[2] + "/notes")
+        let merged = try CLI.run(["merge", "--dedupe"] + folders)
+        #expect(merged.status == 0 && merged.stderr.contains("in shard-0, shard-1, shard-2"), "\(merged.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folders[0] + "/.DS_Store")) == Data("mine".utf8))
+        #expect((try merged.json()["totals"] as? [String: Int])?["written"] == corpus.first.count)
+    }
+
     /// The copy kept is the first in listing order, not in shard order: the largest file sorts last, so the
     /// split puts it alone in shard 0, and its records (all repeats of earlier files) are the ones dropped.
     /// Files left without records are removed; the shard that keeps everything is not touched.
