@@ -27,7 +27,7 @@ import Testing
 
         """
     static let mergeUsage = """
-        Usage: deadletter merge <summary.json> ... [--format <format>] [--top <n>] [--wide] [--color <color>]
+        Usage: deadletter merge <summary.json> ... [--format <format>] [--top <n>] [--wide] [--color <color>] [--dedupe]
           See 'deadletter merge --help' for more information.
 
         """
