@@ -58,10 +58,8 @@ public final class DirectorySink: BatchSink {
     /// Opened at the first reject (or at the end, empty): a split backfill has a sink per part, and an open
     /// file each would run into the process's limit.
     private var rejects: OutputDirectory.Appender?
-    /// `dedupe-keys.ndjson`, opened at the first record written, and its size and hash so far.
-    private var writtenRecords: OutputDirectory.Appender?
-    private var writtenRecordsDigest = Digest.Incremental()
-    private var writtenRecordsBytes = 0
+    /// `dedupe-keys.ndjson`, opened at the first record written.
+    private var writtenRecords: WrittenRecordLogWriter?
     /// A file is written whole; its items' origins are not reported.
     public var batchDetail: BatchDetail { .counts }
 
@@ -99,11 +97,8 @@ public final class DirectorySink: BatchSink {
     }
 
     public func wrote(_ record: WrittenRecord) throws(BackfillFailure) {
-        if writtenRecords == nil { writtenRecords = try directory.appender(name: WrittenRecord.fileName) }
-        let line = Array(record.line.utf8)
-        try writtenRecords?.append(line)
-        line.withUnsafeBufferPointer { writtenRecordsDigest.update($0) }
-        writtenRecordsBytes += line.count
+        if writtenRecords == nil { writtenRecords = try WrittenRecordLogWriter(in: directory) }
+        try writtenRecords?.append(record)
     }
 
     public func receiveExtraFile(name: String, bytes: [UInt8]) throws(BackfillFailure) {
@@ -114,10 +109,9 @@ public final class DirectorySink: BatchSink {
         if rejects == nil { rejects = try directory.appender(name: "rejects.ndjson") }
         try rejects?.finish()
         var plan = plan
-        if let log = plan.writtenRecordLog {
-            if writtenRecords == nil { writtenRecords = try directory.appender(name: log.name) }
-            try writtenRecords?.finish()
-            plan.writtenRecordLog = WrittenRecord.LogFile(name: log.name, bytes: writtenRecordsBytes, sha256: writtenRecordsDigest.finalizeHex())
+        if plan.writtenRecordLog != nil {
+            if writtenRecords == nil { writtenRecords = try WrittenRecordLogWriter(in: directory) }
+            plan.writtenRecordLog = try writtenRecords?.finish()
         }
         try directory.write(name: "manifest.json", bytes: Array(plan.manifest().utf8))
     }

@@ -162,13 +162,7 @@ public final class OutputDirectory: OutputFiles, @unchecked Sendable {
         }
 
         private func write(_ bytes: UnsafeBufferPointer<UInt8>, to fd: Int32) throws(Failure) {
-            var offset = 0
-            while offset < bytes.count {
-                let n = systemWrite(fd, UnsafeRawPointer(bytes.baseAddress! + offset), bytes.count - offset)
-                if n > 0 { offset += n; continue }
-                if n < 0 && errno == EINTR { continue }
-                throw .io("cannot write '\(shown)': \(lastError())")
-            }
+            try writeAll(bytes, to: fd, shown: shown)
         }
 
         private func flush() throws(Failure) {
@@ -189,17 +183,8 @@ public final class OutputDirectory: OutputFiles, @unchecked Sendable {
         let fd = openat(stagingFD, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .io("cannot create '\(shown)': \(lastError())") }
         defer { close(fd) }
-        let written = bytes.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n > 0 { offset += n; continue }
-                if n < 0 && errno == EINTR { continue }
-                return false
-            }
-            return true
-        }
-        guard written, fsync(fd) == 0 else { throw .io("cannot write '\(shown)': \(lastError())") }
+        try bytes.withUnsafeBufferPointer { b throws(Failure) in try writeAll(b, to: fd, shown: shown) }
+        if fsync(fd) != 0 { throw .io("cannot write '\(shown)': \(lastError())") }
     }
 
     public func appender(name: String) throws(Failure) -> Appender {
@@ -629,6 +614,17 @@ private func join(_ parent: String, _ name: String) -> String {
     case "/": return "/" + name
     case ".": return name
     default: return parent + "/" + name
+    }
+}
+
+/// All of `bytes` to `fd`, through short writes and interruptions.
+private func writeAll(_ bytes: UnsafeBufferPointer<UInt8>, to fd: Int32, shown: String) throws(BackfillFailure) {
+    var offset = 0
+    while offset < bytes.count {
+        let n = systemWrite(fd, UnsafeRawPointer(bytes.baseAddress! + offset), bytes.count - offset)
+        if n > 0 { offset += n; continue }
+        if n < 0 && errno == EINTR { continue }
+        throw .io("cannot write '\(shown)': \(lastError())")
     }
 }
 

@@ -31,11 +31,11 @@ public enum ShardDedupe {
         static func < (a: Rank, b: Rank) -> Bool { (a.unit, a.shard, a.sequence) < (b.unit, b.shard, b.sequence) }
     }
 
-    /// `manifests`: the shards' `manifest.json`, already checked by `ShardManifestMerge.merge` to be one
-    /// run's, with their files present.
-    public static func run(_ manifests: [String], note: (String) -> Void = { _ in }) throws(BackfillFailure) -> Outcome {
+    /// `manifests`: the shards' `manifest.json`, by path, with their bytes, already checked by
+    /// `ShardManifestMerge.merge` to be one run's, with their files present.
+    public static func run(_ manifests: [(path: String, bytes: [UInt8])], note: (String) -> Void = { _ in }) throws(BackfillFailure) -> Outcome {
         var loaded: [Loaded] = []
-        for manifest in manifests { loaded.append(try Loaded(manifest)) }
+        for manifest in manifests { loaded.append(try Loaded(manifest.path, bytes: manifest.bytes)) }
         loaded.sort { $0.shardIndex < $1.shardIndex }
 
         // The first occurrence of every key, over all shards.
@@ -102,11 +102,11 @@ public enum ShardDedupe {
         let packaging: FilePackaging
         let written: Int
 
-        init(_ manifest: String) throws(BackfillFailure) {
+        init(_ manifest: String, bytes: [UInt8]) throws(BackfillFailure) {
             manifestPath = manifest
             folder = ShardManifestMerge.folder(of: manifest)
             folderName = (folder as NSString).lastPathComponent
-            do { bytes = try FileContents.read(manifestPath) } catch { throw .io("\(manifestPath): cannot read: \(error.reason)") }
+            self.bytes = bytes
             do { document = try JSONDecoder().decode(ShardManifestMerge.Document.self, from: Data(bytes)) } catch {
                 throw .usage("\(manifestPath): not a deadletter.backfill/1 manifest that merge can read")
             }
@@ -124,8 +124,8 @@ public enum ShardDedupe {
             try Self.verify(log: log, bytes: keyLog.bytes, sha256: keyLog.sha256)
             written = document.totals.written
             // Files already being delivered must not change under the journal that tracks their items.
-            for sent in ["send-journal.ndjson"] where FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(sent)) {
-                throw .usage("\(folder): its files are being sent (\(sent) is there): repeats can only be dropped before sending")
+            if FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("send-journal.ndjson")) {
+                throw .usage("\(folder): its files are being sent (send-journal.ndjson is there): repeats can only be dropped before sending")
             }
             guard let name = BackfillTargetName(rawValue: document.target), name != .redshift,
                   let target = try? Self.placeholderSettings.makeTarget(name) else {
@@ -176,15 +176,8 @@ public enum ShardDedupe {
             var totals = document.totals
             var possiblyDelivered = document.totals.possiblyDelivered ?? 0
             var writtenLines = 0
-            let newLog = try output.appender(name: WrittenRecord.fileName)
-            var newLogDigest = Digest.Incremental()
-            var newLogBytes = 0
-            func keep(_ record: WrittenRecord) throws(BackfillFailure) {
-                let line = Array(record.line.utf8)
-                try newLog.append(line)
-                line.withUnsafeBufferPointer { newLogDigest.update($0) }
-                newLogBytes += line.count
-            }
+            let newLog = try WrittenRecordLogWriter(in: output)
+            func keep(_ record: WrittenRecord) throws(BackfillFailure) { try newLog.append(record) }
             /// The lines of one file, and those of records refused as too large among them, in order.
             var group: [(WrittenRecord, Rank)] = []
 
@@ -267,19 +260,19 @@ public enum ShardDedupe {
             guard writtenLines == written else {
                 throw .usage("\(log): it lists \(writtenLines) records in files, the manifest \(written): the shard's output was changed after the backfill")
             }
-            try newLog.finish()
+            let newLogFile = try newLog.finish()
 
             // Everything else in the folder (files not rewritten, rejects) goes across unchanged.
             for entry in try Self.entries(of: folder) where entry != "manifest.json" && entry != WrittenRecord.fileName
                 && !rewritten.contains(entry) && !removed.contains(entry) {
                 try output.link(name: entry, from: (folder as NSString).appendingPathComponent(entry))
             }
-            var plan = BackfillPlan(target: document.target, options: ShardManifestMerge.Document.optionMembers(bytes))
+            var plan = BackfillPlan(target: document.target, options: document.optionMembers(bytes))
             (plan.totals.selected, plan.totals.written, plan.totals.rejected, plan.totals.duplicates) = (totals.selected, totals.written, totals.rejected, totals.duplicates)
             (plan.totals.possiblyDelivered, plan.totals.items, plan.totals.bytes) = (possiblyDelivered, totals.items, totals.bytes)
             plan.files = files.filter { !removed.contains($0.name) }
             plan.rejectCounts = document.rejects?.byReason ?? [:]
-            plan.writtenRecordLog = WrittenRecord.LogFile(name: WrittenRecord.fileName, bytes: newLogBytes, sha256: newLogDigest.finalizeHex())
+            plan.writtenRecordLog = newLogFile
             if let info = document.shard, let shard = try? Shard(index: info.index, count: info.count) {
                 plan.shard = ShardMark(shard: shard, listing: info.listing, units: 0, bytes: 0, positions: [:])
             }

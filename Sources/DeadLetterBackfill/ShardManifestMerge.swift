@@ -180,21 +180,24 @@ public enum ShardManifestMerge {
         }
         if inputs.isEmpty { return diagnostics.exitStatus }
         var result = try merge(inputs)
+        func reportAbsentFiles() {
+            for file in result.absentFiles {
+                diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: file), "listed in its shard's manifest.json but not there at that size: copy the shard's whole output"))
+            }
+        }
         if dedupe {
             if let gap = result.missing {
                 // Dropped now, a record could stay in a shard sent before the missing one, which holds its first copy.
                 throw UsageError("\(gap): --dedupe needs every shard of the run, since any of them may hold the copy that stays")
             }
             guard diagnostics.exitStatus == .success, result.absentFiles.isEmpty else {
-                for file in result.absentFiles {
-                    diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: file), "listed in its shard's manifest.json but not there at that size: copy the shard's whole output"))
-                }
+                reportAbsentFiles()
                 diagnostics.report(.error(.backfillOutput, "--dedupe rewrites the shards' files, so it needs every given shard whole: nothing was changed"))
                 return diagnostics.exitStatus
             }
             let outcome: ShardDedupe.Outcome
             do {
-                outcome = try ShardDedupe.run(inputs.map(\.path)) { diagnostics.report(.note(.backfillOutput, $0)) }
+                outcome = try ShardDedupe.run(inputs) { diagnostics.report(.note(.backfillOutput, $0)) }
             } catch {
                 if case .usage(let message) = error { throw UsageError(message) }
                 diagnostics.report(.error(.backfillOutput, "\(error)"))
@@ -207,9 +210,7 @@ public enum ShardManifestMerge {
             inputs = inputs.map { input in (input.path, (try? FileContents.read(input.path)) ?? input.bytes) }
             result = try merge(inputs)
         }
-        for file in result.absentFiles {
-            diagnostics.report(.error(.unreadableInput, at: SourceLocation(file: file), "listed in its shard's manifest.json but not there at that size: copy the shard's whole output"))
-        }
+        reportAbsentFiles()
         if let gap = result.missing {
             diagnostics.report(.error(.missingShards, "\(gap): the merged manifest holds only the others' records"))
         }
@@ -231,18 +232,11 @@ public enum ShardManifestMerge {
 extension ShardManifestMerge.Document {
     /// The manifest's `options` as members in their order, each value as JSON: a rewritten manifest
     /// must keep them as they were, since the shards of one backfill are checked to agree on them.
-    static func optionMembers(_ bytes: [UInt8]) -> [BackfillPlan.Option] {
-        var compact: [UInt8] = []
-        var scanner = JSONScanner()
-        var members: [ScannedMember] = []
-        bytes.withUnsafeBufferPointer { buffer in
-            if let text = JSONText.value(at: ["options"], in: buffer, start: JSONText.firstNonWhitespace(buffer) ?? 0, scanner: &scanner, members: &members) {
-                compact = Array(text.utf8)
-            }
-        }
+    func optionMembers(_ bytes: [UInt8]) -> [BackfillPlan.Option] {
+        let compact = Array(options(bytes).utf8)
         guard compact.first == UInt8(ascii: "{") else { return [] }
         return compact.withUnsafeBufferPointer { buffer -> [BackfillPlan.Option] in
-            members.removeAll()
+            var members: [ScannedMember] = []
             var scanner = JSONScanner()
             guard case .complete = scanner.scan(buffer.baseAddress!, start: 0, end: buffer.count, atEOF: true, members: &members) else { return [] }
             return members.map { member in

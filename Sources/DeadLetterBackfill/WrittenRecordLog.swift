@@ -101,6 +101,30 @@ public struct WrittenRecord: Sendable, Equatable {
     public struct LineProblem: Error, Sendable { public var reason: String; init(_ reason: String) { self.reason = reason } }
 }
 
+/// Writes a key log into an output, hashing it as it goes: its manifest records its size and SHA-256.
+final class WrittenRecordLogWriter {
+    private let appender: OutputDirectory.Appender
+    private var digest = Digest.Incremental()
+    private var bytes = 0
+
+    init(in output: any OutputFiles) throws(BackfillFailure) {
+        appender = try output.appender(name: WrittenRecord.fileName)
+    }
+
+    func append(_ record: WrittenRecord) throws(BackfillFailure) {
+        let line = Array(record.line.utf8)
+        try appender.append(line)
+        line.withUnsafeBufferPointer { digest.update($0) }
+        bytes += line.count
+    }
+
+    /// Flushes the log to disk; what the manifest says of it.
+    func finish() throws(BackfillFailure) -> WrittenRecord.LogFile {
+        try appender.finish()
+        return WrittenRecord.LogFile(name: WrittenRecord.fileName, bytes: bytes, sha256: digest.finalizeHex())
+    }
+}
+
 /// A SHA-256 de-duplication key held in four words: millions of them are kept at once by `merge --dedupe`,
 /// and an array each would cost a heap allocation apiece.
 public struct DedupeKey: Hashable, Sendable {
